@@ -1,0 +1,101 @@
+/**
+ * `OdooFault`: the one error type every layer speaks. It carries what Odoo's own exception would
+ * have carried; protocol/ alone decides how it is written (XML-RPC int or string fault codes, or the
+ * JSON-RPC error object). See docs/wire.md for the mapping.
+ */
+import type { Value } from './values.ts';
+
+/**
+ * Which branch of Odoo's fault mapping an error takes (`addons/rpc/controllers/xmlrpc.py`):
+ * - `generic`: any non-Odoo exception (`ValueError`, `TypeError`, `KeyError`, ...): code 1 + traceback;
+ * - `user_error`: `UserError`, `ValidationError`, `LockError` and other UserError subclasses: code 2;
+ * - `missing_error`: `MissingError`: code 2 (own label on /xmlrpc);
+ * - `redirect_warning`: `RedirectWarning`: code 2 (label "Warning" on /xmlrpc);
+ * - `access_denied`: `AccessDenied`: code 3;
+ * - `access_error`: `AccessError`: code 4.
+ */
+export type FaultKind =
+  | 'generic'
+  | 'user_error'
+  | 'missing_error'
+  | 'redirect_warning'
+  | 'access_denied'
+  | 'access_error';
+
+export interface OdooFaultInit {
+  kind: FaultKind;
+  /** Qualified Python class name, as JSON-RPC's `data.name`: `odoo.exceptions.UserError`, `builtins.TypeError`. */
+  name: string;
+  /** `exception_to_unicode(e)`: the exception's args joined with newlines. */
+  message: string;
+  /** `e.args`; defaults to `[message]`. */
+  arguments?: Value[];
+  /** Traceback text (or `name: message` for AccessDenied), as JSON-RPC's `data.debug`. */
+  debug?: string;
+  /** `str(e)` where it differs from `message` (e.g. KeyError quotes its key). */
+  str?: string;
+}
+
+export class OdooFault extends Error {
+  readonly kind: FaultKind;
+  readonly pyName: string;
+  readonly arguments: Value[];
+  readonly debug: string;
+  readonly str: string;
+
+  constructor(init: OdooFaultInit) {
+    super(init.message);
+    this.kind = init.kind;
+    this.pyName = init.name;
+    this.arguments = init.arguments ?? [init.message];
+    this.str = init.str ?? init.message;
+    this.debug = init.debug ?? syntheticTraceback(init.name, this.str);
+  }
+
+  /** The Python class name without its module: `TypeError`, `UserError`. */
+  get shortName(): string {
+    const dot = this.pyName.lastIndexOf('.');
+    return dot < 0 ? this.pyName : this.pyName.slice(dot + 1);
+  }
+}
+
+/**
+ * A traceback-shaped text for errors the bridge raises itself. Legacy clients that show or parse
+ * Odoo's faults read its last line, `<Class>: <message>`, which is exactly Odoo's.
+ */
+export function syntheticTraceback(pyName: string, str: string): string {
+  const short = pyName.slice(pyName.lastIndexOf('.') + 1);
+  return `Traceback (most recent call last):\n  File "odoo-rpc-bridge", line 1, in <bridge>\n${short}: ${str}\n`;
+}
+
+/** A plain Python exception (fault code 1 with a traceback), e.g. `pythonError('TypeError', '...')`. */
+export function pythonError(cls: string, message: string, opts: { str?: string; arguments?: Value[] } = {}): OdooFault {
+  const name = cls.includes('.') ? cls : `builtins.${cls}`;
+  return new OdooFault({ kind: 'generic', name, message, ...opts });
+}
+
+export function userError(message: string): OdooFault {
+  return new OdooFault({ kind: 'user_error', name: 'odoo.exceptions.UserError', message });
+}
+
+export function accessDenied(message = 'Access Denied'): OdooFault {
+  // Odoo suppresses the traceback of AccessDenied: debug is just "<name>: <message>\n".
+  return new OdooFault({
+    kind: 'access_denied',
+    name: 'odoo.exceptions.AccessDenied',
+    message,
+    debug: `odoo.exceptions.AccessDenied: ${message}\n`,
+  });
+}
+
+export function accessError(message: string): OdooFault {
+  return new OdooFault({ kind: 'access_error', name: 'odoo.exceptions.AccessError', message });
+}
+
+/**
+ * An error of the bridge itself (upstream down, misconfiguration): a generic fault whose message
+ * says what failed and what to do.
+ */
+export function bridgeError(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.BridgeError', message });
+}

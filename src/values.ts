@@ -1,0 +1,85 @@
+/**
+ * The values a legacy call carries, without loss.
+ *
+ * Legacy clients speak Python's types: an XML-RPC `<double>1</double>` or a JSON `1.0` is a Python
+ * `float` and must stay one, an `<int>` can be larger than 2^53, a struct keeps its key order.
+ * JavaScript's own types lose all three, so every layer of the bridge speaks this model instead.
+ */
+
+/** A Python `float`. Kept apart from integers so that `1.0` is never written back as `<int>1</int>`. */
+export class PyFloat {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+/** An XML-RPC `<base64>` value (Python's `xmlrpc.client.Binary`), held as canonical base64 text. */
+export class Binary {
+  readonly base64: string;
+  constructor(base64: string) {
+    this.base64 = base64;
+  }
+}
+
+/**
+ * An XML-RPC `<dateTime.iso8601>` value as Python parses it (`%Y%m%dT%H:%M:%S`), held as the
+ * string Odoo's ORM uses for datetimes: `YYYY-MM-DD HH:MM:SS`.
+ */
+export class DateTime {
+  readonly odoo: string;
+  constructor(odoo: string) {
+    this.odoo = odoo;
+  }
+}
+
+/** A struct / JSON object / Python dict: insertion-ordered, string keys, no prototype. */
+export type Struct = Map<string, Value>;
+
+/**
+ * - `number`: a Python `int` that is a safe JavaScript integer;
+ * - `bigint`: a Python `int` outside the safe range;
+ * - `PyFloat`: a Python `float`;
+ * - `null`: Python `None`.
+ */
+export type Value = null | boolean | number | bigint | string | PyFloat | Binary | DateTime | Value[] | Struct;
+
+export function isStruct(v: Value | undefined): v is Struct {
+  return v instanceof Map;
+}
+
+export function struct(entries: Record<string, Value>): Struct {
+  return new Map(Object.entries(entries));
+}
+
+/** Python truthiness, as Odoo applies it to arguments (`if not passwd`, `context or {}`). */
+export function truthy(v: Value | undefined): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === 0n || v === '') return false;
+  if (v instanceof PyFloat) return v.value !== 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map) return v.size > 0;
+  return true;
+}
+
+/** The Python type name of a value, for error messages that read like Odoo's. */
+export function pyTypeName(v: Value): string {
+  if (v === null) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'int';
+  if (typeof v === 'string') return 'str';
+  if (v instanceof PyFloat) return 'float';
+  if (v instanceof Binary) return 'Binary';
+  if (v instanceof DateTime) return 'datetime';
+  if (Array.isArray(v)) return 'list';
+  return 'dict';
+}
+
+/**
+ * What a service answers. `json` is the upstream's JSON text, passed on as is so that a large
+ * result is never turned into objects: the XML-RPC writer transcodes it, the JSON-RPC writer
+ * splices it.
+ */
+export type CallResult = { readonly kind: 'value'; readonly value: Value } | { readonly kind: 'json'; readonly text: string };
+
+export const valueResult = (value: Value): CallResult => ({ kind: 'value', value });
+export const jsonResult = (text: string): CallResult => ({ kind: 'json', text });
