@@ -1,0 +1,89 @@
+/**
+ * Pass-through authentication: the legacy password *is* an Odoo API key. Before a call is
+ * forwarded, the bridge asks Odoo whose key it is (`res.users/context_get` with that key as bearer)
+ * so that a legacy `uid` that is not the key's user gets `Access Denied`, as Odoo does.
+ *
+ * Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under an HMAC of (db, key) with a
+ * per-process secret: the key itself is never a cache key, never logged.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { faultFromJson2 } from '../upstream/json2-errors.ts';
+import type { OdooClient } from '../upstream/odoo-client.ts';
+import { upstreamError } from '../upstream/odoo-client.ts';
+
+export interface KeyIdentity {
+  uid: number;
+  /** The user's login, once asked for (common.login / authenticate). */
+  login?: string;
+}
+
+export class KeyVerifier {
+  private readonly odoo: OdooClient;
+  private readonly secret = randomBytes(32);
+  private readonly cache: LRUCache<string, KeyIdentity>;
+  /** Upstream verifications made (not answered from the cache), for tests and metrics. */
+  verifications = 0;
+
+  constructor(odoo: OdooClient, ttlMs: number, max = 10_000) {
+    this.odoo = odoo;
+    this.cache = new LRUCache<string, KeyIdentity>({ max, ttl: Math.max(ttlMs, 1) });
+  }
+
+  /** The uid owning `apiKey` in `db`, or null when Odoo refuses the key (401). */
+  async userOf(db: string, apiKey: string, requestId?: string): Promise<KeyIdentity | null> {
+    const id = this.cacheKey(db, apiKey);
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    this.verifications++;
+    const answer = await this.odoo.json2('res.users', 'context_get', '{}', { db, apiKey, requestId });
+    if (answer.status === 401) return null;
+    if (answer.status !== 200)
+      throw faultFromJson2(answer, { db, model: 'res.users', method: 'context_get', baseUrl: this.odoo.baseUrl });
+    const uid = readUid(answer.text);
+    if (uid === undefined)
+      throw upstreamError(`Odoo's res.users/context_get answer has no uid: cannot tell whose API key this is`);
+    const identity: KeyIdentity = { uid };
+    this.cache.set(id, identity);
+    return identity;
+  }
+
+  /** Like `userOf`, with the user's login (one more upstream read the first time). */
+  async userWithLogin(db: string, apiKey: string, requestId?: string): Promise<KeyIdentity | null> {
+    const identity = await this.userOf(db, apiKey, requestId);
+    if (!identity || identity.login !== undefined) return identity;
+    const body = JSON.stringify({ ids: [identity.uid], fields: ['login'] });
+    const answer = await this.odoo.json2('res.users', 'read', body, { db, apiKey, requestId });
+    if (answer.status === 401) return null;
+    if (answer.status !== 200)
+      throw faultFromJson2(answer, { db, model: 'res.users', method: 'read', baseUrl: this.odoo.baseUrl });
+    const login = readLogin(answer.text);
+    if (login === undefined) throw upstreamError(`Odoo's res.users/read answer has no login for uid ${identity.uid}`);
+    const withLogin = { uid: identity.uid, login };
+    this.cache.set(this.cacheKey(db, apiKey), withLogin);
+    return withLogin;
+  }
+
+  private cacheKey(db: string, apiKey: string): string {
+    return createHmac('sha256', this.secret).update(JSON.stringify([db, apiKey])).digest('base64');
+  }
+}
+
+function readUid(text: string): number | undefined {
+  try {
+    const v = (JSON.parse(text) as { uid?: unknown } | null)?.uid;
+    return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readLogin(text: string): string | undefined {
+  try {
+    const rows = JSON.parse(text) as unknown;
+    const login = Array.isArray(rows) ? (rows[0] as { login?: unknown } | undefined)?.login : undefined;
+    return typeof login === 'string' ? login : undefined;
+  } catch {
+    return undefined;
+  }
+}

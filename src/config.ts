@@ -1,0 +1,243 @@
+/**
+ * Settings: environment variables, each with a command-line flag, validated at start-up.
+ * A bad or missing setting stops start-up with one line naming it (see `ConfigError`).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface BridgeConfig {
+  /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
+  odooUrl: string;
+  listenHost: string;
+  listenPort: number;
+  /** `auto`: send the legacy call's db as `X-Odoo-Database`; `never`: send no such header. */
+  dbHeader: 'auto' | 'never';
+  /** Key of a user in the Technical Documentation group, used only to read `/doc-bearer`. */
+  docsKey: string | undefined;
+  connectTimeoutMs: number;
+  /** Time allowed for Odoo's whole answer to one call. */
+  upstreamTimeoutMs: number;
+  /** Largest legacy request body accepted (Odoo's own default is 128 MiB). */
+  maxBodyBytes: number;
+  /** Largest upstream answer accepted. */
+  maxUpstreamBytes: number;
+  signatureCacheSize: number;
+  signatureCacheTtlMs: number;
+  authCacheTtlMs: number;
+  versionCacheTtlMs: number;
+  logLevel: string;
+  /** From the BRIDGE_CONFIG file. */
+  file: ConfigFile;
+}
+
+/** The optional YAML/JSON file named by BRIDGE_CONFIG / --config. */
+export interface ConfigFile {
+  signatures: SignatureOverrides;
+}
+
+/** `model -> method -> { params, model }` as written in the config file. */
+export type SignatureOverrides = Record<string, Record<string, { params: string[]; model: boolean }>>;
+
+export class ConfigError extends Error {}
+
+interface Setting {
+  env: string;
+  flag: string;
+  help: string;
+  default?: string;
+  secret?: boolean;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { env: 'ODOO_URL', flag: '--odoo-url', help: 'Upstream Odoo 19+ base URL (required), e.g. http://odoo:8069' },
+  { env: 'BRIDGE_LISTEN', flag: '--listen', default: '0.0.0.0:8069', help: 'host:port to serve the legacy endpoints on' },
+  {
+    env: 'ODOO_DB_HEADER',
+    flag: '--db-header',
+    default: 'auto',
+    help: "'auto': send the legacy call's db as X-Odoo-Database; 'never': don't (hosted Odoo that answer 404 to it)",
+  },
+  {
+    env: 'ODOO_DOCS_KEY',
+    flag: '--docs-key',
+    secret: true,
+    help: 'API key of a user in the Technical Documentation group, used only to read method signatures (/doc-bearer)',
+  },
+  { env: 'BRIDGE_CONFIG', flag: '--config', help: 'YAML or JSON file with signature overrides (see README)' },
+  { env: 'BRIDGE_CONNECT_TIMEOUT_MS', flag: '--connect-timeout-ms', default: '5000', help: 'time to connect to Odoo' },
+  {
+    env: 'BRIDGE_UPSTREAM_TIMEOUT_MS',
+    flag: '--upstream-timeout-ms',
+    default: '120000',
+    help: "time allowed for Odoo's whole answer to one call",
+  },
+  {
+    env: 'BRIDGE_MAX_BODY_BYTES',
+    flag: '--max-body-bytes',
+    default: String(128 * 1024 * 1024),
+    help: 'largest legacy request body accepted',
+  },
+  {
+    env: 'BRIDGE_MAX_UPSTREAM_BYTES',
+    flag: '--max-upstream-bytes',
+    default: String(512 * 1024 * 1024),
+    help: 'largest answer accepted from Odoo',
+  },
+  { env: 'BRIDGE_SIGNATURE_CACHE_SIZE', flag: '--signature-cache-size', default: '500', help: 'models whose signatures are cached' },
+  {
+    env: 'BRIDGE_SIGNATURE_CACHE_TTL_SECONDS',
+    flag: '--signature-cache-ttl-seconds',
+    default: '3600',
+    help: 'how long a model description is trusted',
+  },
+  {
+    env: 'BRIDGE_AUTH_CACHE_TTL_SECONDS',
+    flag: '--auth-cache-ttl-seconds',
+    default: '60',
+    help: 'how long a verified (db, uid, key) is trusted without asking Odoo again',
+  },
+  {
+    env: 'BRIDGE_VERSION_CACHE_TTL_SECONDS',
+    flag: '--version-cache-ttl-seconds',
+    default: '60',
+    help: 'how long the answer of /web/version is reused',
+  },
+  { env: 'BRIDGE_LOG_LEVEL', flag: '--log-level', default: 'info', help: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+];
+
+export function helpText(): string {
+  const lines = [
+    'odoo-rpc-bridge: serve Odoo legacy XML-RPC / JSON-RPC from an Odoo 19+ JSON-2 API',
+    '',
+    'Usage: odoo-rpc-bridge [--flag value ...]     (npm start -- --flag value ...)',
+    '',
+    'Each setting is an environment variable or the flag beside it (the flag wins):',
+  ];
+  for (const s of SETTINGS) {
+    const dflt = s.default === undefined ? '' : ` (default ${s.default})`;
+    lines.push(`  ${s.env.padEnd(36)} ${s.flag.padEnd(30)} ${s.help}${dflt}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Reads argv flags over env vars; throws `ConfigError` with one line naming the bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): BridgeConfig {
+  const raw = new Map<string, string>();
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') raw.set(s.env, v);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const setting = SETTINGS.find((s) => s.flag === flag);
+    if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (see --help)`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${setting.flag} needs a value`);
+    raw.set(setting.env, value);
+  }
+  const get = (name: string): string | undefined => raw.get(name) ?? SETTINGS.find((s) => s.env === name)?.default;
+
+  const odooUrl = get('ODOO_URL');
+  if (!odooUrl) throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(odooUrl);
+  } catch {
+    throw new ConfigError(`ODOO_URL=${odooUrl} is not a URL (expected e.g. http://odoo:8069)`);
+  }
+  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
+    throw new ConfigError(`ODOO_URL=${odooUrl} must be an http:// or https:// URL`);
+  if (parsedUrl.username || parsedUrl.password || parsedUrl.search || parsedUrl.hash)
+    throw new ConfigError('ODOO_URL must not carry credentials, a query or a fragment');
+
+  const listen = get('BRIDGE_LISTEN') ?? '';
+  const m = /^(.*):(\d{1,5})$/.exec(listen);
+  const listenPort = m ? Number(m[2]) : NaN;
+  if (!m || listenPort > 65535) throw new ConfigError(`BRIDGE_LISTEN=${listen} must be host:port, e.g. 0.0.0.0:8069`);
+  const listenHost = (m[1] ?? '').replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+
+  const dbHeader = get('ODOO_DB_HEADER');
+  if (dbHeader !== 'auto' && dbHeader !== 'never')
+    throw new ConfigError(`ODOO_DB_HEADER=${dbHeader} must be 'auto' or 'never'`);
+
+  const int = (name: string, min: number): number => {
+    const v = get(name) ?? '';
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+      throw new ConfigError(`${name}=${v} must be a whole number >= ${min}`);
+    return n;
+  };
+  const logLevel = get('BRIDGE_LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
+    throw new ConfigError(`BRIDGE_LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
+
+  const configPath = get('BRIDGE_CONFIG');
+  return {
+    odooUrl: odooUrl.replace(/\/+$/, ''),
+    listenHost,
+    listenPort,
+    dbHeader,
+    docsKey: get('ODOO_DOCS_KEY'),
+    connectTimeoutMs: int('BRIDGE_CONNECT_TIMEOUT_MS', 1),
+    upstreamTimeoutMs: int('BRIDGE_UPSTREAM_TIMEOUT_MS', 1),
+    maxBodyBytes: int('BRIDGE_MAX_BODY_BYTES', 1024),
+    maxUpstreamBytes: int('BRIDGE_MAX_UPSTREAM_BYTES', 1024),
+    signatureCacheSize: int('BRIDGE_SIGNATURE_CACHE_SIZE', 1),
+    signatureCacheTtlMs: int('BRIDGE_SIGNATURE_CACHE_TTL_SECONDS', 1) * 1000,
+    authCacheTtlMs: int('BRIDGE_AUTH_CACHE_TTL_SECONDS', 0) * 1000,
+    versionCacheTtlMs: int('BRIDGE_VERSION_CACHE_TTL_SECONDS', 0) * 1000,
+    logLevel,
+    file: configPath ? readConfigFile(configPath) : { signatures: {} },
+  };
+}
+
+/** Reads and validates the BRIDGE_CONFIG file (YAML; JSON is YAML too). */
+export function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`BRIDGE_CONFIG=${path} cannot be read: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`BRIDGE_CONFIG=${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseConfigFile(doc ?? {}, path);
+}
+
+const MODEL_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+const METHOD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+export function parseConfigFile(doc: unknown, where: string): ConfigFile {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ConfigError(`${where}: the top level must be a mapping`);
+  const signatures: SignatureOverrides = {};
+  const sigs = (doc as Record<string, unknown>)['signatures'];
+  if (sigs !== undefined) {
+    if (typeof sigs !== 'object' || sigs === null || Array.isArray(sigs))
+      throw new ConfigError(`${where}: signatures must map model names to methods`);
+    for (const [model, methods] of Object.entries(sigs)) {
+      if (!MODEL_NAME.test(model)) throw new ConfigError(`${where}: signatures.${model}: not a model name`);
+      if (typeof methods !== 'object' || methods === null || Array.isArray(methods))
+        throw new ConfigError(`${where}: signatures.${model} must map method names to {params, model}`);
+      const out: Record<string, { params: string[]; model: boolean }> = {};
+      for (const [method, spec] of Object.entries(methods as Record<string, unknown>)) {
+        const at = `${where}: signatures.${model}.${method}`;
+        if (!METHOD_NAME.test(method)) throw new ConfigError(`${at}: not a public method name`);
+        const s = spec as { params?: unknown; model?: unknown } | null;
+        if (typeof s !== 'object' || s === null) throw new ConfigError(`${at} must be {params: [...], model: true|false}`);
+        if (!Array.isArray(s.params) || !s.params.every((p) => typeof p === 'string' && METHOD_NAME.test(p)))
+          throw new ConfigError(`${at}.params must be a list of parameter names`);
+        if (s.model !== undefined && typeof s.model !== 'boolean')
+          throw new ConfigError(`${at}.model must be true (an @api.model method) or false`);
+        out[method] = { params: s.params as string[], model: s.model === true };
+      }
+      signatures[model] = out;
+    }
+  }
+  return { signatures };
+}

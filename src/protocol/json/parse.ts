@@ -1,0 +1,350 @@
+/**
+ * A lossless JSON reader with the semantics of Python's `json.loads` (CPython 3.11, the C scanner).
+ *
+ * Legacy JSON-RPC clients and Odoo itself speak Python's JSON, which `JSON.parse` loses:
+ * - an integer lexeme is a Python `int` of any size: a `number` when it is a safe integer, else a
+ *   `bigint` (Python refuses more than 4300 digits, and so does this reader);
+ * - a lexeme with `.`, `e` or `E` is a Python `float` (`PyFloat`), so `1.0` stays a float;
+ * - the non-standard tokens `NaN`, `Infinity` and `-Infinity` are floats;
+ * - an object is a `Map` in key order; a repeated key keeps its first position and takes its last
+ *   value, as a Python dict does; `__proto__` is an ordinary key.
+ *
+ * Errors are `JsonSyntaxError`s worded like Python's `JSONDecodeError`
+ * (`Expecting value: line 1 column 1 (char 0)`), with Python's positions (counted in code points).
+ */
+import { PyFloat, type Value } from '../../values.ts';
+
+/** What `JSONDecodeError` would say, with its position. `position` counts code points, as Python does. */
+export class JsonSyntaxError extends Error {
+  /** The message without its location, e.g. `Expecting ',' delimiter`. */
+  readonly reason: string;
+  /** Python's `pos`: the offset of the error in code points (the UTF-16 index unless astral characters precede it). */
+  readonly position: number;
+  readonly line: number;
+  readonly column: number;
+
+  constructor(reason: string, text: string, index: number, withLocation = true) {
+    const { position, line, column } = locate(text, index);
+    super(withLocation ? `${reason}: line ${line} column ${column} (char ${position})` : reason);
+    this.name = 'JsonSyntaxError';
+    this.reason = reason;
+    this.position = position;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/**
+ * Nesting deeper than the limit. Python raises a `RecursionError` (not a `ValueError`) there, with
+ * this message; a subclass so that callers that only care about "bad JSON" can catch the base class.
+ */
+export class JsonDepthError extends JsonSyntaxError {
+  constructor(container: 'array' | 'object', text: string, index: number) {
+    super(`maximum recursion depth exceeded while decoding a JSON ${container} from a unicode string`, text, index, false);
+    this.name = 'JsonDepthError';
+  }
+}
+
+export interface JsonParseLimits {
+  /** Deepest nesting of arrays and objects accepted; default 512. */
+  maxDepth?: number;
+}
+
+/** CPython's `sys.get_int_max_str_digits()` default: longer integer lexemes are a `ValueError`. */
+const MAX_INT_DIGITS = 4300;
+
+/** Parse one JSON document as Python's `json.loads` would. Throws `JsonSyntaxError`. */
+export function parseJsonValue(text: string, limits?: JsonParseLimits): Value {
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new JsonSyntaxError('Unexpected UTF-8 BOM (decode using utf-8-sig)', text, 0);
+  }
+  const parser = new Parser(text, limits?.maxDepth ?? 512);
+  parser.skipWhitespace();
+  const value = parser.parseValue();
+  parser.skipWhitespace();
+  if (parser.pos !== text.length) throw new JsonSyntaxError('Extra data', text, parser.pos);
+  return value;
+}
+
+/** Converts a UTF-16 index into Python's position, line and column (all in code points). */
+function locate(text: string, index: number): { position: number; line: number; column: number } {
+  const position = codePointIndex(text, index);
+  let line = 1;
+  let lastNewline = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lastNewline = i;
+  }
+  const column = lastNewline < 0 ? position + 1 : position - codePointIndex(text, lastNewline);
+  return { position, line, column };
+}
+
+function codePointIndex(text: string, index: number): number {
+  let pairs = 0;
+  for (let i = 1; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      const p = text.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) pairs++;
+    }
+  }
+  return index - pairs;
+}
+
+/** The single-character escapes after a backslash, by character code. */
+const SIMPLE_ESCAPES: Record<number, string> = {
+  0x22: '"',
+  0x5c: '\\',
+  0x2f: '/',
+  0x62: '\b',
+  0x66: '\f',
+  0x6e: '\n',
+  0x72: '\r',
+  0x74: '\t',
+};
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** A recursive-descent reader over one string; `pos` is a UTF-16 index. */
+class Parser {
+  readonly text: string;
+  readonly maxDepth: number;
+  pos = 0;
+  depth = 0;
+
+  constructor(text: string, maxDepth: number) {
+    this.text = text;
+    this.maxDepth = maxDepth;
+  }
+
+  /** Python's JSON whitespace: space, tab, LF and CR only. */
+  skipWhitespace(): void {
+    const text = this.text;
+    let i = this.pos;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.pos = i;
+  }
+
+  fail(reason: string, index: number): never {
+    throw new JsonSyntaxError(reason, this.text, index);
+  }
+
+  parseValue(): Value {
+    const text = this.text;
+    const i = this.pos;
+    switch (text.charCodeAt(i)) {
+      case 0x22: // "
+        return this.parseString();
+      case 0x7b: // {
+        return this.parseObject();
+      case 0x5b: // [
+        return this.parseArray();
+      case 0x6e: // n
+        return this.literal('null', null);
+      case 0x74: // t
+        return this.literal('true', true);
+      case 0x66: // f
+        return this.literal('false', false);
+      case 0x4e: // N
+        return this.literal('NaN', new PyFloat(NaN));
+      case 0x49: // I
+        return this.literal('Infinity', new PyFloat(Infinity));
+      case 0x2d: // -
+        if (text.startsWith('-Infinity', i)) {
+          this.pos = i + 9;
+          return new PyFloat(-Infinity);
+        }
+        return this.parseNumber();
+      default:
+        return this.parseNumber();
+    }
+  }
+
+  literal(word: string, value: Value): Value {
+    if (!this.text.startsWith(word, this.pos)) this.fail('Expecting value', this.pos);
+    this.pos += word.length;
+    return value;
+  }
+
+  /** `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, as Python's number regex; a partial `.`/`e` is left unread. */
+  parseNumber(): Value {
+    const text = this.text;
+    const start = this.pos;
+    let i = start;
+    const negative = text.charCodeAt(i) === 0x2d;
+    if (negative) i++;
+    let c = text.charCodeAt(i);
+    // Small integers are accumulated while scanning: no slice, no Number().
+    let small = 0;
+    if (c === 0x30) {
+      i++;
+    } else if (c >= 0x31 && c <= 0x39) {
+      do {
+        small = small * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      } while (c >= 0x30 && c <= 0x39);
+    } else {
+      this.fail('Expecting value', start);
+    }
+    const intEnd = i;
+    let isFloat = false;
+    if (text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1))) {
+      i += 2;
+      while (isDigit(text.charCodeAt(i))) i++;
+      isFloat = true;
+    }
+    c = text.charCodeAt(i);
+    if (c === 0x65 || c === 0x45) {
+      let j = i + 1;
+      const s = text.charCodeAt(j);
+      if (s === 0x2b || s === 0x2d) j++;
+      if (isDigit(text.charCodeAt(j))) {
+        j++;
+        while (isDigit(text.charCodeAt(j))) j++;
+        i = j;
+        isFloat = true;
+      }
+    }
+    this.pos = i;
+    if (isFloat) return new PyFloat(Number(text.slice(start, i)));
+
+    const digits = intEnd - start - (negative ? 1 : 0);
+    if (digits <= 15) return negative ? 0 - small : small; // 0 - 0 is +0: Python has no negative zero int
+    if (digits > MAX_INT_DIGITS) {
+      throw new JsonSyntaxError(
+        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${digits} digits; ` +
+          'use sys.set_int_max_str_digits() to increase the limit',
+        text,
+        start,
+        false,
+      );
+    }
+    const big = BigInt(text.slice(start, intEnd));
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+  }
+
+  parseString(): string {
+    const text = this.text;
+    const quote = this.pos;
+    const start = quote + 1;
+    let i = start;
+    // Fast path: no escapes, no control characters.
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.pos = i + 1;
+        return text.slice(start, i);
+      }
+      if (c === 0x5c || c < 0x20 || i >= text.length) break;
+      i++;
+    }
+    let out = text.slice(start, i);
+    let run = i;
+    for (;;) {
+      if (i >= text.length) this.fail('Unterminated string starting at', quote);
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        this.pos = i + 1;
+        return out + text.slice(run, i);
+      }
+      if (c < 0x20) this.fail('Invalid control character at', i);
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      out += text.slice(run, i);
+      if (i + 1 >= text.length) this.fail('Unterminated string starting at', quote);
+      const e = text.charCodeAt(i + 1);
+      if (e === 0x75) {
+        // \uXXXX; a surrogate pair needs nothing special: its two units join in a JS string.
+        // Python wants at least one character after the four digits (the closing quote).
+        if (i + 6 >= text.length) this.fail('Invalid \\uXXXX escape', i + 1);
+        let code = 0;
+        for (let k = i + 2; k < i + 6; k++) {
+          const d = hexDigit(text.charCodeAt(k));
+          if (d < 0) this.fail('Invalid \\uXXXX escape', i + 1);
+          code = (code << 4) | d;
+        }
+        out += String.fromCharCode(code);
+        i += 6;
+      } else {
+        const simple = SIMPLE_ESCAPES[e];
+        if (simple === undefined) this.fail('Invalid \\escape', i);
+        out += simple;
+        i += 2;
+      }
+      run = i;
+    }
+  }
+
+  enter(container: 'array' | 'object'): void {
+    if (++this.depth > this.maxDepth) throw new JsonDepthError(container, this.text, this.pos);
+  }
+
+  parseArray(): Value[] {
+    this.enter('array');
+    const text = this.text;
+    const items: Value[] = [];
+    this.pos++;
+    this.skipWhitespace();
+    if (text.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      this.depth--;
+      return items;
+    }
+    for (;;) {
+      items.push(this.parseValue());
+      this.skipWhitespace();
+      const c = text.charCodeAt(this.pos);
+      if (c === 0x5d) break;
+      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos);
+      this.pos++;
+      this.skipWhitespace();
+    }
+    this.pos++;
+    this.depth--;
+    return items;
+  }
+
+  parseObject(): Map<string, Value> {
+    this.enter('object');
+    const text = this.text;
+    const map = new Map<string, Value>();
+    this.pos++;
+    this.skipWhitespace();
+    if (text.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      this.depth--;
+      return map;
+    }
+    for (;;) {
+      if (text.charCodeAt(this.pos) !== 0x22) this.fail('Expecting property name enclosed in double quotes', this.pos);
+      const key = this.parseString();
+      this.skipWhitespace();
+      if (text.charCodeAt(this.pos) !== 0x3a) this.fail("Expecting ':' delimiter", this.pos);
+      this.pos++;
+      this.skipWhitespace();
+      map.set(key, this.parseValue());
+      this.skipWhitespace();
+      const c = text.charCodeAt(this.pos);
+      if (c === 0x7d) break;
+      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos);
+      this.pos++;
+      this.skipWhitespace();
+    }
+    this.pos++;
+    this.depth--;
+    return map;
+  }
+}

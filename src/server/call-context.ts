@@ -1,0 +1,54 @@
+/**
+ * Per-call plumbing shared by the protocol routes: the request id, the context handed to the
+ * services, turning any error into an `OdooFault`, and the one log line per call.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { OdooFault } from '../errors.ts';
+import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallContext {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return { ...parts, requestId, notes: {} };
+}
+
+/** Any error as the fault a legacy client gets; bugs are logged with their stack, never sent. */
+export function asFault(e: unknown, ctx: CallContext): OdooFault {
+  if (e instanceof OdooFault) return e;
+  ctx.log.error({ requestId: ctx.requestId, err: e }, 'internal error');
+  return new OdooFault({
+    kind: 'generic',
+    name: 'odoo_rpc_bridge.InternalError',
+    message: `internal error in odoo-rpc-bridge (request id ${ctx.requestId}); the bridge's log has the details`,
+  });
+}
+
+export interface CallOutcome {
+  protocol: 'xmlrpc/2' | 'xmlrpc' | 'jsonrpc';
+  call: LegacyCall | undefined;
+  fault: OdooFault | undefined;
+  startedAt: bigint;
+}
+
+/** One line per call: what was called, by whom, how it ended. No parameters, no secrets. */
+export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome): void {
+  const ms = Number(process.hrtime.bigint() - o.startedAt) / 1e6;
+  ctx.log.info(
+    {
+      requestId: ctx.requestId,
+      protocol: o.protocol,
+      service: o.call?.service,
+      call: o.call?.method,
+      ...ctx.notes,
+      client: req.socket.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      outcome: o.fault ? 'fault' : 'ok',
+      ...(o.fault ? { fault: o.fault.pyName, faultMessage: o.fault.message.slice(0, 300) } : {}),
+      ms: Math.round(ms * 10) / 10,
+    },
+    'legacy call',
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * `POST /jsonrpc`: `{"jsonrpc": "2.0", "method": "call", "params": {service, method, args}, "id"}`.
+ * Answers and errors are HTTP 200 JSON-RPC envelopes (error code 0, "Odoo Server Error"), except
+ * where Odoo itself answers outside the envelope: 400 for invalid JSON, 415 for a wrong content type.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OdooFault } from '../errors.ts';
+import { parseJsonValue } from '../protocol/json/parse.ts';
+import {
+  JsonRpcHttpError,
+  decodeJsonRpcRequest,
+  encodeJsonRpcError,
+  encodeJsonRpcResult,
+} from '../protocol/jsonrpc.ts';
+import { dispatch } from '../services/dispatch.ts';
+import type { BridgeParts, LegacyCall } from '../services/service.ts';
+import { upstreamError } from '../upstream/odoo-client.ts';
+import type { CallResult, Value } from '../values.ts';
+import { asFault, logCall, newCallContext } from './call-context.ts';
+import { BodyTooLarge, bodyTooLargeFault, readBody } from './read-body.ts';
+
+export async function serveJsonRpc(parts: BridgeParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  const ctx = newCallContext(parts, req);
+  let call: LegacyCall | undefined;
+  let fault: OdooFault | undefined;
+  let id: Value = null;
+  let status = 200;
+  let contentType = 'application/json; charset=utf-8';
+  let body: string;
+  try {
+    const raw = await readBody(req, parts.config.maxBodyBytes);
+    const decoded = decodeJsonRpcRequest(raw, req.headers['content-type']);
+    if (!decoded.ok) {
+      id = decoded.id;
+      throw decoded.fault;
+    }
+    id = decoded.request.id;
+    call = { service: decoded.request.service, method: decoded.request.method, params: decoded.request.args };
+    const result = await dispatch(call, ctx);
+    body = encodeJsonRpcResult(id, checkedJson(result));
+  } catch (e) {
+    if (e instanceof JsonRpcHttpError) {
+      status = e.status;
+      contentType = e.contentType;
+      body = e.body;
+    } else {
+      if (e instanceof BodyTooLarge) {
+        fault = bodyTooLargeFault(parts.config.maxBodyBytes);
+        res.setHeader('connection', 'close');
+      } else fault = asFault(e, ctx);
+      body = encodeJsonRpcError(id, fault);
+    }
+  }
+  if (!res.headersSent && !res.destroyed) {
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': ctx.requestId,
+    });
+    res.end(body);
+  }
+  logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
+}
+
+/**
+ * The upstream's JSON text is spliced into the answer as is, so it must be JSON. Python may write
+ * NaN/Infinity, which JSON.parse refuses; the lossless parser accepts them.
+ */
+function checkedJson(result: CallResult): CallResult {
+  if (result.kind !== 'json') return result;
+  try {
+    JSON.parse(result.text);
+  } catch {
+    try {
+      parseJsonValue(result.text);
+    } catch {
+      throw upstreamError('Odoo answered with something that is not JSON');
+    }
+  }
+  return result;
+}

@@ -1,0 +1,55 @@
+/**
+ * `POST /xmlrpc/2/<service>` (integer fault codes) and `POST /xmlrpc/<service>` (string fault
+ * codes): body → decode → dispatch → encode. Every answer, fault or not, is HTTP 200 text/xml,
+ * as Odoo answers; GET and other methods get werkzeug's 405 page.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
+import { encodeFault, encodeResponse } from '../protocol/xmlrpc/encode.ts';
+import { dispatch } from '../services/dispatch.ts';
+import type { BridgeParts, LegacyCall } from '../services/service.ts';
+import { asFault, logCall, newCallContext } from './call-context.ts';
+import { BodyTooLarge, bodyTooLargeFault, readBody } from './read-body.ts';
+
+export async function serveXmlRpc(
+  parts: BridgeParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: string,
+  style: 'int' | 'string',
+): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  const ctx = newCallContext(parts, req);
+  let call: LegacyCall | undefined;
+  let body: string;
+  let fault;
+  try {
+    const raw = await readBody(req, parts.config.maxBodyBytes);
+    const decoded = decodeMethodCall(raw);
+    call = { service, method: decoded.methodName, params: decoded.params };
+    body = encodeResponse(await dispatch(call, ctx));
+  } catch (e) {
+    if (e instanceof BodyTooLarge) {
+      fault = bodyTooLargeFault(parts.config.maxBodyBytes);
+      res.setHeader('connection', 'close');
+    } else fault = asFault(e, ctx);
+    body = encodeFault(fault, style);
+  }
+  if (!res.headersSent && !res.destroyed) {
+    res.writeHead(200, {
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': ctx.requestId,
+    });
+    res.end(body);
+  }
+  logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
+}
+
+export function methodNotAllowed(res: ServerResponse, allow: string): void {
+  const body =
+    '<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n' +
+    '<p>The method is not allowed for the requested URL.</p>\n';
+  res.writeHead(405, { 'content-type': 'text/html; charset=utf-8', allow, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

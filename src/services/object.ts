@@ -1,0 +1,144 @@
+/**
+ * The legacy `object` service: `execute(db, uid, password, model, method, *args)` and
+ * `execute_kw(db, uid, password, model, method, args, kw)` → `POST /json/2/<model>/<method>`.
+ *
+ * Order of checks as in Odoo (docs/wire.md §1.3): the uid is an int, an empty password is
+ * Access Denied, execute_kw takes 1 or 2 trailing params, the key must belong to that uid; then
+ * the model/method are resolved (by the upstream, which knows them), the positional arguments
+ * are named, and the answer is passed on without being turned into objects.
+ */
+import { accessDenied, pythonError, userError, type OdooFault } from '../errors.ts';
+import { toPythonJson } from '../protocol/json/stringify.ts';
+import type { MethodSignature } from '../signatures/method-signature.ts';
+import { toJson2Call } from '../translate/named-args.ts';
+import { firstCreatedId } from '../translate/results.ts';
+import { faultFromJson2 } from '../upstream/json2-errors.ts';
+import { upstreamError } from '../upstream/odoo-client.ts';
+import { PyFloat, isStruct, jsonResult, pyTypeName, truthy, type CallResult, type Struct, type Value } from '../values.ts';
+import type { CallContext, Service } from './service.ts';
+
+/** Model names Odoo can have (`res.partner`, `x_custom`); anything else cannot exist. */
+const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Python identifiers; a leading `_` is a private method, which Odoo refuses itself. */
+const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], ctx: CallContext): Promise<CallResult> {
+  if (params.length < 5)
+    throw pythonError('ValueError', `not enough values to unpack (expected at least 5, got ${params.length})`);
+  const [db, uidParam, password, model, method, ...rest] = params as [Value, Value, Value, Value, Value, ...Value[]];
+  const uid = pyInt(uidParam);
+  if (!truthy(password)) throw accessDenied();
+  if (typeof db !== 'string') throw pythonError('TypeError', `the database name must be a string, not ${pyTypeName(db)}`);
+  ctx.notes.db = db;
+  ctx.notes.uid = uid;
+
+  let args: Value[];
+  let kw: Struct;
+  if (kind === 'execute') {
+    args = rest;
+    kw = new Map();
+  } else {
+    if (rest.length === 0 || rest.length > 2)
+      throw pythonError(
+        'ValueError',
+        rest.length === 0 ? 'not enough values to unpack (expected 2, got 1)' : 'too many values to unpack (expected 2)',
+      );
+    const [a, k = null] = rest;
+    if (!Array.isArray(a)) throw pythonError('TypeError', `execute_kw() args must be a list, not ${pyTypeName(a ?? null)}`);
+    args = a;
+    if (isStruct(k)) kw = k;
+    else if (!truthy(k)) kw = new Map(); // None, or an empty array some clients send for "no kwargs"
+    else throw pythonError('TypeError', `call_kw() argument after ** must be a mapping, not ${pyTypeName(k)}`);
+  }
+
+  // Authentication: the password is an API key, which must be uid's own.
+  if (typeof password !== 'string') throw accessDenied();
+  const identity = await ctx.keys.userOf(db, password, ctx.requestId);
+  if (!identity || identity.uid !== uid) throw accessDenied();
+
+  if (typeof model !== 'string' || !MODEL_NAME.test(model) || model.includes('..'))
+    throw userError(`Object ${typeof model === 'string' ? model : toPythonJson(model)} doesn't exist`);
+  if (typeof method !== 'string' || !METHOD_NAME.test(method))
+    throw pythonError(
+      'AttributeError',
+      `The method '${model}.${typeof method === 'string' ? method : toPythonJson(method)}' does not exist`,
+    );
+  ctx.notes.model = model;
+  ctx.notes.method = method;
+
+  const signature = await resolveSignature(db, model, method, args, password, ctx);
+  ctx.notes.signature = signature.source;
+  const call = toJson2Call(model, method, args, kw, signature);
+  const answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), {
+    db,
+    apiKey: password,
+    requestId: ctx.requestId,
+  });
+  ctx.notes.upstreamStatus = answer.status;
+  const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
+  if (answer.status !== 200) throw faultFromJson2(answer, site);
+  if (!answer.contentType.includes('json'))
+    throw upstreamError(`Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`);
+  if (call.singleCreate) return firstCreatedId(answer.text, site);
+  return jsonResult(answer.text);
+}
+
+/**
+ * The signature to name the positional arguments with. When nobody describes the method, a call
+ * with at most one positional argument still works (that argument is the record ids), and a call
+ * with more gets a fault saying how to describe the method.
+ */
+async function resolveSignature(
+  db: string,
+  model: string,
+  method: string,
+  args: Value[],
+  apiKey: string,
+  ctx: CallContext,
+): Promise<MethodSignature> {
+  const known = ctx.signatures.known(model, method);
+  if (known) return known;
+  const answer = await ctx.signatures.lookup({ db, model, method, apiKey, requestId: ctx.requestId });
+  if (answer.found) return answer.signature;
+  if (args.length === 0) return { apiModel: true, params: [], source: 'builtin' };
+  if (args.length === 1) return { apiModel: false, params: [], source: 'builtin' };
+  throw unnamedArguments(model, method, answer.reason);
+}
+
+function unnamedArguments(model: string, method: string, reason: 'not-described' | 'docs-unavailable'): OdooFault {
+  const why =
+    reason === 'docs-unavailable'
+      ? `the bridge cannot read the server's method descriptions with this API key (its user is not in the ` +
+        `"Technical Documentation" group): set ODOO_DOCS_KEY to the key of such a user, or`
+      : `the server does not describe it (api_doc), so`;
+  return pythonError(
+    'TypeError',
+    `cannot pass positional arguments to ${model}.${method}: JSON-2 takes arguments by name, and ${why} ` +
+      `declare it in BRIDGE_CONFIG: signatures: {${model}: {${method}: {params: [<name>, ...], model: false}}}, ` +
+      `or call it with keyword arguments`,
+  );
+}
+
+/** Python's `int(uid)`: ints, numeric strings, floats (truncated) and bools pass; None does not. */
+function pyInt(v: Value): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof PyFloat && Number.isFinite(v.value)) return Math.trunc(v.value);
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v.trim());
+  if (typeof v === 'string') throw pythonError('ValueError', `invalid literal for int() with base 10: '${v}'`);
+  throw pythonError(
+    'TypeError',
+    `int() argument must be a string, a bytes-like object or a real number, not '${pyTypeName(v)}'`,
+  );
+}
+
+export const objectService: Service = {
+  execute: (params, ctx) => dispatchObject('execute', params, ctx),
+  execute_kw: (params, ctx) => dispatchObject('execute_kw', params, ctx),
+};
+
+/** Odoo: `NameError("Method not available <name>")` for any other object method. */
+export function objectMethodMissing(method: string): OdooFault {
+  return pythonError('NameError', `Method not available ${method}`);
+}

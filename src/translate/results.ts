@@ -1,0 +1,22 @@
+/**
+ * JSON-2 answers → the legacy result, where they differ (docs/wire.md §3.2, §4.4).
+ */
+import { type CallSite } from '../upstream/json2-errors.ts';
+import { upstreamError } from '../upstream/odoo-client.ts';
+import { valueResult, type CallResult } from '../values.ts';
+
+/** Legacy `create({...})` answers the new id (or False), JSON-2 answers `[id]`. */
+export function firstCreatedId(text: string, site: CallSite): CallResult {
+  let ids: unknown;
+  try {
+    ids = JSON.parse(text);
+  } catch {
+    throw upstreamError(`Odoo at ${site.baseUrl} answered ${site.model}.create with something that is not JSON`);
+  }
+  if (!Array.isArray(ids)) throw upstreamError(`Odoo answered ${site.model}.create with ${typeof ids}, not a list of ids`);
+  const first: unknown = ids[0];
+  if (first === undefined) return valueResult(false);
+  if (typeof first !== 'number' || !Number.isSafeInteger(first))
+    throw upstreamError(`Odoo answered ${site.model}.create with a non-integer id`);
+  return valueResult(first);
+}
