@@ -64,8 +64,9 @@ export class OdooFault extends Error {
  * Odoo's faults read its last line, `<Class>: <message>`, which is exactly Odoo's.
  */
 export function syntheticTraceback(pyName: string, str: string): string {
-  const short = pyName.slice(pyName.lastIndexOf('.') + 1);
-  return `Traceback (most recent call last):\n  File "odoo-rpc-bridge", line 1, in <bridge>\n${short}: ${str}\n`;
+  // Python prints builtins by class name alone, others with their module: `psycopg2.OperationalError`.
+  const label = pyName.startsWith('builtins.') ? pyName.slice('builtins.'.length) : pyName;
+  return `Traceback (most recent call last):\n  File "odoo-rpc-bridge", line 1, in <bridge>\n${label}: ${str}\n`;
 }
 
 /** A plain Python exception (fault code 1 with a traceback), e.g. `pythonError('TypeError', '...')`. */

@@ -51,7 +51,7 @@ describe('faultFromJson2', () => {
         const lastLine = expected.faultString.trimEnd().split('\n').at(-1) ?? '';
         const ours = fault.debug.trimEnd().split('\n').at(-1) ?? '';
         if (legacy.includes('unknown-db')) {
-          expect(ours).toMatch(/^OperationalError: database "nosuchdb" does not exist/);
+          expect(ours).toMatch(/^psycopg2.OperationalError: database "nosuchdb" does not exist/);
           expect(lastLine).toMatch(/^psycopg2.OperationalError: .*database "nosuchdb" does not exist/);
         } else {
           // 4d-28 misspelled 'domian' where 4b-34 sent 'no_such_arg': same error, other name.

@@ -40,7 +40,12 @@ export class JsonSyntaxError extends Error {
  */
 export class JsonDepthError extends JsonSyntaxError {
   constructor(container: 'array' | 'object', text: string, index: number) {
-    super(`maximum recursion depth exceeded while decoding a JSON ${container} from a unicode string`, text, index, false);
+    super(
+      `maximum recursion depth exceeded while decoding a JSON ${container} from a unicode string`,
+      text,
+      index,
+      false,
+    );
     this.name = 'JsonDepthError';
   }
 }
@@ -231,7 +236,9 @@ class Parser {
       );
     }
     const big = BigInt(text.slice(start, intEnd));
-    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(big)
+      : big;
   }
 
   parseString(): string {
@@ -329,7 +336,8 @@ class Parser {
       return map;
     }
     for (;;) {
-      if (text.charCodeAt(this.pos) !== 0x22) this.fail('Expecting property name enclosed in double quotes', this.pos);
+      if (text.charCodeAt(this.pos) !== 0x22)
+        this.fail('Expecting property name enclosed in double quotes', this.pos);
       const key = this.parseString();
       this.skipWhitespace();
       if (text.charCodeAt(this.pos) !== 0x3a) this.fail("Expecting ':' delimiter", this.pos);

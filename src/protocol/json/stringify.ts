@@ -65,6 +65,7 @@ function floatText(n: number): string {
 }
 
 /** Anything that needs the slow path: controls, quote, backslash, any surrogate (paired ones are kept). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 /** Escapes for code units 0..0x1f, `"` and `\`. */

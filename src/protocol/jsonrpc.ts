@@ -1,0 +1,292 @@
+/**
+ * The legacy `/jsonrpc` envelope, as Odoo 19's JSON-RPC dispatcher and its `jsonrpc(service,
+ * method, args)` route read and write it (see docs: odoo19-wire.md §2).
+ *
+ * Reading a request can end three ways:
+ * - an HTTP answer outside the envelope (`JsonRpcHttpError`): 415 for a non-JSON Content-Type,
+ *   400 `Invalid JSON data`, 400 `Invalid JSON-RPC data` for a body that is not an object;
+ * - a JSON-RPC error inside the envelope (`{ ok: false, id, fault }`): the Python exception Odoo
+ *   raises for bad `params` (not a dict, a missing key, an unusable `service`/`method`/`args`);
+ * - a call (`{ ok: true, request }`).
+ *
+ * Responses are written with Python's `json.dumps` layout, byte for byte.
+ */
+import { OdooFault, bridgeError, pythonError } from '../errors.ts';
+import { PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '../values.ts';
+import { JsonDepthError, JsonSyntaxError, parseJsonValue } from './json/parse.ts';
+import { toPythonJson } from './json/stringify.ts';
+import { pyFloatRepr } from './py-float.ts';
+
+/** A `/jsonrpc` call: `params.service`, `params.method` and `params.args` (iterated as Python's `*args` would). */
+export type JsonRpcRequest = { id: Value; service: string; method: string; args: Value[] };
+
+/** The outcome of reading a request that Odoo answers within the JSON-RPC envelope. */
+export type JsonRpcDecoded =
+  | { readonly ok: true; readonly request: JsonRpcRequest }
+  | { readonly ok: false; readonly id: Value; readonly fault: OdooFault };
+
+/** An answer Odoo gives outside the JSON-RPC envelope; write it as is. */
+export class JsonRpcHttpError extends Error {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  /** Extra response headers (the 415 answer's `Accept`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, body: string, headers: Readonly<Record<string, string>> = {}) {
+    super(`HTTP ${status}: ${body.length > 200 ? `${body.slice(0, 200)}...` : body}`);
+    this.name = 'JsonRpcHttpError';
+    this.status = status;
+    this.contentType = 'text/html; charset=utf-8';
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+/** The request mimetypes Odoo's JSON-RPC dispatcher accepts. */
+export const JSONRPC_MIMETYPES: readonly string[] = ['application/json', 'application/json-rpc'];
+
+/** The services `dispatch_rpc` knows; any other name is a `KeyError`. */
+const SERVICES: ReadonlySet<string> = new Set(['common', 'db', 'object']);
+
+/** Werkzeug decodes the body with `errors="replace"`: bad UTF-8 becomes U+FFFD, a BOM stays (and is then bad JSON). */
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/**
+ * Read a `/jsonrpc` request body. Throws `JsonRpcHttpError` where Odoo answers outside the
+ * envelope; otherwise returns the call, or the fault to answer with the request's id.
+ */
+export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefined): JsonRpcDecoded {
+  const mimetype = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (!JSONRPC_MIMETYPES.includes(mimetype)) throw unsupportedMediaType(mimetype);
+
+  let doc: Value;
+  try {
+    doc = parseJsonValue(utf8.decode(body));
+  } catch (err) {
+    // Python's RecursionError is not a ValueError: Odoo answers it in the envelope, before it knows the id.
+    if (err instanceof JsonDepthError)
+      return { ok: false, id: null, fault: pythonError('RecursionError', err.message) };
+    if (err instanceof JsonSyntaxError) throw new JsonRpcHttpError(400, 'Invalid JSON data');
+    throw err;
+  }
+  if (!(doc instanceof Map)) throw new JsonRpcHttpError(400, 'Invalid JSON-RPC data');
+
+  const id = doc.get('id') ?? null;
+  const fail = (fault: OdooFault): JsonRpcDecoded => ({ ok: false, id, fault });
+
+  // `dict(jsonrequest.get('params', {}))`, then the route is called with the keys it names.
+  const rawParams = doc.get('params');
+  const params = rawParams === undefined ? new Map<string, Value>() : pyDict(rawParams);
+  if (params instanceof OdooFault) return fail(params);
+  const missing = ['service', 'method', 'args'].filter((k) => !params.has(k));
+  if (missing.length > 0) return fail(missingArguments(missing));
+
+  const service = params.get('service') as Value;
+  const method = params.get('method') as Value;
+  const args = params.get('args') as Value;
+  if (typeof service !== 'string') return fail(serviceLookupError(service));
+  if (typeof method !== 'string')
+    return fail(SERVICES.has(service) ? methodTypeError(service, method) : keyError(service));
+  const list = pyIterate(args);
+  if (list === undefined)
+    return fail(SERVICES.has(service) ? argsTypeError(service, method, args) : keyError(service));
+  return { ok: true, request: { id, service, method, args: list } };
+}
+
+/** `{"jsonrpc": "2.0", "id": <id>, "result": <result>}`, without `result` when it is `null` (Python `None`). */
+export function encodeJsonRpcResult(id: Value, result: CallResult): string {
+  const head = '{"jsonrpc": "2.0", "id": ' + toPythonJson(id);
+  let text: string;
+  if (result.kind === 'value') {
+    if (result.value === null) return head + '}';
+    text = toPythonJson(result.value);
+  } else {
+    // Upstream JSON was written by the same Python json.dumps: splice it without reparsing.
+    text = trimJsonWhitespace(result.text);
+    if (text === '') throw bridgeError('Odoo answered an empty body where a JSON value was expected');
+    if (text === 'null') return head + '}';
+  }
+  return head + ', "result": ' + text + '}';
+}
+
+/** `{"jsonrpc": "2.0", "id": X, "error": {"code": 0, "message": "Odoo Server Error", "data": {...}}}` (Odoo 19). */
+export function encodeJsonRpcError(id: Value, fault: OdooFault): string {
+  const data: Struct = new Map<string, Value>([
+    ['name', fault.pyName],
+    ['message', fault.message],
+    ['arguments', fault.arguments],
+    ['context', new Map()],
+    ['debug', fault.debug],
+  ]);
+  const error: Struct = new Map<string, Value>([
+    ['code', 0],
+    ['message', 'Odoo Server Error'],
+    ['data', data],
+  ]);
+  return toPythonJson(
+    new Map<string, Value>([
+      ['jsonrpc', '2.0'],
+      ['id', id],
+      ['error', error],
+    ]),
+  );
+}
+
+function trimJsonWhitespace(text: string): string {
+  let start = 0;
+  let end = text.length;
+  const ws = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  while (start < end && ws(text.charCodeAt(start))) start++;
+  while (end > start && ws(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+/** Werkzeug's 415 page layout, with the accepted types said in words and in an `Accept` header. */
+function unsupportedMediaType(mimetype: string): JsonRpcHttpError {
+  const got =
+    mimetype === ''
+      ? 'a request without a Content-Type'
+      : `Content-Type ${escapeHtml(JSON.stringify(mimetype.slice(0, 100)))}`;
+  const body =
+    '<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n<h1>Unsupported Media Type</h1>\n' +
+    `<p>&#39;/jsonrpc&#39; accepts only application/json and application/json-rpc request bodies, not ${got}.` +
+    '<br><br>Please verify the Content-Type request header and try again.</p>\n';
+  return new JsonRpcHttpError(415, body, { Accept: JSONRPC_MIMETYPES.join(', ') });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Python's `dict(params)`: a dict as is, an iterable of pairs, else the TypeError/ValueError it raises. */
+function pyDict(v: Value): Map<string, Value> | OdooFault {
+  if (v instanceof Map) return v;
+  if (typeof v === 'string') {
+    // Iterating a str gives 1-character strings: never a pair.
+    return v === ''
+      ? new Map()
+      : pythonError('ValueError', 'dictionary update sequence element #0 has length 1; 2 is required');
+  }
+  if (!Array.isArray(v)) return pythonError('TypeError', `'${pyTypeName(v)}' object is not iterable`);
+  const out = new Map<string, Value>();
+  let nonStringKey = false;
+  for (let i = 0; i < v.length; i++) {
+    const pair = pyIterate(v[i] as Value);
+    if (pair === undefined)
+      return pythonError(
+        'TypeError',
+        `cannot convert dictionary update sequence element #${i} to a sequence`,
+      );
+    if (pair.length !== 2) {
+      return pythonError(
+        'ValueError',
+        `dictionary update sequence element #${i} has length ${pair.length}; 2 is required`,
+      );
+    }
+    const [key, value] = pair as [Value, Value];
+    if (Array.isArray(key) || key instanceof Map)
+      return pythonError('TypeError', `unhashable type: '${pyTypeName(key)}'`);
+    if (typeof key === 'string') out.set(key, value);
+    else nonStringKey = true;
+  }
+  // The route is called with `**params`.
+  return nonStringKey ? pythonError('TypeError', 'keywords must be strings') : out;
+}
+
+/** Python iteration of a JSON value (`*args`, pair unpacking): a list, a str's characters, a dict's keys. */
+function pyIterate(v: Value): Value[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [...v];
+  if (v instanceof Map) return [...v.keys()];
+  return undefined;
+}
+
+function missingArguments(names: string[]): OdooFault {
+  const quoted = names.map((n) => `'${n}'`);
+  const list =
+    quoted.length === 1
+      ? quoted[0]
+      : quoted.length === 2
+        ? `${quoted[0]} and ${quoted[1]}`
+        : `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}`;
+  const plural = names.length === 1 ? 'argument' : 'arguments';
+  return pythonError(
+    'TypeError',
+    `JSONRPC.jsonrpc() missing ${names.length} required positional ${plural}: ${list}`,
+  );
+}
+
+/** `rpc_dispatchers[service]` with a key that is not a str. */
+function serviceLookupError(service: Value): OdooFault {
+  if (Array.isArray(service) || service instanceof Map) {
+    return pythonError('TypeError', `unhashable type: '${pyTypeName(service)}'`);
+  }
+  return keyError(service);
+}
+
+/** `KeyError(key)`: its message is `str(key)`, its `str()` is `repr(key)`. */
+function keyError(key: Value): OdooFault {
+  return pythonError('KeyError', pyStr(key), { str: pyRepr(key), arguments: [key] });
+}
+
+/** A method name that is not a str: `'exp_' + method` in common/db, `NameError` in object. */
+function methodTypeError(service: string, method: Value): OdooFault {
+  if (service === 'object') return pythonError('NameError', `Method not available ${pyStr(method)}`);
+  return pythonError('TypeError', `can only concatenate str (not "${pyTypeName(method)}") to str`);
+}
+
+/** `args` that Python cannot iterate: `object` unpacks it, common/db call `exp_<method>(*args)`. */
+function argsTypeError(service: string, method: string, args: Value): OdooFault {
+  const type = pyTypeName(args);
+  if (service === 'object') return pythonError('TypeError', `cannot unpack non-iterable ${type} object`);
+  return pythonError(
+    'TypeError',
+    `odoo.service.${service}.exp_${method}() argument after * must be an iterable, not ${type}`,
+  );
+}
+
+/** Python's `str(v)` for a JSON value. */
+function pyStr(v: Value): string {
+  return typeof v === 'string' ? v : pyRepr(v);
+}
+
+/** Python's `repr(v)` for a JSON value, for error messages. */
+function pyRepr(v: Value): string {
+  if (v === null) return 'None';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'True' : 'False';
+    case 'number':
+    case 'bigint':
+      return String(v);
+    case 'string':
+      return reprStr(v);
+  }
+  if (v instanceof PyFloat) return pyFloatRepr(v.value);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${reprStr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  return reprStr('base64' in v ? v.base64 : v.odoo);
+}
+
+/** Characters `str.isprintable()` rejects (approximately: by Unicode category), space excepted. */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+/** Python's `repr(str)`: single quotes unless the text has `'` and no `"`; non-printables escaped. */
+function reprStr(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = q;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === q || ch === '\\') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (cp !== 0x20 && NON_PRINTABLE.test(ch)) {
+      out += cp < 0x100 ? `\\x${hex(cp, 2)}` : cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`;
+    } else out += ch;
+  }
+  return out + q;
+}
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');

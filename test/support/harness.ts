@@ -1,0 +1,84 @@
+/**
+ * Starts the real bridge on a random port in front of the fake Odoo, with its log lines kept in
+ * memory so tests can read (and grep) them.
+ */
+import { Writable } from 'node:stream';
+import { startBridge, type RunningBridge } from '../../src/bridge.ts';
+import { parseConfigFile, type BridgeConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { CAPTURES_DIR } from './captures.ts';
+import { CAPTURED_KEYS, startFakeOdoo, type FakeOdoo, type FakeOdooOptions } from './fake-odoo.ts';
+
+export interface Stack {
+  bridge: RunningBridge;
+  odoo: FakeOdoo;
+  /** Every log line the bridge wrote, as text. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export const KEYS = {
+  labAdmin: CAPTURED_KEYS[0]?.key ?? '',
+  labDemo: CAPTURED_KEYS[1]?.key ?? '',
+  lab2Admin: CAPTURED_KEYS[2]?.key ?? '',
+};
+
+/** Keys by "<db>/<login>" and "<db>/<uid>", for clients replaying the captures. */
+export const KEY_MAP: Record<string, string> = Object.fromEntries(
+  CAPTURED_KEYS.flatMap((k) => [
+    [`${k.db}/${k.login}`, k.key],
+    [`${k.db}/${k.uid}`, k.key],
+  ]),
+);
+
+export { CAPTURES_DIR };
+
+/** Every log line written anywhere in the test process, for the "no secret in logs" check. */
+export const ALL_LOGS: string[] = [];
+
+export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): BridgeConfig {
+  return {
+    odooUrl,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dbHeader: 'auto',
+    docsKey: undefined,
+    connectTimeoutMs: 2000,
+    upstreamTimeoutMs: 5000,
+    maxBodyBytes: 128 * 1024 * 1024,
+    maxUpstreamBytes: 512 * 1024 * 1024,
+    signatureCacheSize: 100,
+    signatureCacheTtlMs: 60_000,
+    authCacheTtlMs: 60_000,
+    versionCacheTtlMs: 60_000,
+    logLevel: 'info',
+    file: parseConfigFile({}, 'test'),
+    ...over,
+  };
+}
+
+export async function startStack(
+  opts: { config?: Partial<BridgeConfig>; fake?: FakeOdooOptions; odooUrl?: string } = {},
+): Promise<Stack> {
+  const odoo = await startFakeOdoo(opts.fake);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const line = chunk.toString();
+      logs.push(line);
+      ALL_LOGS.push(line);
+      done();
+    },
+  });
+  const config = testConfig(opts.odooUrl ?? odoo.url, opts.config);
+  const bridge = await startBridge(config, createLogger(config.logLevel, sink));
+  return {
+    bridge,
+    odoo,
+    logs,
+    async close() {
+      await bridge.close();
+      await odoo.close();
+    },
+  };
+}
