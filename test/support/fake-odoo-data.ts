@@ -7,14 +7,17 @@
  *   emails, is_company, country, parent, active, create_date, image_128 of 1-3 from 4b-13). The
  *   other partners fill the counts the captures assert (10 companies, 38 active partners, 28 of
  *   them persons, 2 inactive ones sorting first) and are Odoo 19's base demo partners in load
- *   order, which is also what makes ids 19, 20 and 36 land where the captures have them. Ids
- *   42-58 were used by the real server for records no capture shows; the partner sequence
- *   starts at 59 (4b-20 created 59, 4b-23 60 and 61, the failed creates of 4b-37 and 4b-60
- *   consumed 62 and 63, 4d-10 got 64).
+ *   order, which is also what makes ids 19, 20 and 36 land where the captures have them. No
+ *   capture shows ids 42-58 (inferred: records the server created for other modules, none of
+ *   them an active partner since the counts already add up). The partner sequence starts at 59:
+ *   4b-20 created 59, 4b-23 60 and 61, and 4d-10 got 64, which fits the two failed creates of
+ *   4b-37 and 4b-60 having consumed 62 and 63 (PostgreSQL sequences do not roll back).
  * - sale.order 1 and 2: 4d-03.
- * - res.users 2 (admin) and 5 (demo) with their partners 3 and 6, plus Odoo's fixed users 1, 3,
- *   4 and 6; the groups that give the captured access errors (4d-33, 4d-34) and successes
- *   (4d-35, 4d-49).
+ * - res.users 2 (admin) and 5 (demo) with their partners 3 and 6, plus Odoo's base users 1
+ *   (__system__), 3 (public), 4 (portal template) and 6 (portal, demo data; not captured); the
+ *   groups that give the captured access errors (4d-33, 4d-34) and successes (4d-35, 4d-49).
+ * - Access rights of other models and the group labels in their errors come from Odoo 19's
+ *   ir.model.access.csv files, not from captures (sale.order's group list is approximate).
  * - Field descriptions, method signatures and doc bodies: doc-res.partner.json,
  *   doc-sale.order.json and the doc indexes (lab2's res.partner page was not captured: it is
  *   lab's, filtered to the fields and methods lab2's index lists).

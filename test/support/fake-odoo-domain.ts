@@ -3,7 +3,7 @@
  * in-memory records, `order` parsing and sorting, the implicit `active` filter.
  */
 import { builtinError, notImplemented, userError } from './fake-odoo-errors.ts';
-import { isDict, numeric, pyEquals, pyRepr, PyTuple, truthy, type PyJson } from './fake-odoo-json.ts';
+import { numeric, pyEquals, pyRepr, PyTuple, truthy, type PyJson } from './fake-odoo-json.ts';
 import {
   activeTest,
   asIds,
@@ -129,13 +129,19 @@ export function validateDomain(env: Env, model: FakeModel, node: DomainNode): vo
   if (node.kind === 'const') return;
   if (node.kind === 'not') return validateDomain(env, model, node.child);
   if (node.kind !== 'cond') return node.children.forEach((c) => validateDomain(env, model, c));
-  const [head] = node.field.split('.');
-  requireField(model, head as string, () =>
-    builtinError(
-      'ValueError',
-      `Invalid field ${model.name}.${head as string} in condition ${condRepr(node.orig)}`,
-    ),
+  const [head, ...rest] = node.field.split('.') as [string, ...string[]];
+  const field = requireField(model, head, () =>
+    builtinError('ValueError', `Invalid field ${model.name}.${head} in condition ${condRepr(node.orig)}`),
   );
+  if (!rest.length && node.op !== 'any' && node.op !== 'not any') return;
+  // `a.b` and `any` are checked on the comodel, like Odoo does once it rewrote them.
+  if (!field.relation) throw notImplemented(`the domain condition ${condRepr(node.orig)}`);
+  const comodel = env.db.models[field.relation];
+  if (!comodel) throw notImplemented(`the model '${field.relation}'`);
+  const sub: DomainNode = rest.length
+    ? { ...node, field: rest.join('.'), orig: [rest.join('.'), node.orig[1], node.orig[2]] }
+    : parseDomain(node.value);
+  validateDomain(env, comodel, sub);
 }
 
 function likeToRegExp(pattern: string, insensitive: boolean, wrap: boolean): RegExp {
@@ -200,7 +206,6 @@ function evalCond(
     const sub: DomainNode = rest.length
       ? { kind: 'cond', field: rest.join('.'), op, value, orig: node.orig }
       : parseDomain(value);
-    validateDomain(env, comodel, sub);
     return relIds.some((id) => {
       const r = comodel.records.get(id);
       return r !== undefined && evalNode(env, comodel, r, sub);
@@ -398,10 +403,7 @@ export function searchRecords(
   );
   recs = sortRecords(env, model, recs, terms);
   const offset = Number(numeric(opts.offset ?? 0) ?? 0);
-  const limit =
-    opts.limit === undefined || opts.limit === null || opts.limit === false
-      ? null
-      : Number(numeric(opts.limit));
+  // `LIMIT` is only added when the limit is truthy: `limit=0` means no limit.
+  const limit = truthy(opts.limit) ? Number(numeric(opts.limit as PyJson)) : null;
   return recs.slice(offset, limit === null ? undefined : offset + limit);
 }
-

@@ -51,6 +51,8 @@ export class OdooError extends Error {
       const code = this.args[1];
       return `${cls}: ${String(code)} ${HTTP_REASONS[Number(code)] ?? ''}: ${this.message}`;
     }
+    // str(KeyError('x')) is "'x'" (the repr), unlike every other exception.
+    if (cls === 'KeyError') return `${cls}: '${this.message}'`;
     return `${cls}: ${this.message}`;
   }
 

@@ -163,6 +163,25 @@ export function emptyValue(type: string): PyJson {
   }
 }
 
+/** res.partner `commercial_partner_id`: the first company up the parents, or the top parent. */
+function partnerCommercial(env: Env, rec: FakeRecord): FakeRecord {
+  const partners = env.db.models['res.partner'];
+  let cur = rec;
+  while (!cur.is_company && typeof cur.parent_id === 'number') {
+    const parent = partners?.records.get(cur.parent_id);
+    if (!parent) break;
+    cur = parent;
+  }
+  return cur;
+}
+
+/** res.partner `commercial_company_name`: the commercial partner's name if it is a company. */
+function partnerCommercialCompanyName(env: Env, rec: FakeRecord): PyJson {
+  const commercial = partnerCommercial(env, rec);
+  return commercial.is_company ? (commercial.name ?? false) : (rec.company_name ?? false);
+}
+
+/** res.partner `complete_name` (`_get_complete_name`), which is also its display name. */
 function partnerCompleteName(env: Env, rec: FakeRecord): string {
   const partners = env.db.models['res.partner'];
   let name = typeof rec.name === 'string' ? rec.name : '';
@@ -171,16 +190,38 @@ function partnerCompleteName(env: Env, rec: FakeRecord): string {
     const displayed: Record<string, string> = { invoice: 'Invoice', delivery: 'Delivery', other: 'Other' };
     if (!name && typeof rec.type === 'string' && displayed[rec.type]) name = displayed[rec.type] as string;
     if (!rec.is_company) {
-      // commercial_company_name: the commercial partner's name when it is a company, else company_name.
-      let commercial: FakeRecord | undefined = rec;
-      while (commercial && !commercial.is_company && typeof commercial.parent_id === 'number') {
-        commercial = partners?.records.get(commercial.parent_id);
-      }
-      const company = commercial?.is_company ? commercial.name : rec.company_name;
+      const company = partnerCommercialCompanyName(env, rec);
       name = `${truthy(company) ? String(company) : typeof parent?.name === 'string' ? parent.name : ''}, ${name}`;
     }
   }
   return name.trim();
+}
+
+/** The res.partner computed fields the fake computes (the others read as empty values). */
+function partnerComputed(env: Env, rec: FakeRecord, fname: string): PyJson | undefined {
+  switch (fname) {
+    case 'complete_name':
+      return partnerCompleteName(env, rec);
+    case 'commercial_partner_id':
+      return partnerCommercial(env, rec).id ?? false;
+    case 'commercial_company_name':
+      return partnerCommercialCompanyName(env, rec);
+    case 'company_type':
+      return rec.is_company ? 'company' : 'person';
+    case 'parent_name': {
+      const parent =
+        typeof rec.parent_id === 'number'
+          ? env.db.models['res.partner']?.records.get(rec.parent_id)
+          : undefined;
+      return parent?.name ?? false;
+    }
+    case 'email_normalized':
+      return typeof rec.email === 'string' && /^[^@\s]+@[^@\s]+$/.test(rec.email.trim())
+        ? rec.email.trim().toLowerCase()
+        : false;
+    default:
+      return undefined;
+  }
 }
 
 /** `display_name` of a record (false when it does not exist). */
@@ -208,7 +249,10 @@ export function rawValue(env: Env, model: FakeModel, rec: FakeRecord, fname: str
   const field = fieldOf(model, fname);
   if (fname === 'id') return rec.id ?? false;
   if (fname === 'display_name') return displayName(env, model.name, Number(rec.id));
-  if (model.name === 'res.partner' && fname === 'complete_name') return partnerCompleteName(env, rec);
+  if (model.name === 'res.partner') {
+    const computed = partnerComputed(env, rec, fname);
+    if (computed !== undefined) return computed;
+  }
   if (model.name === 'res.users' && USER_DELEGATED.has(fname) && typeof rec.partner_id === 'number') {
     const partner = env.db.models['res.partner']?.records.get(rec.partner_id);
     const v = partner?.[fname];
@@ -244,4 +288,3 @@ export function readValue(env: Env, model: FakeModel, rec: FakeRecord, fname: st
   }
   return clone(v);
 }
-

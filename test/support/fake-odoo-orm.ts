@@ -5,7 +5,6 @@
  * with a `fake_odoo.NotImplemented` 500 instead of inventing an answer.
  */
 import {
-  accessError,
   builtinError,
   missingError,
   notImplemented,
@@ -28,13 +27,14 @@ import {
 } from './fake-odoo-json.ts';
 import { argOf, type Bound, type MethodSig } from './fake-odoo-signatures.ts';
 
-import { andDomains, compare, isSet, parseDomain, searchRecords } from './fake-odoo-domain.ts';
+import { andDomains, compare, searchRecords } from './fake-odoo-domain.ts';
 import {
   asIds,
   checkAccess,
   displayName,
   fieldOf,
   hasAccess,
+  idsRepr,
   INSTALLED_LANGS,
   modelOf,
   nowString,
@@ -105,15 +105,27 @@ function missingRecordError(env: Env, model: FakeModel, ids: number[]): OdooErro
 // ---------------------------------------------------------------------------------------------
 // Write / create / unlink
 
-function validateVals(model: FakeModel, vals: PyJson, error: (f: string) => OdooError): PyDict {
-  if (!isDict(vals)) {
-    throw builtinError(
-      'AttributeError',
-      `'${Array.isArray(vals) ? 'list' : typeof vals === 'string' ? 'str' : 'int'}' object has no attribute 'items'`,
-    );
-  }
-  for (const f of Object.keys(vals)) requireField(model, f, () => error(f));
+/** Python's type name of a parsed value, for "'list' object has no attribute …" messages. */
+function pyTypeName(v: PyJson): string {
+  if (v === null) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') return Number.isInteger(Number(v)) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (v instanceof JsonFloat) return 'float';
+  if (v instanceof PyTuple) return 'tuple';
+  return Array.isArray(v) ? 'list' : 'dict';
+}
+
+function requireDict(vals: PyJson): PyDict {
+  if (!isDict(vals))
+    throw builtinError('AttributeError', `'${pyTypeName(vals)}' object has no attribute 'items'`);
   return vals;
+}
+
+function validateVals(model: FakeModel, vals: PyJson, error: (f: string) => OdooError): PyDict {
+  const dict = requireDict(vals);
+  for (const f of Object.keys(dict)) requireField(model, f, () => error(f));
+  return dict;
 }
 
 /** Applies written values to a stored record (x2many commands only for stored many2many). */
@@ -171,9 +183,9 @@ export function write(env: Env, model: FakeModel, ids: number[], vals: PyJson): 
   if (model.name === 'res.partner') {
     // res.partner.write reads `partner[fname]` for every written field before anything else:
     // an unknown name is a KeyError, a missing record a MissingError.
-    if (!isDict(vals)) validateVals(model, vals, () => builtinError('ValueError', 'unreachable'));
+    const dict = requireDict(vals);
     for (const id of ids) {
-      for (const f of Object.keys(vals as PyDict)) {
+      for (const f of Object.keys(dict)) {
         if (!model.fields.has(f)) {
           if (model.unmodelledFields.has(f)) throw notImplemented(`the field ${model.name}.${f}`);
           throw new OdooError(500, 'builtins.KeyError', f, [f]);
@@ -234,6 +246,7 @@ export function create(env: Env, model: FakeModel, valsList: PyJson): number[] {
   if (!Array.isArray(list))
     throw builtinError('TypeError', `create() expects a dict or a list of dicts, got ${pyRepr(valsList)}`);
   if (model.name === 'res.users') throw notImplemented('res.users.create (it also creates a partner)');
+  if (model.name === 'sale.order') throw notImplemented('sale.order.create (sequence, computed amounts)');
   const now = nowString();
   const created: FakeRecord[] = [];
   for (const vals of list) {
@@ -481,12 +494,8 @@ function asList(v: PyJson | undefined): PyJson[] {
 // ---------------------------------------------------------------------------------------------
 // web_read / web_search_read
 
-function webRead(env: Env, model: FakeModel, recs: FakeRecord[], spec: PyJson): PyDict[] {
-  if (!isDict(spec))
-    throw builtinError(
-      'AttributeError',
-      `'${Array.isArray(spec) ? 'list' : 'str'}' object has no attribute 'items'`,
-    );
+function webRead(env: Env, model: FakeModel, recs: FakeRecord[], specification: PyJson): PyDict[] {
+  const spec = requireDict(specification);
   const names = Object.keys(spec).length ? Object.keys(spec) : ['id'];
   const rows =
     names.length === 1 && names[0] === 'id'

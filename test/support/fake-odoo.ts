@@ -327,8 +327,9 @@ class FakeOdooServer {
   }
 
   send(res: ServerResponse, reply: Reply): void {
-    // Odoo adds `X-Content-Type-Options: nosniff` to every answer.
-    const headers = { ...reply.headers, 'X-Content-Type-Options': 'nosniff' };
+    // Odoo adds `X-Content-Type-Options: nosniff` to its successful answers (not to errors).
+    const ok = reply.status < 300 || reply.status === 304;
+    const headers = ok ? { ...reply.headers, 'X-Content-Type-Options': 'nosniff' } : reply.headers;
     if (reply.status === 304) {
       res.writeHead(304, headers);
       res.end();

@@ -117,12 +117,29 @@ function hexDigit(c: number): number {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/** Exactly representable powers of ten, for the float fast path. */
+const POWERS_OF_TEN: readonly number[] = Array.from({ length: 16 }, (_, k) => 10 ** k);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const KEY_CACHE_SIZE = 256;
+
+/** A run of characters that need no attention inside a string; irregexp scans it far faster than a loop. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+
+/** The index of the first quote, backslash or control character at or after `from` (or the end). */
+function skipPlain(text: string, from: number): number {
+  PLAIN_RUN.lastIndex = from;
+  PLAIN_RUN.test(text);
+  return PLAIN_RUN.lastIndex;
+}
+
 /** A recursive-descent reader over one string; `pos` is a UTF-16 index. */
 class Parser {
   readonly text: string;
   readonly maxDepth: number;
   pos = 0;
   depth = 0;
+  readonly keys: Array<string | undefined> = new Array<string | undefined>(KEY_CACHE_SIZE);
 
   constructor(text: string, maxDepth: number) {
     this.text = text;
@@ -190,45 +207,58 @@ class Parser {
     const negative = text.charCodeAt(i) === 0x2d;
     if (negative) i++;
     let c = text.charCodeAt(i);
-    // Small integers are accumulated while scanning: no slice, no Number().
-    let small = 0;
+    // The digits are accumulated while scanning (exact while there are at most 15 of them), so that
+    // short numbers need no slice and no Number().
+    let mantissa = 0;
     if (c === 0x30) {
       i++;
     } else if (c >= 0x31 && c <= 0x39) {
       do {
-        small = small * 10 + (c - 0x30);
+        mantissa = mantissa * 10 + (c - 0x30);
         c = text.charCodeAt(++i);
       } while (c >= 0x30 && c <= 0x39);
     } else {
       this.fail('Expecting value', start);
     }
     const intEnd = i;
-    let isFloat = false;
+    const intDigits = intEnd - start - (negative ? 1 : 0);
+    let fraction = 0;
     if (text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1))) {
-      i += 2;
-      while (isDigit(text.charCodeAt(i))) i++;
-      isFloat = true;
+      i++;
+      c = text.charCodeAt(i);
+      do {
+        mantissa = mantissa * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      } while (c >= 0x30 && c <= 0x39);
+      fraction = i - intEnd - 1;
     }
-    c = text.charCodeAt(i);
+    let exponent = false;
     if (c === 0x65 || c === 0x45) {
       let j = i + 1;
-      const s = text.charCodeAt(j);
-      if (s === 0x2b || s === 0x2d) j++;
+      const sign = text.charCodeAt(j);
+      if (sign === 0x2b || sign === 0x2d) j++;
       if (isDigit(text.charCodeAt(j))) {
         j++;
         while (isDigit(text.charCodeAt(j))) j++;
         i = j;
-        isFloat = true;
+        exponent = true;
       }
     }
     this.pos = i;
-    if (isFloat) return new PyFloat(Number(text.slice(start, i)));
 
-    const digits = intEnd - start - (negative ? 1 : 0);
-    if (digits <= 15) return negative ? 0 - small : small; // 0 - 0 is +0: Python has no negative zero int
-    if (digits > MAX_INT_DIGITS) {
+    if (fraction > 0 || exponent) {
+      // Clinger's fast path: an exact integer below 2^53 divided by an exact power of ten is
+      // correctly rounded, as Number() and Python's float() are.
+      if (!exponent && intDigits + fraction <= 15) {
+        const v = mantissa / (POWERS_OF_TEN[fraction] as number);
+        return new PyFloat(negative ? -v : v);
+      }
+      return new PyFloat(Number(text.slice(start, i)));
+    }
+    if (intDigits <= 15) return negative ? 0 - mantissa : mantissa; // 0 - 0 is +0: Python has no negative zero int
+    if (intDigits > MAX_INT_DIGITS) {
       throw new JsonSyntaxError(
-        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${digits} digits; ` +
+        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${intDigits} digits; ` +
           'use sys.set_int_max_str_digits() to increase the limit',
         text,
         start,
@@ -236,9 +266,29 @@ class Parser {
       );
     }
     const big = BigInt(text.slice(start, intEnd));
-    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(big)
-      : big;
+    return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+  }
+
+  /** Object keys repeat (once per record): a small cache hands back the same string, without a copy. */
+  parseKey(): string {
+    const text = this.text;
+    const start = this.pos + 1;
+    let i = start;
+    let hash = 0;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20 || i - start >= 32 || i >= text.length) return this.parseString();
+      hash = (hash * 31 + c) | 0;
+      i++;
+    }
+    const slot = (hash ^ (hash >>> 8)) & (KEY_CACHE_SIZE - 1);
+    const cached = this.keys[slot];
+    this.pos = i + 1;
+    if (cached !== undefined && cached.length === i - start && text.startsWith(cached, start)) return cached;
+    const key = text.slice(start, i);
+    this.keys[slot] = key;
+    return key;
   }
 
   parseString(): string {
@@ -246,7 +296,7 @@ class Parser {
     const quote = this.pos;
     const start = quote + 1;
     let i = start;
-    // Fast path: no escapes, no control characters.
+    // Fast path: no escapes, no control characters. Long runs are skipped by the regex engine.
     for (;;) {
       const c = text.charCodeAt(i);
       if (c === 0x22) {
@@ -254,7 +304,7 @@ class Parser {
         return text.slice(start, i);
       }
       if (c === 0x5c || c < 0x20 || i >= text.length) break;
-      i++;
+      if (++i - start === 32) i = skipPlain(text, i);
     }
     let out = text.slice(start, i);
     let run = i;
@@ -267,7 +317,7 @@ class Parser {
       }
       if (c < 0x20) this.fail('Invalid control character at', i);
       if (c !== 0x5c) {
-        i++;
+        i = skipPlain(text, i + 1);
         continue;
       }
       out += text.slice(run, i);
@@ -338,7 +388,7 @@ class Parser {
     for (;;) {
       if (text.charCodeAt(this.pos) !== 0x22)
         this.fail('Expecting property name enclosed in double quotes', this.pos);
-      const key = this.parseString();
+      const key = this.parseKey();
       this.skipWhitespace();
       if (text.charCodeAt(this.pos) !== 0x3a) this.fail("Expecting ':' delimiter", this.pos);
       this.pos++;

@@ -85,12 +85,34 @@ interface DecodedDoc {
 }
 
 const LATIN1_LABELS = new Set([
-  'iso-8859-1', 'iso8859-1', 'iso_8859-1', 'iso88591', 'latin-1', 'latin1', 'latin_1', 'l1', 'cp819',
-  'ibm819', 'iso-ir-100', 'csisolatin1', 'iso_8859-1:1987', '8859',
+  'iso-8859-1',
+  'iso8859-1',
+  'iso_8859-1',
+  'iso88591',
+  'latin-1',
+  'latin1',
+  'latin_1',
+  'l1',
+  'cp819',
+  'ibm819',
+  'iso-ir-100',
+  'csisolatin1',
+  'iso_8859-1:1987',
+  '8859',
 ]);
 const ASCII_LABELS = new Set([
-  'us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'iso646-us', 'iso_646.irv:1991', '646',
-  'cp367', 'ibm367', 'csascii', 'iso-ir-6',
+  'us-ascii',
+  'ascii',
+  'us',
+  'ansi_x3.4-1968',
+  'ansi_x3.4-1986',
+  'iso646-us',
+  'iso_646.irv:1991',
+  '646',
+  'cp367',
+  'ibm367',
+  'csascii',
+  'iso-ir-6',
 ]);
 const UTF16_LABELS = new Set(['utf-16', 'utf16', 'utf-16le', 'utf-16be', 'utf_16', 'utf_16_le', 'utf_16_be']);
 /** Bytes Python's cp1252 codec leaves undefined, which pyexpat then refuses as invalid tokens. */
@@ -118,7 +140,11 @@ function decodeBytes(buf: Buffer): DecodedDoc {
   if (ASCII_LABELS.has(label)) return decodeSingleByte(buf, (b) => b >= 0x80, 'latin1');
   if (UTF16_LABELS.has(label)) {
     // Expat: an 8-bit document cannot be UTF-16.
-    throw expatError('encoding specified in XML declaration is incorrect', buf.toString('latin1'), declared.offset);
+    throw expatError(
+      'encoding specified in XML declaration is incorrect',
+      buf.toString('latin1'),
+      declared.offset,
+    );
   }
   if (CP1252_LABELS.has(label)) return decodeSingleByte(buf, (b) => CP1252_UNDEFINED.has(b), 'windows-1252');
   let decoder: TextDecoder;
@@ -144,10 +170,16 @@ function declaredEncoding(buf: Buffer): { name: string; offset: number } | undef
 function decodeUtf8(buf: Buffer, start: number): DecodedDoc {
   const bytes = start === 0 ? buf : buf.subarray(start);
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), invalid: undefined };
+    return {
+      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes),
+      invalid: undefined,
+    };
   } catch {
     const bad = firstInvalidUtf8(bytes);
-    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, bad)), invalid: INVALID_TOKEN };
+    return {
+      text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, bad)),
+      invalid: INVALID_TOKEN,
+    };
   }
 }
 
@@ -186,7 +218,11 @@ function firstInvalidUtf8(b: Uint8Array): number {
 }
 
 /** ASCII and cp1252: one byte, one character, with some bytes refused as invalid tokens. */
-function decodeSingleByte(buf: Buffer, refused: (b: number) => boolean, label: 'latin1' | 'windows-1252'): DecodedDoc {
+function decodeSingleByte(
+  buf: Buffer,
+  refused: (b: number) => boolean,
+  label: 'latin1' | 'windows-1252',
+): DecodedDoc {
   let bad = -1;
   for (let i = 0; i < buf.length; i++) {
     if (refused(buf[i] as number)) {
@@ -317,15 +353,18 @@ function plainText(run: string): string | undefined {
   if (s.includes('&')) {
     if (BAD_AMP.test(s)) return undefined;
     let ok = true;
-    s = s.replace(ENTITY_REF, (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) => {
-      if (name !== undefined) return PREDEFINED.get(name) as string;
-      const cp = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
-      if (!isXmlChar(cp)) {
-        ok = false;
-        return '';
-      }
-      return String.fromCodePoint(cp);
-    });
+    s = s.replace(
+      ENTITY_REF,
+      (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) => {
+        if (name !== undefined) return PREDEFINED.get(name) as string;
+        const cp = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
+        if (!isXmlChar(cp)) {
+          ok = false;
+          return '';
+        }
+        return String.fromCodePoint(cp);
+      },
+    );
     if (!ok) return undefined;
   }
   return s;
@@ -333,7 +372,12 @@ function plainText(run: string): string | undefined {
 
 function isXmlChar(cp: number): boolean {
   return (
-    cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
   );
 }
 
@@ -382,7 +426,13 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
  * Rewrites a saxes error as the error expat would have raised for the same document. `offset` is
  * where saxes stopped (just past the offending character or token).
  */
-function saxesToExpat(saxesMessage: string, text: string, offset: number, sawRoot: boolean, depth: number): OdooFault {
+function saxesToExpat(
+  saxesMessage: string,
+  text: string,
+  offset: number,
+  sawRoot: boolean,
+  depth: number,
+): OdooFault {
   const msg = saxesMessage.replace(/^\d+:\d+: /, '');
   const at = Math.min(offset, text.length);
   if (msg.startsWith('inappropriately located doctype')) return dtdRefused();
@@ -390,7 +440,11 @@ function saxesToExpat(saxesMessage: string, text: string, offset: number, sawRoo
   const doctype = text.indexOf('<!DOCTYPE');
   if (!sawRoot && doctype >= 0 && doctype < at) return dtdRefused();
 
-  if (msg.startsWith('document must contain a root element') || msg.startsWith('unclosed tag') || msg.startsWith('unexpected end')) {
+  if (
+    msg.startsWith('document must contain a root element') ||
+    msg.startsWith('unclosed tag') ||
+    msg.startsWith('unexpected end')
+  ) {
     const lt = text.lastIndexOf('<');
     if (lt > text.lastIndexOf('>')) return expatError('unclosed token', text, lt);
     return expatError('no element found', text, text.length);
@@ -407,7 +461,8 @@ function saxesToExpat(saxesMessage: string, text: string, offset: number, sawRoo
   if (msg.startsWith('unmatched closing tag') || msg.startsWith('unexpected close tag')) {
     return expatError('mismatched tag', text, text.lastIndexOf('</', at - 1) + 2);
   }
-  if (msg.startsWith('undefined entity')) return expatError('undefined entity', text, text.lastIndexOf('&', at - 1));
+  if (msg.startsWith('undefined entity'))
+    return expatError('undefined entity', text, text.lastIndexOf('&', at - 1));
   if (msg.startsWith('malformed character entity')) {
     const amp = text.lastIndexOf('&', at - 1);
     const ref = text.slice(amp, at);
@@ -453,7 +508,15 @@ function tagCode(tag: string): number {
     case 4:
       return tag === 'name' ? T_STRING : T_OTHER;
     case 5:
-      return tag === 'value' ? T_VALUE : tag === 'array' ? T_ARRAY : tag === 'float' ? T_DOUBLE : tag === 'fault' ? T_FAULT : T_OTHER;
+      return tag === 'value'
+        ? T_VALUE
+        : tag === 'array'
+          ? T_ARRAY
+          : tag === 'float'
+            ? T_DOUBLE
+            : tag === 'fault'
+              ? T_FAULT
+              : T_OTHER;
     case 6:
       if (tag === 'string') return T_STRING;
       if (tag === 'struct') return T_STRUCT;
@@ -658,14 +721,23 @@ function faultInRequest(stack: Value[]): OdooFault {
   const first = stack[0];
   if (first === undefined) return pythonError('IndexError', 'list index out of range');
   if (!(first instanceof Map)) {
-    return pythonError('TypeError', `xmlrpc.client.Fault() argument after ** must be a mapping, not ${pyTypeName(first)}`);
+    return pythonError(
+      'TypeError',
+      `xmlrpc.client.Fault() argument after ** must be a mapping, not ${pyTypeName(first)}`,
+    );
   }
   const missing = ['faultCode', 'faultString'].filter((k) => !first.has(k));
   if (missing.length === 1) {
-    return pythonError('TypeError', `Fault.__init__() missing 1 required positional argument: '${missing[0]}'`);
+    return pythonError(
+      'TypeError',
+      `Fault.__init__() missing 1 required positional argument: '${missing[0]}'`,
+    );
   }
   if (missing.length === 2) {
-    return pythonError('TypeError', "Fault.__init__() missing 2 required positional arguments: 'faultCode' and 'faultString'");
+    return pythonError(
+      'TypeError',
+      "Fault.__init__() missing 2 required positional arguments: 'faultCode' and 'faultString'",
+    );
   }
   const text = `<Fault ${pyValueRepr(first.get('faultCode') as Value)}: ${pyValueRepr(first.get('faultString') as Value)}>`;
   return pythonError('xmlrpc.client.Fault', text, { arguments: [] });
@@ -702,7 +774,10 @@ const INT_MAX_STR_DIGITS = 4300;
 function parsePyIntSlow(s: string): number | bigint {
   const t = stripAsciiSpace(numericToAscii(s));
   if (!/^[+-]?[0-9]+(?:_[0-9]+)*$/.test(t)) {
-    throw pythonError('ValueError', `invalid literal for int() with base 10: ${truncateCodePoints(pyRepr(s), 200)}`);
+    throw pythonError(
+      'ValueError',
+      `invalid literal for int() with base 10: ${truncateCodePoints(pyRepr(s), 200)}`,
+    );
   }
   const digits = t.replace(/[+_-]/g, '');
   if (digits.length > INT_MAX_STR_DIGITS) {
@@ -770,7 +845,9 @@ function isAsciiSpace(c: number): boolean {
 
 /** Non-ASCII characters `str.isspace()` accepts (`\x1c`–`\x1f` are handled separately). */
 const PY_UNICODE_SPACE = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
-const PY_SPACE_RUN = /^[\t\n\v\f\r \x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const PY_SPACE_RUN =
+  // eslint-disable-next-line no-control-regex -- \x1c-\x1f are whitespace to Python
+  /^[\t\n\v\f\r \x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** `str.strip()`. */
 function stripPyWhitespace(s: string): string {
@@ -784,7 +861,9 @@ const ND = /\p{Nd}/u;
  * non-ASCII decimal digits their ASCII digit, anything else non-ASCII a `?` (which then fails).
  */
 function numericToAscii(s: string): string {
-  if (!/[^\x00-\x7e]/.test(s)) return s;
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) < 0x7f) i++;
+  if (i === s.length) return s;
   let out = '';
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;
@@ -826,16 +905,18 @@ export function parseDateTime(s: string): DateTime {
   if (m[0].length !== s.length) {
     throw pythonError('ValueError', `unconverted data remains: ${s.slice(m[0].length)}`);
   }
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((g) => digitsValue((g as string).trim())) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = m
+    .slice(1, 7)
+    .map((g) => digitsValue((g as string).trim())) as [number, number, number, number, number, number];
   if (year < 1) throw pythonError('ValueError', `year ${year} is out of range`);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day > maxDay) throw pythonError('ValueError', 'day is out of range for month');
   if (second > 59) throw pythonError('ValueError', 'second must be in 0..59');
   const p2 = (n: number): string => String(n).padStart(2, '0');
-  return new DateTime(`${String(year).padStart(4, '0')}-${p2(month)}-${p2(day)} ${p2(hour)}:${p2(minute)}:${p2(second)}`);
+  return new DateTime(
+    `${String(year).padStart(4, '0')}-${p2(month)}-${p2(day)} ${p2(hour)}:${p2(minute)}:${p2(second)}`,
+  );
 }
 
 const B64_STRICT = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -857,7 +938,7 @@ export function parseBase64(s: string): Binary {
     const pad = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
     const last = B64_INDEX[compact.charCodeAt(compact.length - 1 - pad)] as number;
     // Canonical when the bits after the last byte are zero; otherwise re-encode.
-    if (compact.length === 0 || (pad === 0 || (pad === 1 ? (last & 3) === 0 : (last & 15) === 0))) {
+    if (compact.length === 0 || pad === 0 || (pad === 1 ? (last & 3) === 0 : (last & 15) === 0)) {
       return new Binary(compact);
     }
     return new Binary(Buffer.from(compact, 'base64').toString('base64'));

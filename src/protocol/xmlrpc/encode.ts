@@ -161,7 +161,9 @@ function writeValue(v: Value, out: string[]): void {
 }
 
 /** Characters a string value loses or changes: `& < >` and the C0 controls but TAB, LF, CR. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const VALUE_SPECIAL = /[&<>\x00-\x08\x0b\x0c\x0e-\x1f]/;
+// eslint-disable-next-line no-control-regex -- same set
 const VALUE_SPECIAL_G = /[&<>\x00-\x08\x0b\x0c\x0e-\x1f]/g;
 const KEY_SPECIAL = /[&<>]/;
 const KEY_SPECIAL_G = /[&<>]/g;
@@ -497,7 +499,12 @@ function scanNumber(text: string, pos: number): ScannedNumber {
     while (isDigit(text.charCodeAt(i)));
     isFloat = true;
   }
-  if (isFloat) return { xml: '<value><double>' + floatRepr(text, begin, i) + '</double></value>\n', end: i, overflow: false };
+  if (isFloat)
+    return {
+      xml: '<value><double>' + floatRepr(text, begin, i) + '</double></value>\n',
+      end: i,
+      overflow: false,
+    };
   const digits = intEnd - intStart;
   const negative = intStart !== begin;
   const overflow =

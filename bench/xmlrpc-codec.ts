@@ -1,0 +1,127 @@
+/**
+ * XML-RPC codec benchmark against CPython, in one run on the same bytes:
+ * - encode: a 20,000-record `search_read` answer, JSON-2 text → XML-RPC (`transcodeJson`, then the
+ *   UTF-8 length the HTTP layer computes, which flattens the string) vs CPython
+ *   `xmlrpc.client.dumps` of the same data (plain, and with Odoo's control-character deletion);
+ * - decode: a 5 MB `create` call (one struct, one 5 MB base64-ish string) and a `create` call with
+ *   20,000 small structs, `decodeMethodCall` vs CPython `xmlrpc.client.loads(use_datetime=True)`.
+ *
+ * Run: `npx node bench/xmlrpc-codec.ts [repetitions]` (Node 24 strips the types). Prints medians.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseJsonValue } from '../src/protocol/json/parse.ts';
+import { decodeMethodCall } from '../src/protocol/xmlrpc/decode.ts';
+import { encodeResponse } from '../src/protocol/xmlrpc/encode.ts';
+import { jsonResult, valueResult } from '../src/values.ts';
+
+const reps = Number(process.argv[2] ?? 7);
+
+/** Python's json.dumps spelling of a 20,000-record search_read result (10 fields each). */
+function searchReadJson(records: number): string {
+  const rows: string[] = [];
+  for (let i = 0; i < records; i++) {
+    const amount = (i * 1.25 + 0.1).toFixed(2).replace(/0$/, '').replace(/\.$/, '.0');
+    rows.push(
+      `{"id": ${i + 1}, "name": "Partner ${i} & Sons <Ltd>", "email": "partner${i}@example.com", ` +
+        `"company_id": [1, "YourCompany"], "amount_total": ${amount}, "active": ${i % 3 ? 'true' : 'false'}, ` +
+        `"date_order": "2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00", "ref": "REF${String(i).padStart(6, '0')}", ` +
+        `"color": ${i % 12}, "comment": "Lorem ipsum dolor sit amet, élite consectetur \\u00e9 adipiscing"}`,
+    );
+  }
+  return `[${rows.join(', ')}]`;
+}
+
+const PY = String.raw`
+import sys, json, time, random, base64, statistics, xmlrpc.client as x
+mode, reps = sys.argv[1], int(sys.argv[2])
+CONTROL = dict.fromkeys(set(range(32)) - {9, 10, 13})
+class OdooLike(x.Marshaller):
+    dispatch = dict(x.Marshaller.dispatch)
+    def dump_str(self, value, write):
+        return super().dump_unicode(value.translate(CONTROL), write)
+    dispatch[str] = dump_str
+def timed(f):
+    f()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1000)
+    return statistics.median(ts)
+if mode == 'make':
+    # The requests, as Python's own client writes them.
+    out = sys.argv[3]
+    random.seed(1)
+    blob = base64.b64encode(random.randbytes(3_750_000)).decode()
+    big = x.dumps(('lab', 2, 'admin', 'ir.attachment', 'create', [{'name': 'big.bin', 'datas': blob, 'res_model': 'res.partner', 'res_id': 7}]), 'execute_kw')
+    recs = [{'name': f'Partner {i}', 'email': f'p{i}@example.com', 'company_id': 1, 'credit_limit': i * 1.5, 'active': i % 3 != 0,
+             'date': '2024-01-%02d' % (i % 28 + 1), 'ref': f'R{i:06d}', 'color': i % 12, 'category_id': [[6, 0, [1, 2]]],
+             'comment': 'Lorem ipsum <b>&amp;</b> dolor'} for i in range(20000)]
+    many = x.dumps(('lab', 2, 'admin', 'res.partner', 'create', [recs]), 'execute_kw')
+    open(out + '/big.xml', 'wb').write(big.encode())
+    open(out + '/many.xml', 'wb').write(many.encode())
+elif mode == 'encode':
+    data = json.loads(open(sys.argv[3], encoding='utf-8').read())
+    print(json.dumps({
+        'dumps': timed(lambda: x.dumps((data,), methodresponse=True)),
+        'odoo': timed(lambda: OdooLike(allow_none=False).dumps((data,))),
+    }))
+else:
+    res = {}
+    for name in sys.argv[3:]:
+        body = open(name, 'rb').read()
+        res[name] = timed(lambda: x.loads(body, use_datetime=True))
+    print(json.dumps(res))
+`;
+
+function python(args: string[]): string {
+  return execFileSync('python3', ['-I', '-c', PY, ...args], { maxBuffer: 1 << 28 }).toString();
+}
+
+function median(f: () => void): number {
+  f();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    f();
+    ts.push(performance.now() - t);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)] as number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'xmlrpc-bench-'));
+try {
+  const json = searchReadJson(20_000);
+  const jsonFile = join(dir, 'search_read.json');
+  writeFileSync(jsonFile, json);
+  python(['make', String(reps), dir]);
+  const big = readFileSync(join(dir, 'big.xml'));
+  const many = readFileSync(join(dir, 'many.xml'));
+
+  const value = parseJsonValue(json);
+  const ours = {
+    transcode: median(() => void Buffer.byteLength(encodeResponse(jsonResult(json)))),
+    value: median(() => void Buffer.byteLength(encodeResponse(valueResult(value)))),
+    big: median(() => void decodeMethodCall(big)),
+    many: median(() => void decodeMethodCall(many)),
+  };
+  const pyEncode = JSON.parse(python(['encode', String(reps), jsonFile])) as { dumps: number; odoo: number };
+  const pyDecode = JSON.parse(python(['decode', String(reps), join(dir, 'big.xml'), join(dir, 'many.xml')])) as Record<string, number>;
+  const pyBig = pyDecode[join(dir, 'big.xml')] as number;
+  const pyMany = pyDecode[join(dir, 'many.xml')] as number;
+
+  const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+  const row = (name: string, us: number, py: number): string =>
+    `${name.padEnd(58)} ${us.toFixed(1).padStart(9)} ${py.toFixed(1).padStart(11)} ${(py / us).toFixed(2).padStart(8)}x`;
+  console.log(`median of ${reps} runs (ms); last column = CPython time / ours (above 1: we are faster)`);
+  console.log(`${'case'.padEnd(58)} ${'ours'.padStart(9)} ${'CPython'.padStart(11)} ${'speedup'.padStart(9)}`);
+  console.log(row(`encode 20k search_read, JSON text ${mb(json.length)} vs dumps`, ours.transcode, pyEncode.dumps));
+  console.log(row('encode 20k search_read, JSON text vs Odoo-like marshaller', ours.transcode, pyEncode.odoo));
+  console.log(row('encode 20k search_read, Value vs Odoo-like marshaller', ours.value, pyEncode.odoo));
+  console.log(row(`decode create, one ${mb(big.length)} string field`, ours.big, pyBig));
+  console.log(row(`decode create, 20k structs (${mb(many.length)})`, ours.many, pyMany));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

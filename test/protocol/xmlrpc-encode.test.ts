@@ -1,0 +1,560 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { accessDenied, accessError, OdooFault, pythonError, userError } from '../../src/errors.ts';
+import { parseJsonValue } from '../../src/protocol/json/parse.ts';
+import { toPythonJson } from '../../src/protocol/json/stringify.ts';
+import { encodeFault, encodeResponse, encodeValue, transcodeJson } from '../../src/protocol/xmlrpc/encode.ts';
+import { Binary, DateTime, jsonResult, PyFloat, struct, valueResult, type Value } from '../../src/values.ts';
+import { CAPTURES_DIR } from '../support/captures.ts';
+
+type Capture = Map<string, Value>;
+
+function loadCapture(id: string): Capture {
+  // Parsed losslessly: a captured 1740.0 stays a float, as in Odoo's result.
+  return parseJsonValue(readFileSync(`${CAPTURES_DIR}/${id}.json`, 'utf8')) as Capture;
+}
+
+function path(v: Value | undefined, ...keys: string[]): Value | undefined {
+  let cur = v;
+  for (const k of keys) cur = cur instanceof Map ? cur.get(k) : undefined;
+  return cur;
+}
+
+function thrown(f: () => unknown): OdooFault {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(OdooFault);
+    return e as OdooFault;
+  }
+  throw new Error('expected a fault');
+}
+
+const xmlrpcCaptures = readdirSync(CAPTURES_DIR)
+  .filter((f) => f.startsWith('4b-') && f.endsWith('.json'))
+  .map((f) => f.slice(0, -5))
+  .sort()
+  .map((id) => ({ id, capture: loadCapture(id) }))
+  .filter(({ capture }) => typeof path(capture, 'response', 'body_raw') === 'string');
+
+describe('encodeResponse reproduces Odoo 19 byte for byte', () => {
+  const successes = xmlrpcCaptures.filter(
+    ({ capture }) =>
+      path(capture, 'decoded_response') instanceof Map &&
+      (path(capture, 'decoded_response') as Map<string, Value>).has('result'),
+  );
+
+  it('has successful XML-RPC captures to compare with', () => {
+    expect(successes.length).toBeGreaterThan(20);
+  });
+
+  for (const { id, capture } of successes) {
+    const result = path(capture, 'decoded_response', 'result') as Value;
+    const body = path(capture, 'response', 'body_raw') as string;
+
+    it(`${id}: from the result value`, () => {
+      expect(encodeResponse(valueResult(result))).toBe(body);
+    });
+
+    it(`${id}: from the JSON-2 text of the same result`, () => {
+      // What Odoo 19's JSON-2 endpoint writes for it: json.dumps(result, ensure_ascii=False).
+      expect(encodeResponse(jsonResult(toPythonJson(result)))).toBe(body);
+    });
+  }
+
+  it('4d-03 (real JSON-2 answer) transcodes to 4b-18 (real XML-RPC answer of the same call)', () => {
+    const json2 = loadCapture('4d-03-json2-search-read-rich');
+    const text = toPythonJson(path(json2, 'response', 'body') as Value);
+    // The capture kept the parsed body; its re-serialization is the exact answer (Content-Length).
+    expect(String(Buffer.byteLength(text))).toBe(path(json2, 'response', 'headers', 'Content-Length'));
+    expect(text).toContain('"amount_total": 1740.0');
+    const xmlrpc = loadCapture('4b-18-xmlrpc-object-sale-order-read');
+    expect(encodeResponse(jsonResult(text))).toBe(path(xmlrpc, 'response', 'body_raw'));
+  });
+});
+
+describe('encodeFault reproduces Odoo 19 byte for byte', () => {
+  const body = (id: string): string => path(loadCapture(id), 'response', 'body_raw') as string;
+  const faultString = (id: string): string =>
+    path(loadCapture(id), 'decoded_response', 'fault', 'faultString') as string;
+
+  it('4b-30: AccessDenied on /xmlrpc/2 (code 3)', () => {
+    expect(encodeFault(accessDenied(), 'int')).toBe(body('4b-30-xmlrpc-err-bad-password'));
+  });
+
+  it('4b-39: AccessDenied on /xmlrpc (faultCode "AccessDenied")', () => {
+    expect(encodeFault(accessDenied(), 'string')).toBe(body('4b-39-xmlrpc-legacy-endpoint-fault'));
+  });
+
+  it('4b-40: AccessError on /xmlrpc ("warning -- AccessError")', () => {
+    const message = (
+      path(
+        loadCapture('4b-40-xmlrpc-legacy-endpoint-access'),
+        'decoded_response',
+        'fault',
+        'faultCode',
+      ) as string
+    ).replace('warning -- AccessError\n\n', '');
+    expect(encodeFault(accessError(message), 'string')).toBe(body('4b-40-xmlrpc-legacy-endpoint-access'));
+  });
+
+  it('4b-31, 4b-37: UserError and ValidationError on /xmlrpc/2 (code 2)', () => {
+    expect(encodeFault(userError(faultString('4b-31-xmlrpc-err-unknown-model')), 'int')).toBe(
+      body('4b-31-xmlrpc-err-unknown-model'),
+    );
+    const validation = new OdooFault({
+      kind: 'user_error',
+      name: 'odoo.exceptions.ValidationError',
+      message: faultString('4b-37-xmlrpc-err-validation'),
+    });
+    expect(encodeFault(validation, 'int')).toBe(body('4b-37-xmlrpc-err-validation'));
+  });
+
+  it('4b-33, 4b-35: AccessError on /xmlrpc/2 (code 4)', () => {
+    expect(encodeFault(accessError(faultString('4b-33-xmlrpc-err-private-method')), 'int')).toBe(
+      body('4b-33-xmlrpc-err-private-method'),
+    );
+    expect(encodeFault(accessError(faultString('4b-35-xmlrpc-err-access-demo')), 'int')).toBe(
+      body('4b-35-xmlrpc-err-access-demo'),
+    );
+  });
+
+  it('4b-36b: MissingError on /xmlrpc/2 (code 2)', () => {
+    const missing = new OdooFault({
+      kind: 'missing_error',
+      name: 'odoo.exceptions.MissingError',
+      message: faultString('4b-36b-xmlrpc-err-missing-record-write'),
+    });
+    expect(encodeFault(missing, 'int')).toBe(body('4b-36b-xmlrpc-err-missing-record-write'));
+  });
+
+  it('4b-32, 4b-34, 4b-38, 4b-45: generic errors carry their traceback (code 1)', () => {
+    for (const id of [
+      '4b-32-xmlrpc-err-unknown-method',
+      '4b-34-xmlrpc-err-wrong-kwarg',
+      '4b-38-xmlrpc-err-unknown-db',
+      '4b-45-xmlrpc-err-unknown-service',
+    ]) {
+      const traceback = faultString(id);
+      const last = traceback.trimEnd().split('\n').pop() as string;
+      const f = pythonError(last.slice(0, last.indexOf(':')), last.slice(last.indexOf(':') + 2));
+      const withTraceback = new OdooFault({
+        kind: 'generic',
+        name: f.pyName,
+        message: f.message,
+        debug: traceback,
+      });
+      expect(encodeFault(withTraceback, 'int'), id).toBe(body(id));
+    }
+  });
+
+  it('writes the string-style codes of /xmlrpc', () => {
+    const tail = '</member>\n</struct></value>\n</fault>\n\n</methodResponse>\n';
+    const head =
+      '<?xml version="1.0"?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n';
+    const expectFault = (f: OdooFault, code: string, text: string): void =>
+      expect(encodeFault(f, 'string')).toBe(
+        `${head}<value><string>${code}</string></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>${text}</string></value>\n${tail}`,
+      );
+    expectFault(userError('No & <way>'), 'warning -- UserError\n\nNo &amp; &lt;way&gt;', '');
+    expectFault(
+      new OdooFault({ kind: 'missing_error', name: 'odoo.exceptions.MissingError', message: 'gone' }),
+      'warning -- MissingError\n\ngone',
+      '',
+    );
+    expectFault(
+      new OdooFault({
+        kind: 'redirect_warning',
+        name: 'odoo.exceptions.RedirectWarning',
+        message: 'go\n42',
+        str: "('go', 42, 'Button', None)",
+      }),
+      "warning -- Warning\n\n('go', 42, 'Button', None)",
+      '',
+    );
+    const generic = pythonError('KeyError', 'nosuchservice', { str: "'nosuchservice'" });
+    expectFault(generic, 'nosuchservice', generic.debug.replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    expect(generic.debug).toContain("KeyError: 'nosuchservice'\n");
+  });
+
+  it('uses str(e) for RedirectWarning on /xmlrpc/2, as Odoo does', () => {
+    const f = new OdooFault({
+      kind: 'redirect_warning',
+      name: 'odoo.exceptions.RedirectWarning',
+      message: 'go\n42',
+      str: "('go', 42, 'Button', None)",
+    });
+    expect(encodeFault(f, 'int')).toContain(
+      "<value><int>2</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>('go', 42, 'Button', None)</string>",
+    );
+  });
+
+  it('deletes control characters from the fault strings', () => {
+    const out = encodeFault(userError('a\x00b\x07c\td\ne\rf\x1fg'), 'int');
+    expect(out).toContain('<value><string>abc\td\ne\rfg</string></value>');
+    expect(encodeFault(userError('x\x01'), 'string')).toContain(
+      '<value><string>warning -- UserError\n\nx</string></value>',
+    );
+  });
+});
+
+describe('encodeValue marshals like OdooMarshaller', () => {
+  it('writes scalars', () => {
+    expect(encodeValue(true)).toBe('<value><boolean>1</boolean></value>\n');
+    expect(encodeValue(false)).toBe('<value><boolean>0</boolean></value>\n');
+    expect(encodeValue(42)).toBe('<value><int>42</int></value>\n');
+    expect(encodeValue(-0)).toBe('<value><int>0</int></value>\n');
+    expect(encodeValue(2147483647)).toBe('<value><int>2147483647</int></value>\n');
+    expect(encodeValue(-2147483648n)).toBe('<value><int>-2147483648</int></value>\n');
+    expect(encodeValue(new PyFloat(1740))).toBe('<value><double>1740.0</double></value>\n');
+    expect(encodeValue(new PyFloat(1e16))).toBe('<value><double>1e+16</double></value>\n');
+    expect(encodeValue(new PyFloat(Number.NaN))).toBe('<value><double>nan</double></value>\n');
+    expect(encodeValue(new PyFloat(-Infinity))).toBe('<value><double>-inf</double></value>\n');
+    expect(encodeValue('a&b<c>d"e\'f')).toBe('<value><string>a&amp;b&lt;c&gt;d"e\'f</string></value>\n');
+    expect(encodeValue(new Binary('AAEC'))).toBe('<value><string>AAEC</string></value>\n');
+    expect(encodeValue(new DateTime('2024-01-01 10:00:00'))).toBe(
+      '<value><string>2024-01-01 10:00:00</string></value>\n',
+    );
+  });
+
+  it('deletes control characters from string values but not from keys', () => {
+    expect(encodeValue('\x00a\x08\x09\x0a\x0b\x0c\x0d\x0e\x1fé\x7f😀')).toBe(
+      '<value><string>a\t\n\ré\x7f😀</string></value>\n',
+    );
+    expect(encodeValue(struct({ 'k\x01<': 'v\x01' }))).toBe(
+      '<value><struct>\n<member>\n<name>k\x01&lt;</name>\n<value><string>v</string></value>\n</member>\n</struct></value>\n',
+    );
+  });
+
+  it('writes containers', () => {
+    expect(encodeValue([])).toBe('<value><array><data>\n</data></array></value>\n');
+    expect(encodeValue(new Map())).toBe('<value><struct>\n</struct></value>\n');
+    expect(encodeValue([1, [true], struct({ a: [] })])).toBe(
+      '<value><array><data>\n<value><int>1</int></value>\n<value><array><data>\n<value><boolean>1</boolean></value>\n</data></array></value>\n' +
+        '<value><struct>\n<member>\n<name>a</name>\n<value><array><data>\n</data></array></value>\n</member>\n</struct></value>\n</data></array></value>\n',
+    );
+  });
+
+  it('refuses None anywhere, as allow_none=False does', () => {
+    for (const v of [null, [1, null], struct({ a: struct({ b: null }) })]) {
+      const f = thrown(() => encodeValue(v));
+      expect(f.pyName).toBe('builtins.TypeError');
+      expect(f.message).toBe('cannot marshal None unless allow_none is enabled');
+      expect(f.kind).toBe('generic');
+    }
+    expect(() => encodeResponse(valueResult(null))).toThrow(
+      'cannot marshal None unless allow_none is enabled',
+    );
+  });
+
+  it('refuses ints outside 32 bits', () => {
+    for (const v of [2147483648, -2147483649, 2n ** 63n, [1, 2 ** 40]]) {
+      const f = thrown(() => encodeValue(v));
+      expect(f.pyName).toBe('builtins.OverflowError');
+      expect(f.message).toBe('int exceeds XML-RPC limits');
+    }
+  });
+});
+
+describe('transcodeJson (JSON-2 text to XML-RPC)', () => {
+  const wrap = (json: string): string => encodeResponse(jsonResult(json));
+
+  it('maps numbers without losing their type or precision', () => {
+    expect(transcodeJson('1')).toBe('<value><int>1</int></value>\n');
+    expect(transcodeJson('-0')).toBe('<value><int>0</int></value>\n');
+    expect(transcodeJson('2147483647')).toBe('<value><int>2147483647</int></value>\n');
+    expect(transcodeJson('-2147483648')).toBe('<value><int>-2147483648</int></value>\n');
+    expect(transcodeJson('1.0')).toBe('<value><double>1.0</double></value>\n');
+    expect(transcodeJson('1e+16')).toBe('<value><double>1e+16</double></value>\n');
+    expect(transcodeJson('1E16')).toBe('<value><double>1e+16</double></value>\n');
+    expect(transcodeJson('1.50')).toBe('<value><double>1.5</double></value>\n');
+    expect(transcodeJson('0.1000000000000000055511151231257827')).toBe(
+      '<value><double>0.1</double></value>\n',
+    );
+    expect(transcodeJson('1e400')).toBe('<value><double>inf</double></value>\n');
+    expect(transcodeJson('[NaN, Infinity, -Infinity]')).toBe(
+      '<value><array><data>\n<value><double>nan</double></value>\n<value><double>inf</double></value>\n<value><double>-inf</double></value>\n</data></array></value>\n',
+    );
+  });
+
+  it('refuses null and out-of-range ints like the marshaller', () => {
+    expect(thrown(() => wrap('[1, {"a": null}]')).message).toBe(
+      'cannot marshal None unless allow_none is enabled',
+    );
+    expect(thrown(() => wrap('2147483648')).message).toBe('int exceeds XML-RPC limits');
+    expect(thrown(() => wrap('-2147483649')).pyName).toBe('builtins.OverflowError');
+    expect(thrown(() => wrap('123456789012345678901234567890')).pyName).toBe('builtins.OverflowError');
+    // The first one met wins, as in Python's depth-first walk.
+    expect(thrown(() => wrap('[99999999999, null]')).pyName).toBe('builtins.OverflowError');
+    expect(thrown(() => wrap('[null, 99999999999]')).pyName).toBe('builtins.TypeError');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['truncated', '[1, 2'],
+    ['trailing comma', '[1, 2,]'],
+    ['single quotes', "{'a': 1}"],
+    ['unquoted key', '{a: 1}'],
+    ['bad literal', 'nul'],
+    ['leading zero', '01'],
+    ['bare minus', '-'],
+    ['dot without digits', '1.'],
+    ['bad escape', '"\\x41"'],
+    ['short unicode escape', '"\\u12"'],
+    ['raw control character', '"a\nb"'],
+    ['unterminated string', '"abc'],
+    ['extra data', '[1] [2]'],
+    ['HTML error page', '<!doctype html><title>404 Not Found</title>'],
+    ['null inside malformed text', '[null, '],
+  ])('answers malformed upstream JSON (%s) with a bridge fault', (_name, json) => {
+    const f = thrown(() => transcodeJson(json));
+    expect(f.pyName).toBe('odoo_rpc_bridge.UpstreamError');
+    expect(f.kind).toBe('generic');
+    expect(f.message).toMatch(/^the upstream Odoo answered invalid JSON: /);
+  });
+
+  it('agrees with CPython json.loads + Odoo marshalling on edge and random JSON', () => {
+    const edge = [
+      '1',
+      '-0',
+      '0',
+      '2147483647',
+      '2147483648',
+      '-2147483648',
+      '-2147483649',
+      '99999999999999999999',
+      '1.0',
+      '-0.0',
+      '1740.0',
+      '0.1',
+      '1e+16',
+      '1e-05',
+      '0.0001',
+      '0.00001',
+      '1.5e+300',
+      '5e-324',
+      '2.2250738585072014e-308',
+      '1.7976931348623157e+308',
+      '1E5',
+      '1.50',
+      '1e5',
+      '1e-5',
+      '0.30000000000000004',
+      '0.3000000000000000444',
+      '1e400',
+      '-1e400',
+      '123456789012345678.0',
+      '1234567890123456.0',
+      '9007199254740993.0',
+      '12345.678901234567',
+      '100.0e-2',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      'true',
+      'false',
+      '[]',
+      '{}',
+      '""',
+      '"a\\u0000b\\u0001\\b\\f\\n\\r\\t\\u001fc\\u007f"',
+      '"<&>\\"\\\\\\/"',
+      '"\\ud83d\\ude00 😀 é € \\u00e9"',
+      '{"a\\u0001<&>": "x\\u0002"}',
+      '"\\u2028\\u2029\\u00ad\\ufeff\\ufffe"',
+      ' [ 1 , 2 ]\n',
+      '{"a": 1, "b": [true, false, {"c": "d"}]}',
+      '{"__proto__": {"x": 1}}',
+      '[[], {}, [1, [2, {"k": [true, false]}]]]',
+      '{"a": null}',
+      '[1, null, 99999999999]',
+      '"]]>"',
+    ];
+    const rnd = mulberry32(20240101);
+    const random = Array.from({ length: 400 }, () => randomJson(rnd, 0));
+    const texts = [...edge, ...random];
+    const expected = odooMarshal(texts);
+    const mismatches = texts
+      .map((text, i) => {
+        let got: { ok: string } | { err: [string, string] };
+        try {
+          got = { ok: `<params>\n<param>\n${transcodeJson(text)}</param>\n</params>\n` };
+        } catch (e) {
+          got = e instanceof OdooFault ? { err: [e.shortName, e.message] } : { err: ['thrown', String(e)] };
+        }
+        return { text, got, expected: expected[i] };
+      })
+      .filter((r) => JSON.stringify(r.got) !== JSON.stringify(r.expected));
+    expect(mismatches.slice(0, 3)).toEqual([]);
+  });
+
+  it('writes XML that CPython reads back as the JSON value (control characters deleted, CR read as LF)', () => {
+    const rnd = mulberry32(99);
+    const texts = Array.from({ length: 150 }, () => randomJson(rnd, 0, false)).filter(
+      (t) => !t.includes('null'),
+    );
+    const xml = texts.map((t) => {
+      try {
+        return wrap(t);
+      } catch (e) {
+        return e instanceof OdooFault ? null : String(e);
+      }
+    });
+    const check = String.raw`
+import sys, json, math, xmlrpc.client as x
+CONTROL = dict.fromkeys(set(range(32)) - {9, 10, 13})
+def norm(v):
+    # Odoo writes a CR raw; an XML parser reads it back as a line feed.
+    if isinstance(v, str): return v.translate(CONTROL).replace('\r\n', '\n').replace('\r', '\n')
+    if isinstance(v, float) and math.isnan(v): return 'nan'
+    if isinstance(v, list): return [norm(i) for i in v]
+    if isinstance(v, dict): return [[k, norm(i)] for k, i in v.items()]
+    return v
+bad = []
+for text, doc in json.load(sys.stdin):
+    if doc is None: continue
+    want = norm(json.loads(text))
+    (got,), _ = x.loads(doc.encode('utf-8', 'surrogatepass'))
+    if norm(got) != want or type(got) != type(json.loads(text)): bad.append(text)
+print(json.dumps(bad))
+`;
+    const pairs = texts.map((t, i) => [t, xml[i]]);
+    const bad = JSON.parse(
+      execFileSync('python3', ['-I', '-c', check], {
+        input: JSON.stringify(pairs),
+        maxBuffer: 1 << 28,
+      }).toString(),
+    ) as string[];
+    expect(bad).toEqual([]);
+  });
+});
+
+/** CPython: json.loads, then Odoo's marshalling (Marshaller + control characters deleted from str). */
+function odooMarshal(texts: string[]): ({ ok: string } | { err: [string, string] })[] {
+  const script = String.raw`
+import sys, json, xmlrpc.client as x
+CONTROL = dict.fromkeys(set(range(32)) - {9, 10, 13})
+class OdooLike(x.Marshaller):
+    dispatch = dict(x.Marshaller.dispatch)
+    def dump_str(self, value, write):
+        return super().dump_unicode(value.translate(CONTROL), write)
+    dispatch[str] = dump_str
+out = []
+for text in json.load(sys.stdin):
+    try:
+        out.append({'ok': OdooLike(allow_none=False).dumps((json.loads(text),))})
+    except Exception as e:
+        out.append({'err': [type(e).__name__, str(e)]})
+print(json.dumps(out))
+`;
+  const stdout = execFileSync('python3', ['-I', '-c', script], {
+    input: JSON.stringify(texts),
+    maxBuffer: 1 << 28,
+  });
+  return JSON.parse(stdout.toString()) as ({ ok: string } | { err: [string, string] })[];
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Random JSON text in the spellings Python's json.dumps produces and a few it does not (escaped
+ * astral characters, `\u` escapes of ordinary characters, other float spellings, extra spaces).
+ */
+function randomJson(rnd: () => number, depth: number, withNull = true): string {
+  /** Keys without control characters when the XML must stay readable (Odoo writes them raw). */
+  const keyChars = withNull ? undefined : ['a', 'Z', ' ', '<', '&', 'é', '😀', '\\u00e9', '\\"'];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const strChars = [
+    'a',
+    'Z',
+    ' ',
+    '<',
+    '>',
+    '&',
+    'é',
+    '€',
+    '😀',
+    '\\n',
+    '\\r',
+    '\\t',
+    '\\b',
+    '\\f',
+    '\\u0000',
+    '\\u0001',
+    '\\u001f',
+    '\\u007f',
+    '\\"',
+    '\\\\',
+    '\\/',
+    '\\u00e9',
+    '\\ud83d\\ude00',
+    '\\u2028',
+    '\\ufeff',
+  ];
+  const str = (chars = strChars): string =>
+    `"${Array.from({ length: Math.floor(rnd() * 8) }, () => pick(chars)).join('')}"`;
+  const float = (): string => {
+    const r = rnd();
+    if (r < 0.5) {
+      const x = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
+      const repr = String(x); // JS spelling: often Python's, sometimes not (1e21 vs 1e+21)
+      return /[.e]/.test(repr) ? repr : `${repr}.0`;
+    }
+    return pick([
+      '1.0',
+      '-0.0',
+      '0.1',
+      '1e+16',
+      '1e-05',
+      '1E+16',
+      '2.50',
+      '1e400',
+      '123456789.123456789',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '5e-324',
+      '0.30000000000000004',
+    ]);
+  };
+  const int = (): string =>
+    pick([
+      '0',
+      '7',
+      '-42',
+      '2147483647',
+      '-2147483648',
+      String(Math.floor(rnd() * 1e6)),
+      '2147483648',
+      '12345678901234567890',
+    ]);
+  const sp = (): string => pick(['', ' ', '', '\n  ']);
+  if (depth > 3 || rnd() < 0.45) {
+    const r = Math.floor(rnd() * 6);
+    if (r === 0) return str();
+    if (r === 1) return float();
+    if (r === 2) return int();
+    if (r === 3) return pick(['true', 'false']);
+    if (r === 4 && withNull && rnd() < 0.2) return 'null';
+    return str();
+  }
+  const n = Math.floor(rnd() * 4);
+  if (rnd() < 0.5)
+    return `[${sp()}${Array.from({ length: n }, () => randomJson(rnd, depth + 1, withNull)).join(`,${sp()}`)}${sp()}]`;
+  // Distinct keys once decoded: a repeated key is the one thing json.dumps never writes.
+  const keys = new Map<string, string>();
+  while (keys.size < n) {
+    const k = str(keyChars);
+    keys.set(JSON.parse(k) as string, k);
+  }
+  return `{${sp()}${[...keys.values()].map((k) => `${k}${sp()}:${sp()}${randomJson(rnd, depth + 1, withNull)}`).join(`,${sp()}`)}${sp()}}`;
+}
