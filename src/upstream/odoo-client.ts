@@ -122,8 +122,10 @@ export class OdooClient {
 }
 
 function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault {
-  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code ?? err.name ?? '';
+  const err = e as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
+  // undici errors carry a string `code`; an aborted signal is a DOMException named TimeoutError.
+  const code =
+    typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : (err.name ?? '');
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return upstreamError(`cannot reach Odoo at ${where}: connection timed out`);
   if (code === 'ECONNREFUSED') return upstreamError(`cannot reach Odoo at ${where}: connection refused`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return upstreamError(`cannot reach Odoo at ${where}: unknown host`);

@@ -124,6 +124,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const KEY_CACHE_SIZE = 256;
 
 /** A run of characters that need no attention inside a string; irregexp scans it far faster than a loop. */
+// eslint-disable-next-line no-control-regex -- control characters end a plain run
 const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 /** The index of the first quote, backslash or control character at or after `from` (or the end). */

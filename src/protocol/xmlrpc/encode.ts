@@ -220,6 +220,32 @@ const HEX = (() => {
 const ARRAY = 0;
 const OBJECT = 1;
 
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+const B_STRING_OPEN = ascii('<value><string>');
+const B_STRING_CLOSE = ascii('</string></value>\n');
+const B_STRUCT_EMPTY = ascii('<value><struct>\n</struct></value>\n');
+const B_STRUCT_FIRST = ascii('<value><struct>\n<member>\n<name>');
+const B_NAME_CLOSE = ascii('</name>\n');
+const B_MEMBER_NEXT = ascii('</member>\n<member>\n<name>');
+const B_STRUCT_CLOSE = ascii('</member>\n</struct></value>\n');
+const B_ARRAY_EMPTY = ascii('<value><array><data>\n</data></array></value>\n');
+const B_ARRAY_OPEN = ascii('<value><array><data>\n');
+const B_ARRAY_CLOSE = ascii('</data></array></value>\n');
+const B_TRUE = ascii('<value><boolean>1</boolean></value>\n');
+const B_FALSE = ascii('<value><boolean>0</boolean></value>\n');
+const B_NAN = ascii('<value><double>nan</double></value>\n');
+const B_INF = ascii('<value><double>inf</double></value>\n');
+const B_NEG_INF = ascii('<value><double>-inf</double></value>\n');
+const B_DOUBLE_OPEN = ascii('<value><double>');
+const B_DOUBLE_CLOSE = ascii('</double></value>\n');
+const B_INT_OPEN = ascii('<value><int>');
+const B_INT_CLOSE = ascii('</int></value>\n');
+const B_AMP = ascii('&amp;');
+const B_LT = ascii('&lt;');
+const B_GT = ascii('&gt;');
+const B_HEAD = ascii(RESPONSE_HEAD);
+const B_TAIL = ascii(RESPONSE_TAIL);
+
 /**
  * Transcodes JSON text (as Python's `json.dumps` writes it, `NaN`/`Infinity` included) into the
  * `<value>` XML that `OdooMarshaller` writes for the same Python object, without building one:
@@ -232,286 +258,415 @@ const OBJECT = 1;
  *
  * The first marshalling fault is raised only once the whole text has been checked, so that
  * malformed JSON is always reported as such. A key repeated in one object is written twice
- * (Python's dict would keep the last value); `json.dumps` never writes one.
- *
- * Speed: one left-to-right scan; the output is appended to a string (V8 keeps it as a rope until
- * it is used), verbatim slices of the input for string contents and constants for the markup.
+ * (Python's dict would keep the last value); `json.dumps` never writes one. A lone surrogate
+ * (`"\ud800"`) becomes U+FFFD, as any UTF-8 encoder writes it (Odoo would fail to encode it).
  */
 export function transcodeJson(text: string): string {
-  const n = text.length;
-  const stack: number[] = [];
-  let out = '';
-  let pos = 0;
-  let fault: OdooFault | null = null;
-
-  for (;;) {
-    // A value starts at pos.
-    let c = text.charCodeAt(pos);
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-    let opened = false;
-    switch (c) {
-      case 0x22 /* " */: {
-        const r = scanString(text, pos, true);
-        pos = r.end;
-        out += '<value><string>' + r.xml + '</string></value>\n';
-        break;
-      }
-      case 0x7b /* { */: {
-        c = text.charCodeAt(++pos);
-        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-        if (c === 0x7d) {
-          pos++;
-          out += '<value><struct>\n</struct></value>\n';
-        } else {
-          stack.push(OBJECT);
-          const r = scanKey(text, pos);
-          pos = r.end;
-          out += '<value><struct>\n<member>\n<name>' + r.xml + '</name>\n';
-          opened = true;
-        }
-        break;
-      }
-      case 0x5b /* [ */: {
-        c = text.charCodeAt(++pos);
-        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-        if (c === 0x5d) {
-          pos++;
-          out += '<value><array><data>\n</data></array></value>\n';
-        } else {
-          stack.push(ARRAY);
-          out += '<value><array><data>\n';
-          opened = true;
-        }
-        break;
-      }
-      case 0x74 /* t */:
-        if (!text.startsWith('true', pos)) throw upstreamJsonError(text, pos, 'invalid literal');
-        pos += 4;
-        out += '<value><boolean>1</boolean></value>\n';
-        break;
-      case 0x66 /* f */:
-        if (!text.startsWith('false', pos)) throw upstreamJsonError(text, pos, 'invalid literal');
-        pos += 5;
-        out += '<value><boolean>0</boolean></value>\n';
-        break;
-      case 0x6e /* n */:
-        if (!text.startsWith('null', pos)) throw upstreamJsonError(text, pos, 'invalid literal');
-        pos += 4;
-        fault ??= noneFault();
-        break;
-      case 0x4e /* N */:
-        if (!text.startsWith('NaN', pos)) throw upstreamJsonError(text, pos, 'invalid literal');
-        pos += 3;
-        out += '<value><double>nan</double></value>\n';
-        break;
-      case 0x49 /* I */:
-        if (!text.startsWith('Infinity', pos)) throw upstreamJsonError(text, pos, 'invalid literal');
-        pos += 8;
-        out += '<value><double>inf</double></value>\n';
-        break;
-      default: {
-        if (c !== 0x2d && !(c >= 0x30 && c <= 0x39)) {
-          throw upstreamJsonError(text, pos, pos >= n ? 'unexpected end' : 'expected a value');
-        }
-        const r = scanNumber(text, pos);
-        pos = r.end;
-        out += r.xml;
-        if (r.overflow) fault ??= overflowFault();
-      }
-    }
-    if (opened) continue;
-
-    // After a value: close containers until one continues with ','.
-    for (;;) {
-      c = text.charCodeAt(pos);
-      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-      const top = stack.length - 1;
-      if (top < 0) {
-        if (pos !== n) throw upstreamJsonError(text, pos, 'extra data after the value');
-        if (fault !== null) throw fault;
-        return out;
-      }
-      if (stack[top] === OBJECT) {
-        if (c === 0x2c /* , */) {
-          const r = scanKey(text, pos + 1);
-          pos = r.end;
-          out += '</member>\n<member>\n<name>' + r.xml + '</name>\n';
-          break;
-        }
-        if (c !== 0x7d) throw upstreamJsonError(text, pos, "expected ',' or '}'");
-        pos++;
-        stack.pop();
-        out += '</member>\n</struct></value>\n';
-      } else {
-        if (c === 0x2c) {
-          pos++;
-          break;
-        }
-        if (c !== 0x5d) throw upstreamJsonError(text, pos, "expected ',' or ']'");
-        pos++;
-        stack.pop();
-        out += '</data></array></value>\n';
-      }
-    }
-  }
-}
-
-/** What a scanner read: the XML for it and where the input continues. */
-interface Scanned {
-  xml: string;
-  end: number;
-}
-
-interface ScannedNumber extends Scanned {
-  overflow: boolean;
-}
-
-/** Reads an object key starting at or after `pos` (whitespace, the string, whitespace, `:`). */
-function scanKey(text: string, pos: number): Scanned {
-  let c = text.charCodeAt(pos);
-  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-  if (c !== 0x22) throw upstreamJsonError(text, pos, 'expected a string key');
-  const r = scanString(text, pos, false);
-  let i = r.end;
-  c = text.charCodeAt(i);
-  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
-  if (c !== 0x3a /* : */) throw upstreamJsonError(text, i, "expected ':'");
-  r.end = i + 1;
-  return r;
+  const w = new JsonToXml(text, 0);
+  w.run();
+  return w.result();
 }
 
 /**
- * Reads the JSON string whose opening quote is at `quote`: its XML text (escaped; in values,
- * control characters deleted) and the offset after the closing quote.
+ * The whole `methodResponse` for a JSON-2 answer, as UTF-8 bytes: what the HTTP layer sends,
+ * without encoding a string again. `encodeResponse(jsonResult(text))` is this, decoded.
  */
-function scanString(text: string, quote: number, isValue: boolean): Scanned {
-  const n = text.length;
-  let i = quote + 1;
-  // Fast path: nothing to decode or escape, the XML is a slice of the input.
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || STOP[c] === 0) {
-      i++;
-      continue;
-    }
-    if (c === 0x22 /* " */) return { xml: text.slice(quote + 1, i), end: i + 1 };
-    break;
+export function encodeJsonResponseBytes(text: string): Buffer {
+  const w = new JsonToXml(text, B_HEAD.length + B_TAIL.length);
+  w.put(B_HEAD);
+  w.run();
+  w.put(B_TAIL);
+  return w.bytes();
+}
+
+/**
+ * The single pass behind {@link transcodeJson}. The XML is written as UTF-8 straight into a
+ * growing byte buffer, markup as precomputed bytes and string contents while they are scanned,
+ * and turned into a string once: no intermediate strings, so almost no garbage.
+ */
+class JsonToXml {
+  private readonly text: string;
+  private readonly n: number;
+  private buf: Uint8Array;
+  private o = 0;
+  private pos = 0;
+  private fault: OdooFault | null = null;
+
+  constructor(text: string, extra: number) {
+    this.text = text;
+    this.n = text.length;
+    this.buf = new Uint8Array(Math.max(1024, text.length * 4 + extra));
   }
-  let xml = '';
-  let start = quote + 1;
-  for (;;) {
-    if (i >= n) throw upstreamJsonError(text, quote, 'unterminated string');
-    const c = text.charCodeAt(i);
-    if (c >= 128 || STOP[c] === 0) {
-      i++;
-      continue;
-    }
-    if (i > start) xml += text.slice(start, i);
-    if (c === 0x22) return { xml, end: i + 1 };
-    if (c === 0x26) xml += '&amp;';
-    else if (c === 0x3c) xml += '&lt;';
-    else if (c === 0x3e) xml += '&gt;';
-    else if (c === 0x5c /* \ */) {
-      const e = text.charCodeAt(i + 1);
-      let ch: number;
-      switch (e) {
-        case 0x22:
-        case 0x5c:
-        case 0x2f:
-          ch = e;
+
+  result(): string {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.o).toString('utf8');
+  }
+
+  bytes(): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.o);
+  }
+
+  /** Makes room for `need` more bytes. */
+  private room(need: number): void {
+    if (this.o + need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.o + need) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.o));
+    this.buf = bigger;
+  }
+
+  put(bytes: Uint8Array): void {
+    const len = bytes.length;
+    if (this.o + len > this.buf.length) this.room(len);
+    const buf = this.buf;
+    let o = this.o;
+    for (let k = 0; k < len; k++) buf[o++] = bytes[k] as number;
+    this.o = o;
+  }
+
+  /** Writes an ASCII string (number lexemes). */
+  private putAscii(s: string): void {
+    const len = s.length;
+    if (this.o + len > this.buf.length) this.room(len);
+    const buf = this.buf;
+    let o = this.o;
+    for (let k = 0; k < len; k++) buf[o++] = s.charCodeAt(k);
+    this.o = o;
+  }
+
+  private skipWs(): number {
+    const text = this.text;
+    let pos = this.pos;
+    let c = text.charCodeAt(pos);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+    this.pos = pos;
+    return c;
+  }
+
+  run(): void {
+    const text = this.text;
+    const stack: number[] = [];
+    for (;;) {
+      // A value starts here.
+      let c = this.skipWs();
+      let opened = false;
+      switch (c) {
+        case 0x22 /* " */:
+          this.put(B_STRING_OPEN);
+          this.string(true);
+          this.put(B_STRING_CLOSE);
           break;
-        case 0x62:
-          ch = 0x08;
-          break;
-        case 0x66:
-          ch = 0x0c;
-          break;
-        case 0x6e:
-          ch = 0x0a;
-          break;
-        case 0x72:
-          ch = 0x0d;
-          break;
-        case 0x74:
-          ch = 0x09;
-          break;
-        case 0x75: {
-          ch = 0;
-          for (let k = 2; k < 6; k++) {
-            const h = text.charCodeAt(i + k);
-            const d = h < 128 ? (HEX[h] as number) : -1;
-            if (d < 0) throw upstreamJsonError(text, i, 'invalid \\u escape');
-            ch = ch * 16 + d;
+        case 0x7b /* { */:
+          this.pos++;
+          if (this.skipWs() === 0x7d) {
+            this.pos++;
+            this.put(B_STRUCT_EMPTY);
+          } else {
+            stack.push(OBJECT);
+            this.put(B_STRUCT_FIRST);
+            this.key();
+            opened = true;
           }
-          i += 4;
           break;
-        }
+        case 0x5b /* [ */:
+          this.pos++;
+          if (this.skipWs() === 0x5d) {
+            this.pos++;
+            this.put(B_ARRAY_EMPTY);
+          } else {
+            stack.push(ARRAY);
+            this.put(B_ARRAY_OPEN);
+            opened = true;
+          }
+          break;
+        case 0x74 /* t */:
+          this.literal('true', B_TRUE);
+          break;
+        case 0x66 /* f */:
+          this.literal('false', B_FALSE);
+          break;
+        case 0x6e /* n */:
+          this.literal('null', null);
+          this.fault ??= noneFault();
+          break;
+        case 0x4e /* N */:
+          this.literal('NaN', B_NAN);
+          break;
+        case 0x49 /* I */:
+          this.literal('Infinity', B_INF);
+          break;
         default:
-          throw upstreamJsonError(text, i, 'invalid escape');
+          if (c !== 0x2d && !(c >= 0x30 && c <= 0x39)) {
+            throw upstreamJsonError(text, this.pos, this.pos >= this.n ? 'unexpected end' : 'expected a value');
+          }
+          this.number();
       }
-      i += 2;
-      start = i;
-      if (ch < 0x20 && ch !== 0x09 && ch !== 0x0a && ch !== 0x0d) {
-        if (!isValue) xml += String.fromCharCode(ch); // keys keep them, as Odoo does
-      } else if (ch === 0x26) xml += '&amp;';
-      else if (ch === 0x3c) xml += '&lt;';
-      else if (ch === 0x3e) xml += '&gt;';
-      else xml += String.fromCharCode(ch); // a surrogate half joins its partner in the output
-      continue;
-    } else {
-      throw upstreamJsonError(text, i, 'raw control character in a string');
+      if (opened) continue;
+
+      // After a value: close containers until one continues with ','.
+      for (;;) {
+        c = this.skipWs();
+        const top = stack.length - 1;
+        if (top < 0) {
+          if (this.pos !== this.n) throw upstreamJsonError(text, this.pos, 'extra data after the value');
+          if (this.fault !== null) throw this.fault;
+          return;
+        }
+        if (stack[top] === OBJECT) {
+          if (c === 0x2c /* , */) {
+            this.pos++;
+            this.put(B_MEMBER_NEXT);
+            this.key();
+            break;
+          }
+          if (c !== 0x7d) throw upstreamJsonError(text, this.pos, "expected ',' or '}'");
+          this.pos++;
+          stack.pop();
+          this.put(B_STRUCT_CLOSE);
+        } else {
+          if (c === 0x2c) {
+            this.pos++;
+            break;
+          }
+          if (c !== 0x5d) throw upstreamJsonError(text, this.pos, "expected ',' or ']'");
+          this.pos++;
+          stack.pop();
+          this.put(B_ARRAY_CLOSE);
+        }
+      }
     }
-    i++;
-    start = i;
+  }
+
+  private literal(word: string, xml: Uint8Array | null): void {
+    if (!this.text.startsWith(word, this.pos)) throw upstreamJsonError(this.text, this.pos, 'invalid literal');
+    this.pos += word.length;
+    if (xml !== null) this.put(xml);
+  }
+
+  /** A member name and its `:`; the `<member>\n<name>` before it is already written. */
+  private key(): void {
+    if (this.skipWs() !== 0x22) throw upstreamJsonError(this.text, this.pos, 'expected a string key');
+    this.string(false);
+    this.put(B_NAME_CLOSE);
+    if (this.skipWs() !== 0x3a /* : */) throw upstreamJsonError(this.text, this.pos, "expected ':'");
+    this.pos++;
+  }
+
+  /**
+   * The JSON string at `pos` (its opening quote), written as escaped UTF-8; in values, control
+   * characters are deleted as Odoo deletes them.
+   */
+  private string(isValue: boolean): void {
+    const text = this.text;
+    const n = this.n;
+    const quote = this.pos;
+    let i = quote + 1;
+    let buf = this.buf;
+    let o = this.o;
+    for (;;) {
+      if (o + 16 > buf.length) {
+        this.o = o;
+        this.room(16 + (n - i));
+        buf = this.buf;
+      }
+      if (i >= n) throw upstreamJsonError(text, quote, 'unterminated string');
+      let c = text.charCodeAt(i);
+      if (c < 0x80) {
+        if (STOP[c] === 0) {
+          buf[o++] = c;
+          i++;
+          continue;
+        }
+        if (c === 0x22) break;
+        i++;
+        if (c === 0x5c /* \ */) {
+          const e = text.charCodeAt(i);
+          i++;
+          switch (e) {
+            case 0x22:
+            case 0x5c:
+            case 0x2f:
+              c = e;
+              break;
+            case 0x62:
+              c = 0x08;
+              break;
+            case 0x66:
+              c = 0x0c;
+              break;
+            case 0x6e:
+              c = 0x0a;
+              break;
+            case 0x72:
+              c = 0x0d;
+              break;
+            case 0x74:
+              c = 0x09;
+              break;
+            case 0x75:
+              c = hex4(text, i);
+              i += 4;
+              if (c >= 0xd800 && c <= 0xdbff) {
+                // A surrogate pair written as two escapes.
+                const low = text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? hex4(text, i + 2) : -1;
+                if (low >= 0xdc00 && low <= 0xdfff) {
+                  i += 6;
+                  o = putCodePoint(buf, o, 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00));
+                  continue;
+                }
+              }
+              if (c >= 0x80) {
+                o = putCodePoint(buf, o, c >= 0xd800 && c <= 0xdfff ? 0xfffd : c);
+                continue;
+              }
+              break;
+            default:
+              throw upstreamJsonError(text, i - 2, 'invalid escape');
+          }
+          if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
+            if (!isValue) buf[o++] = c; // keys keep them, as Odoo does
+            continue;
+          }
+        }
+        // c is ASCII here: the XML specials get their entity.
+        if (c === 0x26) {
+          buf[o++] = 0x26;
+          buf[o++] = 0x61;
+          buf[o++] = 0x6d;
+          buf[o++] = 0x70;
+          buf[o++] = 0x3b;
+        } else if (c === 0x3c) {
+          buf[o++] = 0x26;
+          buf[o++] = 0x6c;
+          buf[o++] = 0x74;
+          buf[o++] = 0x3b;
+        } else if (c === 0x3e) {
+          buf[o++] = 0x26;
+          buf[o++] = 0x67;
+          buf[o++] = 0x74;
+          buf[o++] = 0x3b;
+        } else if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && text.charCodeAt(i - 1) === c) {
+          throw upstreamJsonError(text, i - 1, 'raw control character in a string');
+        } else {
+          buf[o++] = c;
+        }
+        continue;
+      }
+      // Non-ASCII, copied as UTF-8 (a raw surrogate pair as one code point).
+      i++;
+      if (c >= 0xd800 && c <= 0xdbff) {
+        const low = text.charCodeAt(i);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          i++;
+          o = putCodePoint(buf, o, 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00));
+          continue;
+        }
+        c = 0xfffd;
+      } else if (c >= 0xdc00 && c <= 0xdfff) c = 0xfffd;
+      o = putCodePoint(buf, o, c);
+    }
+    this.o = o;
+    this.pos = i + 1;
+  }
+
+  /** The number (or `-Infinity`) at `pos`. */
+  private number(): void {
+    const text = this.text;
+    const begin = this.pos;
+    let i = begin;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    const intStart = i;
+    let c = text.charCodeAt(i);
+    if (c === 0x30) i++;
+    else if (c >= 0x31 && c <= 0x39) {
+      do i++;
+      while (isDigit(text.charCodeAt(i)));
+    } else if (c === 0x49 && text.startsWith('Infinity', i)) {
+      this.pos = i + 8;
+      this.put(B_NEG_INF);
+      return;
+    } else throw upstreamJsonError(text, begin, 'invalid number');
+    const intEnd = i;
+    let isFloat = false;
+    if (text.charCodeAt(i) === 0x2e /* . */) {
+      i++;
+      if (!isDigit(text.charCodeAt(i))) throw upstreamJsonError(text, begin, 'invalid number');
+      do i++;
+      while (isDigit(text.charCodeAt(i)));
+      isFloat = true;
+    }
+    c = text.charCodeAt(i);
+    if (c === 0x65 || c === 0x45) {
+      i++;
+      c = text.charCodeAt(i);
+      if (c === 0x2b || c === 0x2d) i++;
+      if (!isDigit(text.charCodeAt(i))) throw upstreamJsonError(text, begin, 'invalid number');
+      do i++;
+      while (isDigit(text.charCodeAt(i)));
+      isFloat = true;
+    }
+    this.pos = i;
+    if (isFloat) {
+      this.put(B_DOUBLE_OPEN);
+      if (isReprShaped(text, begin, i)) this.putSlice(begin, i);
+      else this.putAscii(pyFloatRepr(Number(text.slice(begin, i))));
+      this.put(B_DOUBLE_CLOSE);
+      return;
+    }
+    const digits = intEnd - intStart;
+    const negative = intStart !== begin;
+    if (digits > 10 || (digits === 10 && text.slice(intStart, intEnd) > (negative ? '2147483648' : '2147483647'))) {
+      this.fault ??= overflowFault();
+    }
+    this.put(B_INT_OPEN);
+    // Python's int('-0') is 0.
+    if (negative && digits === 1 && text.charCodeAt(intStart) === 0x30) this.putSlice(intStart, i);
+    else this.putSlice(begin, i);
+    this.put(B_INT_CLOSE);
+  }
+
+  /** Copies an ASCII slice of the input. */
+  private putSlice(from: number, to: number): void {
+    if (this.o + (to - from) > this.buf.length) this.room(to - from);
+    const text = this.text;
+    const buf = this.buf;
+    let o = this.o;
+    for (let k = from; k < to; k++) buf[o++] = text.charCodeAt(k);
+    this.o = o;
   }
 }
 
-/** Reads the number (or `-Infinity`) at `pos` and writes its `<value>`. */
-function scanNumber(text: string, pos: number): ScannedNumber {
-  const begin = pos;
-  let i = pos;
-  if (text.charCodeAt(i) === 0x2d) i++;
-  const intStart = i;
-  let c = text.charCodeAt(i);
-  if (c === 0x30) i++;
-  else if (c >= 0x31 && c <= 0x39) {
-    do i++;
-    while (isDigit(text.charCodeAt(i)));
-  } else if (c === 0x49 && text.startsWith('Infinity', i)) {
-    return { xml: '<value><double>-inf</double></value>\n', end: i + 8, overflow: false };
-  } else throw upstreamJsonError(text, begin, 'invalid number');
-  const intEnd = i;
-  let isFloat = false;
-  if (text.charCodeAt(i) === 0x2e /* . */) {
-    i++;
-    if (!isDigit(text.charCodeAt(i))) throw upstreamJsonError(text, begin, 'invalid number');
-    do i++;
-    while (isDigit(text.charCodeAt(i)));
-    isFloat = true;
+/** The 4 hex digits at `i`, or an upstream error. */
+function hex4(text: string, i: number): number {
+  let v = 0;
+  for (let k = i; k < i + 4; k++) {
+    const h = text.charCodeAt(k);
+    const d = h < 128 ? (HEX[h] as number) : -1;
+    if (d < 0) throw upstreamJsonError(text, i - 2, 'invalid \\u escape');
+    v = v * 16 + d;
   }
-  c = text.charCodeAt(i);
-  if (c === 0x65 || c === 0x45) {
-    i++;
-    c = text.charCodeAt(i);
-    if (c === 0x2b || c === 0x2d) i++;
-    if (!isDigit(text.charCodeAt(i))) throw upstreamJsonError(text, begin, 'invalid number');
-    do i++;
-    while (isDigit(text.charCodeAt(i)));
-    isFloat = true;
+  return v;
+}
+
+/** Writes a non-ASCII code point as UTF-8; returns the new offset. */
+function putCodePoint(buf: Uint8Array, o: number, cp: number): number {
+  if (cp < 0x800) {
+    buf[o] = 0xc0 | (cp >> 6);
+    buf[o + 1] = 0x80 | (cp & 0x3f);
+    return o + 2;
   }
-  if (isFloat)
-    return {
-      xml: '<value><double>' + floatRepr(text, begin, i) + '</double></value>\n',
-      end: i,
-      overflow: false,
-    };
-  const digits = intEnd - intStart;
-  const negative = intStart !== begin;
-  const overflow =
-    digits > 10 || (digits === 10 && text.slice(intStart, intEnd) > (negative ? '2147483648' : '2147483647'));
-  // Python's int('-0') is 0.
-  const lexeme = negative && digits === 1 && text.charCodeAt(intStart) === 0x30 ? '0' : text.slice(begin, i);
-  return { xml: '<value><int>' + lexeme + '</int></value>\n', end: i, overflow };
+  if (cp < 0x10000) {
+    buf[o] = 0xe0 | (cp >> 12);
+    buf[o + 1] = 0x80 | ((cp >> 6) & 0x3f);
+    buf[o + 2] = 0x80 | (cp & 0x3f);
+    return o + 3;
+  }
+  buf[o] = 0xf0 | (cp >> 18);
+  buf[o + 1] = 0x80 | ((cp >> 12) & 0x3f);
+  buf[o + 2] = 0x80 | ((cp >> 6) & 0x3f);
+  buf[o + 3] = 0x80 | (cp & 0x3f);
+  return o + 4;
 }
 
 function isDigit(c: number): boolean {
@@ -519,16 +674,11 @@ function isDigit(c: number): boolean {
 }
 
 /**
- * `repr(float(lexeme))` for a JSON float lexeme `text[begin, end)`. Python's `json.dumps` already
- * wrote `repr`, so the lexeme is returned as is when it has repr's exact shape and at most 15
- * significant digits (then it is provably the shortest round-trip text); anything else (17-digit
- * values, `1E5`, `1.50`, ...) is converted and re-formatted.
+ * Whether the float lexeme `text[begin, end)` is already `repr(float(lexeme))`. Python's
+ * `json.dumps` wrote `repr`, so this is the usual case: repr's exact shape with at most 15
+ * significant digits is provably the shortest round-trip text. Anything else (17-digit values,
+ * `1E5`, `1.50`, ...) is converted and re-formatted by the caller.
  */
-function floatRepr(text: string, begin: number, end: number): string {
-  const lexeme = text.slice(begin, end);
-  return isReprShaped(text, begin, end) ? lexeme : pyFloatRepr(Number(lexeme));
-}
-
 function isReprShaped(text: string, begin: number, end: number): boolean {
   let i = begin;
   if (text.charCodeAt(i) === 0x2d) i++;
