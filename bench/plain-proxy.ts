@@ -18,12 +18,18 @@ const server = createServer((req, res) => {
       .request({
         method: 'POST',
         path: req.url ?? '/',
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', authorization: req.headers['authorization'] ?? '' },
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          authorization: req.headers['authorization'] ?? '',
+        },
         body: Buffer.concat(chunks),
       })
       .then(async (r) => {
         const body = Buffer.from(await r.body.arrayBuffer());
-        res.writeHead(r.statusCode, { 'content-type': String(r.headers['content-type'] ?? ''), 'content-length': body.length });
+        res.writeHead(r.statusCode, {
+          'content-type': String(r.headers['content-type'] ?? ''),
+          'content-length': body.length,
+        });
         res.end(body);
       })
       .catch(() => {

@@ -13,7 +13,6 @@
  */
 import autocannon from 'autocannon';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,25 +31,39 @@ const median = (xs: number[]): number => {
 };
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
-async function pythonDumps(): Promise<{ dumps_ms: number[]; xml_bytes: number; json_bytes: number; path: string }> {
+async function pythonDumps(): Promise<{
+  dumps_ms: number[];
+  xml_bytes: number;
+  json_bytes: number;
+  path: string;
+}> {
   mkdirSync(TMP, { recursive: true });
   const path = `${TMP}records-${RECORDS}.json`;
-  const { stdout } = await promisify(execFile)('python3', [new URL('py_marshal.py', import.meta.url).pathname, String(RECORDS), path, String(REPS)], {
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    'python3',
+    [new URL('py_marshal.py', import.meta.url).pathname, String(RECORDS), path, String(REPS)],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
   return { ...(JSON.parse(stdout) as { dumps_ms: number[]; xml_bytes: number; json_bytes: number }), path };
 }
 
 function startUpstream(bigJson: string): Promise<Server> {
-  const one = '[{"id": 7, "name": "Partner 7 & Co <7>", "email": "partner7@example.com", "credit_limit": 8.75}]';
+  const one =
+    '[{"id": 7, "name": "Partner 7 & Co <7>", "email": "partner7@example.com", "credit_limit": 8.75}]';
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       let body = '{}';
-      if (req.url === '/json/2/res.users/context_get') body = '{"lang": "en_US", "tz": "Europe/Brussels", "uid": 2}';
+      if (req.url === '/json/2/res.users/context_get')
+        body = '{"lang": "en_US", "tz": "Europe/Brussels", "uid": 2}';
       else if (req.url === '/json/2/res.partner/search_read') body = bigJson;
       else if (req.url === '/json/2/res.partner/read') body = one;
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });
@@ -58,7 +71,10 @@ function startUpstream(bigJson: string): Promise<Server> {
 }
 
 async function startBridge(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  return startChild([new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'], odooUrl);
+  return startChild(
+    [new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'],
+    odooUrl,
+  );
 }
 
 async function startPlainProxy(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
@@ -94,25 +110,51 @@ async function waitForUrl(child: ChildProcess, out: () => string): Promise<strin
 
 const xmlCall = (method: string, args: string, kw: string): string =>
   `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-  ['bench', '<int>2</int>', KEY, 'res.partner', method].map((v) => `<param>\n<value>${v.startsWith('<') ? v : `<string>${v}</string>`}</value>\n</param>\n`).join('') +
+  ['bench', '<int>2</int>', KEY, 'res.partner', method]
+    .map((v) => `<param>\n<value>${v.startsWith('<') ? v : `<string>${v}</string>`}</value>\n</param>\n`)
+    .join('') +
   `<param>\n<value>${args}</value>\n</param>\n<param>\n<value>${kw}</value>\n</param>\n</params>\n</methodCall>\n`;
 
-async function timePost(url: string, body: string, contentType: string, headers: Record<string, string> = {}): Promise<{ ms: number; bytes: number }> {
+async function timePost(
+  url: string,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<{ ms: number; bytes: number }> {
   const t = performance.now();
-  const res = await request(url, { method: 'POST', body, headers: { 'content-type': contentType, ...headers } });
+  const res = await request(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType, ...headers },
+  });
   const text = await res.body.text();
   const ms = performance.now() - t;
-  if (res.statusCode !== 200 || text.includes('<fault>') || text.includes('"error"')) throw new Error(`bad answer: ${text.slice(0, 300)}`);
+  if (res.statusCode !== 200 || text.includes('<fault>') || text.includes('"error"'))
+    throw new Error(`bad answer: ${text.slice(0, 300)}`);
   return { ms, bytes: Buffer.byteLength(text) };
 }
 
-async function rps(url: string, body: string, contentType: string, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': contentType, ...headers }, connections: 16, duration: SECONDS });
+async function rps(
+  url: string,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType, ...headers },
+    connections: 16,
+    duration: SECONDS,
+  });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
 async function main(): Promise<void> {
-  console.log(`odoo-rpc-bridge benchmark — node ${process.version}, ${RECORDS} records, ${REPS} repetitions, ${SECONDS}s load runs`);
+  console.log(
+    `odoo-rpc-bridge benchmark — node ${process.version}, ${RECORDS} records, ${REPS} repetitions, ${SECONDS}s load runs`,
+  );
   const py = await pythonDumps();
   const bigJson = readFileSync(py.path, 'utf8');
   const upstream = await startUpstream(bigJson);
@@ -123,8 +165,21 @@ async function main(): Promise<void> {
     const direct = `${odooUrl}/json/2/res.partner/search_read`;
     const j2Headers = { authorization: `bearer ${KEY}`, 'x-odoo-database': 'bench' };
     const j2Body = '{"domain": [], "fields": ["name"]}';
-    const xmlBody = xmlCall('search_read', '<array><data>\n<value><array><data>\n</data></array></value>\n</data></array>', '<struct></struct>');
-    const jsonBody = JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 1, params: { service: 'object', method: 'execute_kw', args: ['bench', 2, KEY, 'res.partner', 'search_read', [[]], {}] } });
+    const xmlBody = xmlCall(
+      'search_read',
+      '<array><data>\n<value><array><data>\n</data></array></value>\n</data></array>',
+      '<struct></struct>',
+    );
+    const jsonBody = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'call',
+      id: 1,
+      params: {
+        service: 'object',
+        method: 'execute_kw',
+        args: ['bench', 2, KEY, 'res.partner', 'search_read', [[]], {}],
+      },
+    });
 
     // Warm up (key cache, JIT, keep-alive).
     for (let i = 0; i < 3; i++) {
@@ -132,7 +187,9 @@ async function main(): Promise<void> {
       await timePost(`${bridge.url}/xmlrpc/2/object`, xmlBody, 'text/xml');
       await timePost(`${bridge.url}/jsonrpc`, jsonBody, 'application/json');
     }
-    const d: number[] = [], x: number[] = [], j: number[] = [];
+    const d: number[] = [],
+      x: number[] = [],
+      j: number[] = [];
     let xmlBytes = 0;
     for (let i = 0; i < REPS; i++) {
       d.push((await timePost(direct, j2Body, 'application/json', j2Headers)).ms);
@@ -145,7 +202,12 @@ async function main(): Promise<void> {
     const directMs = median(d);
     const xmlOwn = median(x) - directMs;
     const jsonOwn = median(j) - directMs;
-    console.log('\n## Large read: search_read of %d records (JSON %s MB, XML %s MB)', RECORDS, fmt(py.json_bytes / 1e6, 2), fmt(xmlBytes / 1e6, 2));
+    console.log(
+      '\n## Large read: search_read of %d records (JSON %s MB, XML %s MB)',
+      RECORDS,
+      fmt(py.json_bytes / 1e6, 2),
+      fmt(xmlBytes / 1e6, 2),
+    );
     console.log('| measure | median ms |');
     console.log('|---|---|');
     console.log(`| JSON-2 call made directly (the baseline) | ${fmt(directMs)} |`);
@@ -157,7 +219,11 @@ async function main(): Promise<void> {
     console.log(`\nratio bridge XML-RPC own time / CPython dumps: ${fmt(xmlOwn / dumps, 2)} (target ≤ 1.00)`);
     console.log(`ratio bridge XML-RPC own time / JSON-RPC own time: ${fmt(xmlOwn / jsonOwn, 2)}`);
 
-    const readXml = xmlCall('read', '<array><data>\n<value><array><data>\n<value><int>7</int></value>\n</data></array></value>\n</data></array>', '<struct><member><name>fields</name><value><array><data><value><string>name</string></value></data></array></value></member></struct>');
+    const readXml = xmlCall(
+      'read',
+      '<array><data>\n<value><array><data>\n<value><int>7</int></value>\n</data></array></value>\n</data></array>',
+      '<struct><member><name>fields</name><value><array><data><value><string>name</string></value></data></array></value></member></struct>',
+    );
     const j2Read = '{"ids": [7], "fields": ["name"]}';
     const r1 = await rps(`${odooUrl}/json/2/res.partner/read`, j2Read, 'application/json', j2Headers);
     const r0 = await rps(`${proxy.url}/json/2/res.partner/read`, j2Read, 'application/json', j2Headers);
@@ -165,9 +231,15 @@ async function main(): Promise<void> {
     console.log('\n## Small calls: one-record read, 16 connections, %ds each', SECONDS);
     console.log('| target | req/s | p50 ms | p99 ms | errors |');
     console.log('|---|---|---|---|---|');
-    console.log(`| JSON-2 directly (stub upstream) | ${fmt(r1.rps, 0)} | ${r1.p50} | ${r1.p99} | ${r1.errors} |`);
-    console.log(`| plain Node pass-through proxy → JSON-2 | ${fmt(r0.rps, 0)} | ${r0.p50} | ${r0.p99} | ${r0.errors} |`);
-    console.log(`| bridge, XML-RPC execute_kw read | ${fmt(r2.rps, 0)} | ${r2.p50} | ${r2.p99} | ${r2.errors} |`);
+    console.log(
+      `| JSON-2 directly (stub upstream) | ${fmt(r1.rps, 0)} | ${r1.p50} | ${r1.p99} | ${r1.errors} |`,
+    );
+    console.log(
+      `| plain Node pass-through proxy → JSON-2 | ${fmt(r0.rps, 0)} | ${r0.p50} | ${r0.p99} | ${r0.errors} |`,
+    );
+    console.log(
+      `| bridge, XML-RPC execute_kw read | ${fmt(r2.rps, 0)} | ${r2.p50} | ${r2.p99} | ${r2.errors} |`,
+    );
     console.log(`\nratio bridge / plain proxy requests/s: ${fmt(r2.rps / r0.rps, 2)} (target ≥ 0.60)`);
     console.log(`ratio bridge / direct requests/s: ${fmt(r2.rps / r1.rps, 2)}`);
   } finally {

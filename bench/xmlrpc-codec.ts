@@ -1,8 +1,9 @@
 /**
  * XML-RPC codec benchmark against CPython, in one run on the same bytes:
- * - encode: a 20,000-record `search_read` answer, JSON-2 text → XML-RPC (`transcodeJson`, then the
- *   UTF-8 length the HTTP layer computes, which flattens the string) vs CPython
- *   `xmlrpc.client.dumps` of the same data (plain, and with Odoo's control-character deletion);
+ * - encode: a 20,000-record `search_read` answer, JSON-2 text → XML-RPC response bytes
+ *   (`encodeResponseBytes`, what the HTTP layer sends) and → string (`encodeResponse`), and the
+ *   same result as a `Value`, vs CPython on the same data: `xmlrpc.client.dumps` (a str), and what
+ *   Odoo does per response (its marshaller deleting control characters, the envelope, UTF-8);
  * - decode: a 5 MB `create` call (one struct, one 5 MB base64-ish string) and a `create` call with
  *   20,000 small structs, `decodeMethodCall` vs CPython `xmlrpc.client.loads(use_datetime=True)`.
  *
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonValue } from '../src/protocol/json/parse.ts';
 import { decodeMethodCall } from '../src/protocol/xmlrpc/decode.ts';
-import { encodeResponse } from '../src/protocol/xmlrpc/encode.ts';
+import { encodeResponse, encodeResponseBytes } from '../src/protocol/xmlrpc/encode.ts';
 import { jsonResult, valueResult } from '../src/values.ts';
 
 const reps = Number(process.argv[2] ?? 7);
@@ -63,9 +64,12 @@ if mode == 'make':
     open(out + '/many.xml', 'wb').write(many.encode())
 elif mode == 'encode':
     data = json.loads(open(sys.argv[3], encoding='utf-8').read())
+    def odoo():
+        body = OdooLike(allow_none=False).dumps((data,))
+        return ('<?xml version="1.0"?>\n<methodResponse>\n%s\n</methodResponse>\n' % body).encode()
     print(json.dumps({
         'dumps': timed(lambda: x.dumps((data,), methodresponse=True)),
-        'odoo': timed(lambda: OdooLike(allow_none=False).dumps((data,))),
+        'odoo': timed(odoo),
     }))
 else:
     res = {}
@@ -102,13 +106,16 @@ try {
 
   const value = parseJsonValue(json);
   const ours = {
-    transcode: median(() => void Buffer.byteLength(encodeResponse(jsonResult(json)))),
-    value: median(() => void Buffer.byteLength(encodeResponse(valueResult(value)))),
+    bytes: median(() => void encodeResponseBytes(jsonResult(json))),
+    string: median(() => void encodeResponse(jsonResult(json))),
+    value: median(() => void encodeResponseBytes(valueResult(value))),
     big: median(() => void decodeMethodCall(big)),
     many: median(() => void decodeMethodCall(many)),
   };
   const pyEncode = JSON.parse(python(['encode', String(reps), jsonFile])) as { dumps: number; odoo: number };
-  const pyDecode = JSON.parse(python(['decode', String(reps), join(dir, 'big.xml'), join(dir, 'many.xml')])) as Record<string, number>;
+  const pyDecode = JSON.parse(
+    python(['decode', String(reps), join(dir, 'big.xml'), join(dir, 'many.xml')]),
+  ) as Record<string, number>;
   const pyBig = pyDecode[join(dir, 'big.xml')] as number;
   const pyMany = pyDecode[join(dir, 'many.xml')] as number;
 
@@ -116,10 +123,19 @@ try {
   const row = (name: string, us: number, py: number): string =>
     `${name.padEnd(58)} ${us.toFixed(1).padStart(9)} ${py.toFixed(1).padStart(11)} ${(py / us).toFixed(2).padStart(8)}x`;
   console.log(`median of ${reps} runs (ms); last column = CPython time / ours (above 1: we are faster)`);
-  console.log(`${'case'.padEnd(58)} ${'ours'.padStart(9)} ${'CPython'.padStart(11)} ${'speedup'.padStart(9)}`);
-  console.log(row(`encode 20k search_read, JSON text ${mb(json.length)} vs dumps`, ours.transcode, pyEncode.dumps));
-  console.log(row('encode 20k search_read, JSON text vs Odoo-like marshaller', ours.transcode, pyEncode.odoo));
-  console.log(row('encode 20k search_read, Value vs Odoo-like marshaller', ours.value, pyEncode.odoo));
+  console.log(
+    `${'case'.padEnd(58)} ${'ours'.padStart(9)} ${'CPython'.padStart(11)} ${'speedup'.padStart(9)}`,
+  );
+  console.log(
+    row(`encode 20k search_read: JSON ${mb(json.length)} → bytes  vs Odoo's`, ours.bytes, pyEncode.odoo),
+  );
+  console.log(
+    row('encode 20k search_read: JSON → bytes  vs xmlrpc.client.dumps', ours.bytes, pyEncode.dumps),
+  );
+  console.log(
+    row('encode 20k search_read: JSON → string vs xmlrpc.client.dumps', ours.string, pyEncode.dumps),
+  );
+  console.log(row("encode 20k search_read: Value → bytes vs Odoo's", ours.value, pyEncode.odoo));
   console.log(row(`decode create, one ${mb(big.length)} string field`, ours.big, pyBig));
   console.log(row(`decode create, 20k structs (${mb(many.length)})`, ours.many, pyMany));
 } finally {

@@ -15,12 +15,7 @@ import type { Value } from './values.ts';
  * - `access_error`: `AccessError`: code 4.
  */
 export type FaultKind =
-  | 'generic'
-  | 'user_error'
-  | 'missing_error'
-  | 'redirect_warning'
-  | 'access_denied'
-  | 'access_error';
+  'generic' | 'user_error' | 'missing_error' | 'redirect_warning' | 'access_denied' | 'access_error';
 
 export interface OdooFaultInit {
   kind: FaultKind;
@@ -70,7 +65,11 @@ export function syntheticTraceback(pyName: string, str: string): string {
 }
 
 /** A plain Python exception (fault code 1 with a traceback), e.g. `pythonError('TypeError', '...')`. */
-export function pythonError(cls: string, message: string, opts: { str?: string; arguments?: Value[] } = {}): OdooFault {
+export function pythonError(
+  cls: string,
+  message: string,
+  opts: { str?: string; arguments?: Value[] } = {},
+): OdooFault {
   const name = cls.includes('.') ? cls : `builtins.${cls}`;
   return new OdooFault({ kind: 'generic', name, message, ...opts });
 }

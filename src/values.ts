@@ -42,7 +42,8 @@ export type Struct = Map<string, Value>;
  * - `PyFloat`: a Python `float`;
  * - `null`: Python `None`.
  */
-export type Value = null | boolean | number | bigint | string | PyFloat | Binary | DateTime | Value[] | Struct;
+export type Value =
+  null | boolean | number | bigint | string | PyFloat | Binary | DateTime | Value[] | Struct;
 
 export function isStruct(v: Value | undefined): v is Struct {
   return v instanceof Map;
@@ -79,7 +80,8 @@ export function pyTypeName(v: Value): string {
  * result is never turned into objects: the XML-RPC writer transcodes it, the JSON-RPC writer
  * splices it.
  */
-export type CallResult = { readonly kind: 'value'; readonly value: Value } | { readonly kind: 'json'; readonly text: string };
+export type CallResult =
+  { readonly kind: 'value'; readonly value: Value } | { readonly kind: 'json'; readonly text: string };
 
 export const valueResult = (value: Value): CallResult => ({ kind: 'value', value });
 export const jsonResult = (text: string): CallResult => ({ kind: 'json', text });

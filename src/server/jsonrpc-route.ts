@@ -19,7 +19,11 @@ import type { CallResult, Value } from '../values.ts';
 import { asFault, logCall, newCallContext } from './call-context.ts';
 import { BodyTooLarge, bodyTooLargeFault, readBody } from './read-body.ts';
 
-export async function serveJsonRpc(parts: BridgeParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveJsonRpc(
+  parts: BridgeParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
   let call: LegacyCall | undefined;

@@ -50,6 +50,10 @@ export function methodNotAllowed(res: ServerResponse, allow: string): void {
   const body =
     '<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n' +
     '<p>The method is not allowed for the requested URL.</p>\n';
-  res.writeHead(405, { 'content-type': 'text/html; charset=utf-8', allow, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(405, {
+    'content-type': 'text/html; charset=utf-8',
+    allow,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

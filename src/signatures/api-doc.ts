@@ -32,7 +32,10 @@ export function signaturesFromModelDoc(text: string): Map<string, MethodSignatur
     if (typeof d.parameters === 'object' && d.parameters !== null) {
       for (const [pname, pdesc] of Object.entries(d.parameters as Record<string, unknown>)) {
         const kind = (pdesc as { kind?: unknown } | null)?.kind;
-        params.push({ name: pname, kind: typeof kind === 'string' ? (KINDS[kind] ?? 'positional') : 'positional' });
+        params.push({
+          name: pname,
+          kind: typeof kind === 'string' ? (KINDS[kind] ?? 'positional') : 'positional',
+        });
       }
     }
     const api = Array.isArray(d.api) ? d.api : [];

@@ -15,7 +15,10 @@ export const BUILTIN_SIGNATURES: ReadonlyMap<string, MethodSignature> = new Map(
   ['search_count', model(p(['domain', 'limit']))],
   [
     'search_read',
-    model([...p(['domain', 'fields', 'offset', 'limit', 'order']), { name: 'read_kwargs', kind: 'var_keyword' }]),
+    model([
+      ...p(['domain', 'fields', 'offset', 'limit', 'order']),
+      { name: 'read_kwargs', kind: 'var_keyword' },
+    ]),
   ],
   ['read', record(p(['fields', 'load']))],
   ['write', record(p(['vals']))],
@@ -28,7 +31,10 @@ export const BUILTIN_SIGNATURES: ReadonlyMap<string, MethodSignature> = new Map(
   ['name_search', model(p(['name', 'domain', 'operator', 'limit']))],
   ['name_create', model(p(['name']))],
   ['read_group', model(p(['domain', 'fields', 'groupby', 'offset', 'limit', 'orderby', 'lazy']))],
-  ['formatted_read_group', model(p(['domain', 'groupby', 'aggregates', 'having', 'offset', 'limit', 'order']))],
+  [
+    'formatted_read_group',
+    model(p(['domain', 'groupby', 'aggregates', 'having', 'offset', 'limit', 'order'])),
+  ],
   ['web_search_read', model(p(['domain', 'specification', 'offset', 'limit', 'order', 'count_limit']))],
   ['web_read', record(p(['specification']))],
   ['web_save', record(p(['vals', 'specification', 'next_id']))],
@@ -37,9 +43,13 @@ export const BUILTIN_SIGNATURES: ReadonlyMap<string, MethodSignature> = new Map(
     'web_read_group',
     model([
       ...p(['domain', 'groupby', 'aggregates', 'limit', 'offset', 'order']),
-      ...['auto_unfold', 'opening_info', 'unfold_read_specification', 'unfold_read_default_limit', 'groupby_read_specification'].map(
-        (name) => ({ name, kind: 'keyword_only' as const }),
-      ),
+      ...[
+        'auto_unfold',
+        'opening_info',
+        'unfold_read_specification',
+        'unfold_read_default_limit',
+        'groupby_read_specification',
+      ].map((name) => ({ name, kind: 'keyword_only' as const })),
     ]),
   ],
   ['get_views', model(p(['views', 'options']))],

@@ -80,10 +80,22 @@ export class SignatureRegistry {
 
   private async fetchModelDoc(q: SignatureLookup): Promise<ModelDoc> {
     this.docFetches++;
-    let answer = await this.opts.odoo.modelDoc(q.model, { db: q.db, apiKey: q.apiKey, requestId: q.requestId });
-    if ((answer.status === 403 || answer.status === 401) && this.opts.docsKey && this.opts.docsKey !== q.apiKey) {
+    let answer = await this.opts.odoo.modelDoc(q.model, {
+      db: q.db,
+      apiKey: q.apiKey,
+      requestId: q.requestId,
+    });
+    if (
+      (answer.status === 403 || answer.status === 401) &&
+      this.opts.docsKey &&
+      this.opts.docsKey !== q.apiKey
+    ) {
       this.docFetches++;
-      answer = await this.opts.odoo.modelDoc(q.model, { db: q.db, apiKey: this.opts.docsKey, requestId: q.requestId });
+      answer = await this.opts.odoo.modelDoc(q.model, {
+        db: q.db,
+        apiKey: this.opts.docsKey,
+        requestId: q.requestId,
+      });
     }
     if (answer.status === 200) return signaturesFromModelDoc(answer.text);
     if (answer.status === 403 || answer.status === 401) return 'forbidden';

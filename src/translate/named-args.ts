@@ -62,8 +62,12 @@ export function toJson2Call(
   for (const [name, value] of kw) {
     if (name === 'context') continue;
     if (name === 'ids')
-      throw pythonError('TypeError', `${model}.${method}(): an argument named 'ids' cannot be passed over JSON-2`);
-    if (body.has(name)) throw pythonError('TypeError', `${model}.${method}() got multiple values for argument '${name}'`);
+      throw pythonError(
+        'TypeError',
+        `${model}.${method}(): an argument named 'ids' cannot be passed over JSON-2`,
+      );
+    if (body.has(name))
+      throw pythonError('TypeError', `${model}.${method}() got multiple values for argument '${name}'`);
     body.set(name, value);
   }
   // Legacy: `context = kwargs.pop('context', None) or {}`. An absent context is {} in JSON-2 too.

@@ -11,9 +11,12 @@ export function firstCreatedId(text: string, site: CallSite): CallResult {
   try {
     ids = JSON.parse(text);
   } catch {
-    throw upstreamError(`Odoo at ${site.baseUrl} answered ${site.model}.create with something that is not JSON`);
+    throw upstreamError(
+      `Odoo at ${site.baseUrl} answered ${site.model}.create with something that is not JSON`,
+    );
   }
-  if (!Array.isArray(ids)) throw upstreamError(`Odoo answered ${site.model}.create with ${typeof ids}, not a list of ids`);
+  if (!Array.isArray(ids))
+    throw upstreamError(`Odoo answered ${site.model}.create with ${typeof ids}, not a list of ids`);
   const first: unknown = ids[0];
   if (first === undefined) return valueResult(false);
   if (typeof first !== 'number' || !Number.isSafeInteger(first))

@@ -40,7 +40,9 @@ export function readJson2Error(answer: UpstreamAnswer): Json2ErrorBody | undefin
   return {
     name: b['name'],
     message: b['message'],
-    arguments: Array.isArray(b['arguments']) ? (b['arguments'] as unknown[]).map(simpleArgument) : [b['message']],
+    arguments: Array.isArray(b['arguments'])
+      ? (b['arguments'] as unknown[]).map(simpleArgument)
+      : [b['message']],
     debug: typeof b['debug'] === 'string' ? b['debug'] : '',
   };
 }
@@ -69,9 +71,21 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
     case 'odoo.http.SessionExpiredException':
       return accessDenied(name === 'odoo.exceptions.AccessDenied' ? message : 'Access Denied');
     case 'odoo.exceptions.AccessError':
-      return new OdooFault({ kind: 'access_error', name, message, arguments: err.arguments, ...(debug ? { debug } : {}) });
+      return new OdooFault({
+        kind: 'access_error',
+        name,
+        message,
+        arguments: err.arguments,
+        ...(debug ? { debug } : {}),
+      });
     case 'odoo.exceptions.MissingError':
-      return new OdooFault({ kind: 'missing_error', name, message, arguments: err.arguments, ...(debug ? { debug } : {}) });
+      return new OdooFault({
+        kind: 'missing_error',
+        name,
+        message,
+        arguments: err.arguments,
+        ...(debug ? { debug } : {}),
+      });
     case 'odoo.exceptions.RedirectWarning':
       return new OdooFault({
         kind: 'redirect_warning',
@@ -105,12 +119,32 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
   if (name.startsWith('odoo.exceptions.') || answer.status === 422 || answer.status === 409) {
     // UserError, ValidationError, LockError, and addon exceptions derived from UserError.
     if (answer.status === 403) return accessError(message);
-    if (answer.status === 500) return new OdooFault({ kind: 'generic', name, message, arguments: err.arguments, ...(debug ? { debug } : {}) });
-    return new OdooFault({ kind: 'user_error', name, message, arguments: err.arguments, ...(debug ? { debug } : {}) });
+    if (answer.status === 500)
+      return new OdooFault({
+        kind: 'generic',
+        name,
+        message,
+        arguments: err.arguments,
+        ...(debug ? { debug } : {}),
+      });
+    return new OdooFault({
+      kind: 'user_error',
+      name,
+      message,
+      arguments: err.arguments,
+      ...(debug ? { debug } : {}),
+    });
   }
-  if (answer.status === 403) return new OdooFault({ kind: 'access_error', name, message, arguments: err.arguments });
+  if (answer.status === 403)
+    return new OdooFault({ kind: 'access_error', name, message, arguments: err.arguments });
   // Any other exception (builtins.ValueError, psycopg2 errors, ...): fault 1 with Odoo's traceback.
-  return new OdooFault({ kind: 'generic', name, message, arguments: err.arguments, ...(debug ? { debug } : {}) });
+  return new OdooFault({
+    kind: 'generic',
+    name,
+    message,
+    arguments: err.arguments,
+    ...(debug ? { debug } : {}),
+  });
 }
 
 /** HTML or garbage instead of a JSON-2 answer: say what the upstream did. */
@@ -125,7 +159,9 @@ function faultFromNonJson(answer: UpstreamAnswer, site: CallSite): OdooFault {
     );
   }
   if (answer.status === 200)
-    return upstreamError(`Odoo at ${site.baseUrl} answered ${site.model}.${site.method} with something that is not JSON: ${text}`);
+    return upstreamError(
+      `Odoo at ${site.baseUrl} answered ${site.model}.${site.method} with something that is not JSON: ${text}`,
+    );
   return upstreamError(
     `Odoo at ${site.baseUrl} answered HTTP ${answer.status} (${answer.contentType || 'no content type'}) ` +
       `for ${site.model}.${site.method}: ${text}`,
@@ -153,7 +189,8 @@ function pyTupleRepr(args: Value[]): string {
     if (v === null) return 'None';
     if (v === true) return 'True';
     if (v === false) return 'False';
-    if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+    if (typeof v === 'string')
+      return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
     if (typeof v === 'number' || typeof v === 'bigint') return String(v);
     if (Array.isArray(v)) return `[${v.map(repr).join(', ')}]`;
     return String(v);

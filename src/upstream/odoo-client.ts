@@ -125,17 +125,25 @@ function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault
   const err = e as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
   // undici errors carry a string `code`; an aborted signal is a DOMException named TimeoutError.
   const code =
-    typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : (err.name ?? '');
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return upstreamError(`cannot reach Odoo at ${where}: connection timed out`);
+    typeof err.code === 'string'
+      ? err.code
+      : typeof err.cause?.code === 'string'
+        ? err.cause.code
+        : (err.name ?? '');
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return upstreamError(`cannot reach Odoo at ${where}: connection timed out`);
   if (code === 'ECONNREFUSED') return upstreamError(`cannot reach Odoo at ${where}: connection refused`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return upstreamError(`cannot reach Odoo at ${where}: unknown host`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return upstreamError(`cannot reach Odoo at ${where}: unknown host`);
   if (
     code === 'TimeoutError' ||
     code === 'AbortError' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT'
   )
-    return upstreamError(`Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`);
+    return upstreamError(
+      `Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`,
+    );
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
     return upstreamError(`Odoo at ${where} closed the connection before its answer was complete`);
   return upstreamError(`request to Odoo at ${where} failed: ${code || err.message || 'unknown error'}`);

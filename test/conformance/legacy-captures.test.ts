@@ -16,7 +16,12 @@ import { CAPTURES_DIR, KEY_MAP, startStack, type Stack } from '../support/harnes
 import { runPython } from '../support/run-python.ts';
 
 /** Legacy captures of the services this issue covers (the db service is not served yet). */
-const DB_SERVICE = new Set(['4b-41-xmlrpc-db-list', '4b-42-xmlrpc-db-server-version', '4b-43-xmlrpc-db-exist', '4b-62-jsonrpc-db-list']);
+const DB_SERVICE = new Set([
+  '4b-41-xmlrpc-db-list',
+  '4b-42-xmlrpc-db-server-version',
+  '4b-43-xmlrpc-db-exist',
+  '4b-62-jsonrpc-db-list',
+]);
 const CASES = readdirSync(CAPTURES_DIR)
   .filter((f) => /^4b-.*\.json$/.test(f))
   .map((f) => f.replace(/\.json$/, ''))
@@ -31,7 +36,12 @@ describe('legacy captures replayed with Python xmlrpc.client / json', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    results = await runPython(PY_CLIENT, { url: stack.bridge.url, captures_dir: CAPTURES_DIR, cases: CASES, keys: KEY_MAP });
+    results = await runPython(PY_CLIENT, {
+      url: stack.bridge.url,
+      captures_dir: CAPTURES_DIR,
+      cases: CASES,
+      keys: KEY_MAP,
+    });
   });
   afterAll(() => stack.close());
 
@@ -55,7 +65,9 @@ describe('legacy XML-RPC captures replayed with the xmlrpc npm client', () => {
   });
   afterAll(() => stack.close());
 
-  const xmlCases = CASES.filter((id) => loadCapture(id).decoded_request && loadCapture(id).request.path.startsWith('/xmlrpc'));
+  const xmlCases = CASES.filter(
+    (id) => loadCapture(id).decoded_request && loadCapture(id).request.path.startsWith('/xmlrpc'),
+  );
   for (const id of xmlCases) {
     it(id, async () => {
       const cap = loadCapture(id);
@@ -69,21 +81,25 @@ describe('legacy XML-RPC captures replayed with the xmlrpc npm client', () => {
         if (key) params[2] = key;
       }
       const client = xmlrpc.createClient(`${stack.bridge.url}${cap.request.path}`);
-      const answer = await new Promise<{ value?: unknown; fault?: { faultCode: unknown; faultString: string } }>(
-        (resolve, reject) =>
-          client.methodCall(req.methodName, params, (err: unknown, value: unknown) => {
-            if (!err) return resolve({ value });
-            const f = err as { faultCode?: unknown; faultString?: string };
-            if (f.faultCode !== undefined) return resolve({ fault: { faultCode: f.faultCode, faultString: f.faultString ?? '' } });
-            reject(err as Error);
-          }),
+      const answer = await new Promise<{
+        value?: unknown;
+        fault?: { faultCode: unknown; faultString: string };
+      }>((resolve, reject) =>
+        client.methodCall(req.methodName, params, (err: unknown, value: unknown) => {
+          if (!err) return resolve({ value });
+          const f = err as { faultCode?: unknown; faultString?: string };
+          if (f.faultCode !== undefined)
+            return resolve({ fault: { faultCode: f.faultCode, faultString: f.faultString ?? '' } });
+          reject(err as Error);
+        }),
       );
       const expected = cap.decoded_response ?? {};
       if (expected.fault) {
         expect(answer.fault?.faultCode).toBe(expected.fault.faultCode);
         const last = (s: string) => s.trimEnd().split('\n').at(-1) ?? '';
         if (expected.fault.faultCode === 1 || expected.fault.faultString.startsWith('Traceback')) {
-          if (id.includes('unknown-db')) expect(last(answer.fault?.faultString ?? '')).toMatch(/database "nosuchdb" does not exist/);
+          if (id.includes('unknown-db'))
+            expect(last(answer.fault?.faultString ?? '')).toMatch(/database "nosuchdb" does not exist/);
           else expect(last(answer.fault?.faultString ?? '')).toBe(last(expected.fault.faultString));
         } else expect(answer.fault?.faultString).toBe(expected.fault.faultString);
       } else {

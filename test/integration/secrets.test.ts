@@ -19,10 +19,25 @@ describe('secrets', () => {
       xmlrpcCall(c, 'login', ['lab', 'admin', KEYS.labAdmin]),
       xmlrpcCall(c, 'login', ['lab', 'admin', WRONG]),
       xmlrpcCall(c, 'authenticate', ['lab', 'demo', KEYS.labDemo, {}]),
-      xmlrpcCall(o, 'execute_kw', ['lab', 2, KEYS.labAdmin, 'res.partner', 'search_read', [[]], { limit: 1 }]),
+      xmlrpcCall(o, 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'search_read',
+        [[]],
+        { limit: 1 },
+      ]),
       xmlrpcCall(o, 'execute_kw', ['lab', 2, WRONG, 'res.partner', 'search', [[]]]),
       xmlrpcCall(o, 'execute_kw', ['lab', 5, KEYS.labDemo, 'ir.config_parameter', 'get_param', ['a', 'b']]),
-      xmlrpcCall(o, 'execute_kw', ['lab', 2, KEYS.labAdmin, 'res.partner', 'write', [[999999], { name: KEYS.labAdmin }]]),
+      xmlrpcCall(o, 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'write',
+        [[999999], { name: KEYS.labAdmin }],
+      ]),
       xmlrpcCall(o, 'execute_kw', ['nosuchdb', 2, KEYS.labAdmin, 'res.partner', 'search', [[]]]),
       jsonrpcCall(stack.bridge.url, 'object', 'execute_kw', ['lab', 2, WRONG, 'res.partner', 'search', [[]]]),
       jsonrpcCall(stack.bridge.url, 'common', 'login', ['lab', 'admin', KEYS.labAdmin]),
@@ -43,6 +58,7 @@ describe('secrets', () => {
   it('answered no fault containing a key', () => {
     const faults = answers.filter((a) => a.includes('fault') || a.includes('error'));
     expect(faults.length).toBeGreaterThan(3);
-    for (const secret of [KEYS.labAdmin, KEYS.labDemo, DOCS, WRONG]) for (const f of faults) expect(f).not.toContain(secret);
+    for (const secret of [KEYS.labAdmin, KEYS.labDemo, DOCS, WRONG])
+      for (const f of faults) expect(f).not.toContain(secret);
   });
 });

@@ -15,7 +15,14 @@ afterEach(async () => {
 });
 
 const search = (s: Stack) =>
-  xmlrpcCall(`${s.bridge.url}/xmlrpc/2/object`, 'execute_kw', ['lab', 2, KEYS.labAdmin, 'res.partner', 'search_count', [[]]]);
+  xmlrpcCall(`${s.bridge.url}/xmlrpc/2/object`, 'execute_kw', [
+    'lab',
+    2,
+    KEYS.labAdmin,
+    'res.partner',
+    'search_count',
+    [[]],
+  ]);
 
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -35,7 +42,9 @@ describe('upstream failures', () => {
       `odoo_rpc_bridge.UpstreamError: cannot reach Odoo at http://127.0.0.1:${port}/json/2/res.users/context_get: connection refused`,
     );
     const v = await xmlrpcCall(`${stack.bridge.url}/xmlrpc/2/common`, 'version', []);
-    expect(lastLine(v.fault?.faultString ?? '')).toMatch(/^odoo_rpc_bridge\.UpstreamError: cannot reach Odoo/);
+    expect(lastLine(v.fault?.faultString ?? '')).toMatch(
+      /^odoo_rpc_bridge\.UpstreamError: cannot reach Odoo/,
+    );
   });
 
   it('slow upstream → a timeout fault within the configured time', async () => {
@@ -45,12 +54,18 @@ describe('upstream failures', () => {
     const started = Date.now();
     const a = await search(stack);
     const took = Date.now() - started;
-    expect(lastLine(a.fault?.faultString ?? '')).toMatch(/did not answer within 300 ms \(BRIDGE_UPSTREAM_TIMEOUT_MS\)$/);
+    expect(lastLine(a.fault?.faultString ?? '')).toMatch(
+      /did not answer within 300 ms \(BRIDGE_UPSTREAM_TIMEOUT_MS\)$/,
+    );
     expect(took).toBeLessThan(2500);
   });
 
   const cases: Array<[string, FakeFault, RegExp]> = [
-    ['a 502 HTML page', { kind: 'status', status: 502 }, /answered HTTP 502 \(text\/html.*\) for res\.partner\.search_count: .*Bad Gateway/],
+    [
+      'a 502 HTML page',
+      { kind: 'status', status: 502 },
+      /answered HTTP 502 \(text\/html.*\) for res\.partner\.search_count: .*Bad Gateway/,
+    ],
     ['garbage with a JSON content type', { kind: 'garbage' }, /not JSON|invalid JSON/i],
     ['a body cut short', { kind: 'truncate' }, /closed the connection before its answer was complete/],
     ['a reset connection', { kind: 'reset' }, /closed the connection|failed/],
@@ -65,7 +80,14 @@ describe('upstream failures', () => {
       expect(x.fault?.faultCode).toBe(1);
       expect(lastLine(x.fault?.faultString ?? '')).toMatch(/^odoo_rpc_bridge\.UpstreamError: /);
       expect(lastLine(x.fault?.faultString ?? '')).toMatch(expected);
-      const j = await jsonrpcCall(stack.bridge.url, 'object', 'execute_kw', ['lab', 2, KEYS.labAdmin, 'res.partner', 'search_count', [[]]]);
+      const j = await jsonrpcCall(stack.bridge.url, 'object', 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'search_count',
+        [[]],
+      ]);
       expect(j.status).toBe(200);
       expect(j.json?.error?.data.name).toBe('odoo_rpc_bridge.UpstreamError');
       expect(j.json?.error?.data.message).toMatch(expected);

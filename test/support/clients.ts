@@ -16,7 +16,8 @@ export function xmlrpcCall(url: string, method: string, params: unknown[]): Prom
     client.methodCall(method, params, (err: unknown, value: unknown) => {
       if (!err) return resolve({ value });
       const f = err as { faultCode?: number | string; faultString?: string };
-      if (f.faultCode !== undefined) return resolve({ fault: { faultCode: f.faultCode, faultString: f.faultString ?? '' } });
+      if (f.faultCode !== undefined)
+        return resolve({ fault: { faultCode: f.faultCode, faultString: f.faultString ?? '' } });
       reject(err as Error);
     }),
   );
@@ -26,7 +27,12 @@ export interface JsonRpcAnswer {
   status: number;
   contentType: string;
   text: string;
-  json?: { jsonrpc: string; id: unknown; result?: unknown; error?: { code: number; message: string; data: JsonRpcErrorData } };
+  json?: {
+    jsonrpc: string;
+    id: unknown;
+    result?: unknown;
+    error?: { code: number; message: string; data: JsonRpcErrorData };
+  };
 }
 export interface JsonRpcErrorData {
   name: string;
@@ -36,11 +42,24 @@ export interface JsonRpcErrorData {
   debug: string;
 }
 
-export async function jsonrpcCall(base: string, service: string, method: string, args: unknown[]): Promise<JsonRpcAnswer> {
-  return postRaw(`${base}/jsonrpc`, JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: 7 }), 'application/json');
+export async function jsonrpcCall(
+  base: string,
+  service: string,
+  method: string,
+  args: unknown[],
+): Promise<JsonRpcAnswer> {
+  return postRaw(
+    `${base}/jsonrpc`,
+    JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: 7 }),
+    'application/json',
+  );
 }
 
-export async function postRaw(url: string, body: string | Buffer, contentType: string): Promise<JsonRpcAnswer> {
+export async function postRaw(
+  url: string,
+  body: string | Buffer,
+  contentType: string,
+): Promise<JsonRpcAnswer> {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
   const text = await res.text();
   const ct = res.headers.get('content-type') ?? '';

@@ -15,7 +15,8 @@ export function runPython<T>(script: string, input: unknown, timeoutMs = 60_000)
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`python3 ${script} exited ${code}: ${Buffer.concat(err).toString()}`));
+      if (code !== 0)
+        return reject(new Error(`python3 ${script} exited ${code}: ${Buffer.concat(err).toString()}`));
       try {
         resolve(JSON.parse(Buffer.concat(out).toString()) as T);
       } catch (e) {

@@ -10,8 +10,13 @@ const sig = (name: string): MethodSignature => {
   if (!s) throw new Error(`no builtin signature for ${name}`);
   return s;
 };
-const body = (model: string, method: string, args: Value[], kw: Record<string, Value> = {}, s = sig(method)) =>
-  Object.fromEntries(toJson2Call(model, method, args, struct(kw), s).body);
+const body = (
+  model: string,
+  method: string,
+  args: Value[],
+  kw: Record<string, Value> = {},
+  s = sig(method),
+) => Object.fromEntries(toJson2Call(model, method, args, struct(kw), s).body);
 const fault = (f: () => unknown): OdooFault => {
   try {
     f();
@@ -63,8 +68,12 @@ describe('toJson2Call', () => {
   });
 
   it('flags create with a single dict so the answer becomes one id', () => {
-    expect(toJson2Call('res.partner', 'create', [struct({ name: 'x' })], new Map(), sig('create')).singleCreate).toBe(true);
-    expect(toJson2Call('res.partner', 'create', [[struct({ name: 'x' })]], new Map(), sig('create')).singleCreate).toBe(false);
+    expect(
+      toJson2Call('res.partner', 'create', [struct({ name: 'x' })], new Map(), sig('create')).singleCreate,
+    ).toBe(true);
+    expect(
+      toJson2Call('res.partner', 'create', [[struct({ name: 'x' })]], new Map(), sig('create')).singleCreate,
+    ).toBe(false);
   });
 
   it('answers IndexError for a record method without args, as call_kw does', () => {
@@ -92,15 +101,21 @@ describe('toJson2Call', () => {
       ],
       source: 'server',
     };
-    expect(fault(() => body('x.y', 'f', [1, 2], {}, varargs)).message).toMatch(/JSON-2 cannot pass the rest \(\*args\)/);
-    const posOnly: MethodSignature = { apiModel: true, params: [{ name: 'a', kind: 'positional_only' }], source: 'server' };
+    expect(fault(() => body('x.y', 'f', [1, 2], {}, varargs)).message).toMatch(
+      /JSON-2 cannot pass the rest \(\*args\)/,
+    );
+    const posOnly: MethodSignature = {
+      apiModel: true,
+      params: [{ name: 'a', kind: 'positional_only' }],
+      source: 'server',
+    };
     expect(fault(() => body('x.y', 'f', [1], {}, posOnly)).message).toMatch(/positional-only/);
     expect(fault(() => body('res.partner', 'search', [[]], { ids: [1] })).message).toMatch(/'ids'/);
   });
 
   it('does not fill keyword-only parameters positionally', () => {
-    expect(fault(() => body('res.partner', 'web_read_group', [[], [], [], 1, 0, 'id', true])).message).toMatch(
-      /takes 6 positional arguments but 7 were given/,
-    );
+    expect(
+      fault(() => body('res.partner', 'web_read_group', [[], [], [], 1, 0, 'id', true])).message,
+    ).toMatch(/takes 6 positional arguments but 7 were given/);
   });
 });

@@ -12,7 +12,8 @@ interface Capture {
   response: { status: number; headers: Record<string, string>; body?: unknown; body_raw?: string };
   decoded_response?: { fault?: { faultCode: number; faultString: string } };
 }
-const load = (id: string): Capture => JSON.parse(readFileSync(`${CAPTURES_DIR}/${id}.json`, 'utf8')) as Capture;
+const load = (id: string): Capture =>
+  JSON.parse(readFileSync(`${CAPTURES_DIR}/${id}.json`, 'utf8')) as Capture;
 
 function answerOf(c: Capture): UpstreamAnswer {
   const ct = c.response.headers['Content-Type'] ?? '';
@@ -31,7 +32,14 @@ const PAIRS: Array<[json2: string, legacy: string]> = [
   ['4d-24-json2-err-unknown-db', '4b-38-xmlrpc-err-unknown-db'],
   ['4d-20-json2-err-bad-key', '4b-30-xmlrpc-err-bad-password'],
 ];
-const CODES = { generic: 1, user_error: 2, missing_error: 2, redirect_warning: 2, access_denied: 3, access_error: 4 };
+const CODES = {
+  generic: 1,
+  user_error: 2,
+  missing_error: 2,
+  redirect_warning: 2,
+  access_denied: 3,
+  access_error: 4,
+};
 
 describe('faultFromJson2', () => {
   for (const [j2, legacy] of PAIRS) {
@@ -66,11 +74,18 @@ describe('faultFromJson2', () => {
 
   it('says what the upstream did when it answers an HTML error page', () => {
     const f = faultFromJson2(
-      { status: 502, contentType: 'text/html', text: '<html><body><h1>502 Bad Gateway</h1></body></html>', headers: {} },
+      {
+        status: 502,
+        contentType: 'text/html',
+        text: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+        headers: {},
+      },
       { db: 'lab', model: 'res.partner', method: 'read', baseUrl: 'http://odoo:8069' },
     );
     expect(f.kind).toBe('generic');
     expect(f.pyName).toBe('odoo_rpc_bridge.UpstreamError');
-    expect(f.message).toBe('Odoo at http://odoo:8069 answered HTTP 502 (text/html) for res.partner.read: 502 Bad Gateway');
+    expect(f.message).toBe(
+      'Odoo at http://odoo:8069 answered HTTP 502 (text/html) for res.partner.read: 502 Bad Gateway',
+    );
   });
 });
