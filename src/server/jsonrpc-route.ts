@@ -31,6 +31,7 @@ export async function serveJsonRpc(
   let id: Value = null;
   let status = 200;
   let contentType = 'application/json; charset=utf-8';
+  let extraHeaders: Readonly<Record<string, string>> = {};
   let body: string;
   try {
     const raw = await readBody(req, parts.config.maxBodyBytes);
@@ -47,6 +48,7 @@ export async function serveJsonRpc(
     if (e instanceof JsonRpcHttpError) {
       status = e.status;
       contentType = e.contentType;
+      extraHeaders = e.headers;
       body = e.body;
     } else {
       if (e instanceof BodyTooLarge) {
@@ -58,6 +60,7 @@ export async function serveJsonRpc(
   }
   if (!res.headersSent && !res.destroyed) {
     res.writeHead(status, {
+      ...extraHeaders,
       'content-type': contentType,
       'content-length': Buffer.byteLength(body),
       'x-request-id': ctx.requestId,
