@@ -1,6 +1,6 @@
 /**
  * The legacy `/jsonrpc` envelope, as Odoo 19's JSON-RPC dispatcher and its `jsonrpc(service,
- * method, args)` route read and write it (see docs: odoo19-wire.md §2).
+ * method, args)` route read and write it (reference: odoo19-wire.md §2, captures 4b-50..64).
  *
  * Reading a request can end three ways:
  * - an HTTP answer outside the envelope (`JsonRpcHttpError`): 415 for a non-JSON Content-Type,
@@ -49,9 +49,6 @@ export const JSONRPC_MIMETYPES: readonly string[] = ['application/json', 'applic
 /** The services `dispatch_rpc` knows; any other name is a `KeyError`. */
 const SERVICES: ReadonlySet<string> = new Set(['common', 'db', 'object']);
 
-/** Werkzeug decodes the body with `errors="replace"`: bad UTF-8 becomes U+FFFD, a BOM stays (and is then bad JSON). */
-const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-
 /**
  * Read a `/jsonrpc` request body. Throws `JsonRpcHttpError` where Odoo answers outside the
  * envelope; otherwise returns the call, or the fault to answer with the request's id.
@@ -62,7 +59,9 @@ export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefin
 
   let doc: Value;
   try {
-    doc = parseJsonValue(utf8.decode(body));
+    // Werkzeug decodes with `errors="replace"`: bad UTF-8 becomes U+FFFD (as Buffer#toString does,
+    // checked against CPython in the tests) and a BOM stays, to fail as bad JSON.
+    doc = parseJsonValue(body.toString('utf8'));
   } catch (err) {
     // Python's RecursionError is not a ValueError: Odoo answers it in the envelope, before it knows the id.
     if (err instanceof JsonDepthError)

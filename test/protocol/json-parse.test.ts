@@ -53,6 +53,26 @@ describe('parseJsonValue: values', () => {
     expect(f('12345678901234567890.0')).toBe(12345678901234567000);
   });
 
+  it('reads decimals exactly as Number() does (the short ones take a fast path)', () => {
+    expect((parseJsonValue('0e5') as PyFloat).value).toBe(0);
+    expect((parseJsonValue('0.5e1') as PyFloat).value).toBe(5);
+    expect(Object.is((parseJsonValue('-0e-1') as PyFloat).value, -0)).toBe(true);
+    let seed = 7;
+    const digit = (): string => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return String(seed % 10);
+    };
+    for (let n = 0; n < 20000; n++) {
+      const intDigits = 1 + (n % 9);
+      const fracDigits = 1 + ((n >> 3) % 16);
+      const int = Array.from({ length: intDigits }, digit)
+        .join('')
+        .replace(/^0+(?=.)/, '');
+      const lexeme = `${n % 2 ? '-' : ''}${int}.${Array.from({ length: fracDigits }, digit).join('')}`;
+      expect((parseJsonValue(lexeme) as PyFloat).value, lexeme).toBe(Number(lexeme));
+    }
+  });
+
   it('accepts the NaN, Infinity and -Infinity tokens', () => {
     expect(parseJsonValue('[NaN, Infinity, -Infinity]')).toEqual([
       new PyFloat(NaN),
@@ -90,6 +110,36 @@ describe('parseJsonValue: values', () => {
       ['b', 3],
       ['a', 2],
     ]);
+  });
+
+  it('reads keys exactly: hash collisions, long keys, escaped keys', () => {
+    // "Aa" and "BB" share a 31-multiplier hash; the key cache must still tell them apart.
+    const v = parseJsonValue('{"Aa": 1, "BB": 2, "Aa": 3, "AaAa": 4, "BBBB": 5}') as Map<string, Value>;
+    expect([...v]).toEqual([
+      ['Aa', 3],
+      ['BB', 2],
+      ['AaAa', 4],
+      ['BBBB', 5],
+    ]);
+    const long = 'k'.repeat(40);
+    const w = parseJsonValue(`[{"${long}": 1, "a\\u0062": 2, "ab": 3}, {"ab": 4, "${long}": 5}]`) as Array<
+      Map<string, Value>
+    >;
+    expect([...(w[0] as Map<string, Value>)]).toEqual([
+      [long, 1],
+      ['ab', 3],
+    ]);
+    expect([...(w[1] as Map<string, Value>)]).toEqual([
+      ['ab', 4],
+      [long, 5],
+    ]);
+  });
+
+  it('starts each parse afresh after a failed one', () => {
+    expect(() => parseJsonValue('[1, [2, {"a": [3, x')).toThrow(JsonSyntaxError);
+    expect(parseJsonValue('[4, [5]]')).toEqual([4, [5]]);
+    expect(() => parseJsonValue('['.repeat(600), { maxDepth: 512 })).toThrow(JsonDepthError);
+    expect(parseJsonValue('{"a": [6]}')).toEqual(m(['a', [6]]));
   });
 
   it('treats __proto__ and other Object.prototype names as plain keys', () => {
@@ -157,6 +207,7 @@ describe('parseJsonValue: errors', () => {
       'maximum recursion depth exceeded while decoding a JSON object from a unicode string',
     );
     expect(() => parseJsonValue('[[[1]]]', { maxDepth: 2 })).toThrow(JsonDepthError);
+    expect(() => parseJsonValue('[{"a": '.repeat(200_000), { maxDepth: 1e9 })).toThrow(JsonDepthError); // not a RangeError
     expect(parseJsonValue('[[[1]]]', { maxDepth: 3 })).toEqual([[[1]]]);
     const depthError = (() => {
       try {

@@ -48,6 +48,17 @@ describe('toPythonJson', () => {
     expect(toPythonJson(m(['\ud800', 1]))).toBe('{"\\ud800": 1}');
   });
 
+  it('writes large outputs whole: BOMs and surrogate pairs at every chunk boundary survive', () => {
+    // 82 items of 199 units each put the tail of the output across the 16384-unit buffer boundary.
+    const head = Array.from({ length: 82 }, () => 'a'.repeat(195));
+    for (let pad = 0; pad < 120; pad++) {
+      const items = [...head, 'b'.repeat(pad), '\ufeff😀é\ufeff', '😀'.repeat(150), 'c'.repeat(5000) + '😀'];
+      expect(toPythonJson(items)).toBe('[' + items.map((x) => `"${x}"`).join(', ') + ']');
+    }
+    const big = 'x'.repeat(3_000_000);
+    expect(toPythonJson(m(['k', big], ['\ufeff', [big]]))).toBe(`{"k": "${big}", "\ufeff": ["${big}"]}`);
+  });
+
   it('writes __proto__ keys as keys', () => {
     expect(toPythonJson(m(['__proto__', m(['x', 1])]))).toBe('{"__proto__": {"x": 1}}');
   });

@@ -429,7 +429,7 @@ json.dump(out, sys.stdout)
   });
 
   it.skipIf(!hasPython)('replaces invalid UTF-8 exactly as Python decode(errors="replace") does', () => {
-    const sequences = [
+    const fixed = [
       'ff',
       'c0af',
       'e282',
@@ -443,6 +443,17 @@ json.dump(out, sys.stdout)
       'efbb',
       'f8888080',
     ];
+    // Random byte strings, mostly non-ASCII, without the bytes JSON would refuse in a string.
+    let seed = 42;
+    const byte = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const b = seed % 256;
+      return b < 0x20 || b === 0x22 || b === 0x5c ? 0x41 : b < 0x80 && seed % 3 !== 0 ? b | 0x80 : b;
+    };
+    const random = Array.from({ length: 400 }, (_, i) =>
+      Buffer.from(Array.from({ length: 1 + (i % 9) }, byte)).toString('hex'),
+    );
+    const sequences = [...fixed, ...random];
     const run = spawnSync(
       'python3',
       [

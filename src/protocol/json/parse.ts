@@ -59,16 +59,33 @@ export interface JsonParseLimits {
 const MAX_INT_DIGITS = 4300;
 
 /** Parse one JSON document as Python's `json.loads` would. Throws `JsonSyntaxError`. */
-export function parseJsonValue(text: string, limits?: JsonParseLimits): Value {
-  if (text.charCodeAt(0) === 0xfeff) {
-    throw new JsonSyntaxError('Unexpected UTF-8 BOM (decode using utf-8-sig)', text, 0);
+export function parseJsonValue(source: string, limits?: JsonParseLimits): Value {
+  if (source.charCodeAt(0) === 0xfeff) {
+    throw new JsonSyntaxError('Unexpected UTF-8 BOM (decode using utf-8-sig)', source, 0);
   }
-  const parser = new Parser(text, limits?.maxDepth ?? 512);
-  parser.skipWhitespace();
-  const value = parser.parseValue();
-  parser.skipWhitespace();
-  if (parser.pos !== text.length) throw new JsonSyntaxError('Extra data', text, parser.pos);
-  return value;
+  text = source;
+  pos = 0;
+  depth = 0;
+  maxDepth = limits?.maxDepth ?? 512;
+  stack.length = 0;
+  top = 0;
+  try {
+    skipWhitespace();
+    const value = parseValue();
+    skipWhitespace();
+    if (pos !== source.length) fail('Extra data', pos);
+    return value;
+  } catch (err) {
+    // A maxDepth set beyond what the JS stack holds: the same answer as the limit itself.
+    if (err instanceof RangeError)
+      throw new JsonDepthError(text.charCodeAt(pos) === 0x7b ? 'object' : 'array', text, pos);
+    throw err;
+  } finally {
+    // Drop every reference to the document: cached keys may be slices of it.
+    text = '';
+    stack.length = 0;
+    keys.fill(undefined);
+  }
 }
 
 /** Converts a UTF-16 index into Python's position, line and column (all in code points). */
@@ -134,276 +151,284 @@ function skipPlain(text: string, from: number): number {
   return PLAIN_RUN.lastIndex;
 }
 
-/** A recursive-descent reader over one string; `pos` is a UTF-16 index. */
-class Parser {
-  readonly text: string;
-  readonly maxDepth: number;
-  pos = 0;
-  depth = 0;
-  readonly keys: Array<string | undefined> = new Array<string | undefined>(KEY_CACHE_SIZE);
+// The reader's state. Module variables rather than an object per call: V8 optimizes the reader
+// once instead of after every call, and parsing runs no user code, so it is never re-entered.
+let text = '';
+let pos = 0;
+let depth = 0;
+let maxDepth = 512;
+/**
+ * Items of the arrays being read, `stack[0..top)`; each array leaves as a slice of exactly its
+ * length (a pushed-to array keeps spare capacity, which a large request would carry, and the GC
+ * copy, to the end).
+ */
+const stack: Value[] = [];
+let top = 0;
+/** Object keys repeat (once per record): a small cache hands back the same string, without a copy. */
+const keys: Array<string | undefined> = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
-  constructor(text: string, maxDepth: number) {
-    this.text = text;
-    this.maxDepth = maxDepth;
+function fail(reason: string, index: number): never {
+  throw new JsonSyntaxError(reason, text, index);
+}
+
+/** Python's JSON whitespace: space, tab, LF and CR only. */
+function skipWhitespace(): void {
+  const t = text;
+  let i = pos;
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else break;
   }
+  pos = i;
+}
 
-  /** Python's JSON whitespace: space, tab, LF and CR only. */
-  skipWhitespace(): void {
-    const text = this.text;
-    let i = this.pos;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else break;
+function parseValue(): Value {
+  const t = text;
+  const i = pos;
+  switch (t.charCodeAt(i)) {
+    case 0x22: // "
+      return parseString();
+    case 0x7b: // {
+      return parseObject();
+    case 0x5b: // [
+      return parseArray();
+    case 0x6e: // n
+      return literal('null', null);
+    case 0x74: // t
+      return literal('true', true);
+    case 0x66: // f
+      return literal('false', false);
+    case 0x4e: // N
+      return literal('NaN', new PyFloat(NaN));
+    case 0x49: // I
+      return literal('Infinity', new PyFloat(Infinity));
+    case 0x2d: // -
+      if (t.startsWith('-Infinity', i)) {
+        pos = i + 9;
+        return new PyFloat(-Infinity);
+      }
+      return parseNumber();
+    default:
+      return parseNumber();
+  }
+}
+
+function literal(word: string, value: Value): Value {
+  if (!text.startsWith(word, pos)) fail('Expecting value', pos);
+  pos += word.length;
+  return value;
+}
+
+/** `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, as Python's number regex; a partial `.`/`e` is left unread. */
+function parseNumber(): Value {
+  const t = text;
+  const start = pos;
+  let i = start;
+  const negative = t.charCodeAt(i) === 0x2d;
+  if (negative) i++;
+  let c = t.charCodeAt(i);
+  // The digits are accumulated while scanning (exact while there are at most 15 of them), so that
+  // short numbers need no slice and no Number().
+  let mantissa = 0;
+  if (c === 0x30) {
+    c = t.charCodeAt(++i);
+  } else if (c >= 0x31 && c <= 0x39) {
+    do {
+      mantissa = mantissa * 10 + (c - 0x30);
+      c = t.charCodeAt(++i);
+    } while (c >= 0x30 && c <= 0x39);
+  } else {
+    fail('Expecting value', start);
+  }
+  const intEnd = i;
+  const intDigits = intEnd - start - (negative ? 1 : 0);
+  let fraction = 0;
+  if (c === 0x2e && isDigit(t.charCodeAt(i + 1))) {
+    c = t.charCodeAt(++i);
+    do {
+      mantissa = mantissa * 10 + (c - 0x30);
+      c = t.charCodeAt(++i);
+    } while (c >= 0x30 && c <= 0x39);
+    fraction = i - intEnd - 1;
+  }
+  let exponent = false;
+  if (c === 0x65 || c === 0x45) {
+    let j = i + 1;
+    const sign = t.charCodeAt(j);
+    if (sign === 0x2b || sign === 0x2d) j++;
+    if (isDigit(t.charCodeAt(j))) {
+      j++;
+      while (isDigit(t.charCodeAt(j))) j++;
+      i = j;
+      exponent = true;
     }
-    this.pos = i;
   }
+  pos = i;
 
-  fail(reason: string, index: number): never {
-    throw new JsonSyntaxError(reason, this.text, index);
-  }
-
-  parseValue(): Value {
-    const text = this.text;
-    const i = this.pos;
-    switch (text.charCodeAt(i)) {
-      case 0x22: // "
-        return this.parseString();
-      case 0x7b: // {
-        return this.parseObject();
-      case 0x5b: // [
-        return this.parseArray();
-      case 0x6e: // n
-        return this.literal('null', null);
-      case 0x74: // t
-        return this.literal('true', true);
-      case 0x66: // f
-        return this.literal('false', false);
-      case 0x4e: // N
-        return this.literal('NaN', new PyFloat(NaN));
-      case 0x49: // I
-        return this.literal('Infinity', new PyFloat(Infinity));
-      case 0x2d: // -
-        if (text.startsWith('-Infinity', i)) {
-          this.pos = i + 9;
-          return new PyFloat(-Infinity);
-        }
-        return this.parseNumber();
-      default:
-        return this.parseNumber();
+  if (fraction > 0 || exponent) {
+    // Clinger's fast path: an exact integer below 2^53 divided by an exact power of ten is
+    // correctly rounded, as Number() and Python's float() are.
+    if (!exponent && intDigits + fraction <= 15) {
+      const v = mantissa / (POWERS_OF_TEN[fraction] as number);
+      return new PyFloat(negative ? -v : v);
     }
+    return new PyFloat(Number(t.slice(start, i)));
   }
-
-  literal(word: string, value: Value): Value {
-    if (!this.text.startsWith(word, this.pos)) this.fail('Expecting value', this.pos);
-    this.pos += word.length;
-    return value;
+  if (intDigits <= 15) return negative ? 0 - mantissa : mantissa; // 0 - 0 is +0: Python has no negative zero int
+  if (intDigits > MAX_INT_DIGITS) {
+    throw new JsonSyntaxError(
+      `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${intDigits} digits; ` +
+        'use sys.set_int_max_str_digits() to increase the limit',
+      t,
+      start,
+      false,
+    );
   }
+  const big = BigInt(t.slice(start, intEnd));
+  return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+}
 
-  /** `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, as Python's number regex; a partial `.`/`e` is left unread. */
-  parseNumber(): Value {
-    const text = this.text;
-    const start = this.pos;
-    let i = start;
-    const negative = text.charCodeAt(i) === 0x2d;
-    if (negative) i++;
-    let c = text.charCodeAt(i);
-    // The digits are accumulated while scanning (exact while there are at most 15 of them), so that
-    // short numbers need no slice and no Number().
-    let mantissa = 0;
-    if (c === 0x30) {
-      i++;
-    } else if (c >= 0x31 && c <= 0x39) {
-      do {
-        mantissa = mantissa * 10 + (c - 0x30);
-        c = text.charCodeAt(++i);
-      } while (c >= 0x30 && c <= 0x39);
+/** A key: like `parseString`, through the key cache when it is short and has no escapes. */
+function parseKey(): string {
+  const t = text;
+  const start = pos + 1;
+  let i = start;
+  let hash = 0;
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 0x22) break;
+    if (c === 0x5c || c < 0x20 || i - start >= 32 || i >= t.length) return parseString();
+    hash = (hash * 31 + c) | 0;
+    i++;
+  }
+  const slot = (hash ^ (hash >>> 8)) & (KEY_CACHE_SIZE - 1);
+  const cached = keys[slot];
+  pos = i + 1;
+  if (cached !== undefined && cached.length === i - start) {
+    let k = 0;
+    while (k < cached.length && cached.charCodeAt(k) === t.charCodeAt(start + k)) k++;
+    if (k === cached.length) return cached;
+  }
+  const key = t.slice(start, i);
+  keys[slot] = key;
+  return key;
+}
+
+function parseString(): string {
+  const t = text;
+  const quote = pos;
+  const start = quote + 1;
+  let i = start;
+  // Fast path: no escapes, no control characters. Long runs are skipped by the regex engine.
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 0x22) {
+      pos = i + 1;
+      return t.slice(start, i);
+    }
+    if (c === 0x5c || c < 0x20 || i >= t.length) break;
+    if (++i - start === 32) i = skipPlain(t, i);
+  }
+  // Slow path: escapes are decoded piece by piece.
+  let out = t.slice(start, i);
+  let run = i;
+  for (;;) {
+    if (i >= t.length) fail('Unterminated string starting at', quote);
+    const c = t.charCodeAt(i);
+    if (c === 0x22) {
+      pos = i + 1;
+      return out + t.slice(run, i);
+    }
+    if (c < 0x20) fail('Invalid control character at', i);
+    if (c !== 0x5c) {
+      i = skipPlain(t, i + 1);
+      continue;
+    }
+    out += t.slice(run, i);
+    if (i + 1 >= t.length) fail('Unterminated string starting at', quote);
+    const e = t.charCodeAt(i + 1);
+    if (e === 0x75) {
+      // \uXXXX; a surrogate pair needs nothing special: its two units join in a JS string.
+      // Python wants at least one character after the four digits (the closing quote).
+      if (i + 6 >= t.length) fail('Invalid \\uXXXX escape', i + 1);
+      let code = 0;
+      for (let k = i + 2; k < i + 6; k++) {
+        const d = hexDigit(t.charCodeAt(k));
+        if (d < 0) fail('Invalid \\uXXXX escape', i + 1);
+        code = (code << 4) | d;
+      }
+      out += String.fromCharCode(code);
+      i += 6;
     } else {
-      this.fail('Expecting value', start);
+      const simple = SIMPLE_ESCAPES[e];
+      if (simple === undefined) fail('Invalid \\escape', i);
+      out += simple;
+      i += 2;
     }
-    const intEnd = i;
-    const intDigits = intEnd - start - (negative ? 1 : 0);
-    let fraction = 0;
-    if (text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1))) {
-      i++;
-      c = text.charCodeAt(i);
-      do {
-        mantissa = mantissa * 10 + (c - 0x30);
-        c = text.charCodeAt(++i);
-      } while (c >= 0x30 && c <= 0x39);
-      fraction = i - intEnd - 1;
-    }
-    let exponent = false;
-    if (c === 0x65 || c === 0x45) {
-      let j = i + 1;
-      const sign = text.charCodeAt(j);
-      if (sign === 0x2b || sign === 0x2d) j++;
-      if (isDigit(text.charCodeAt(j))) {
-        j++;
-        while (isDigit(text.charCodeAt(j))) j++;
-        i = j;
-        exponent = true;
-      }
-    }
-    this.pos = i;
-
-    if (fraction > 0 || exponent) {
-      // Clinger's fast path: an exact integer below 2^53 divided by an exact power of ten is
-      // correctly rounded, as Number() and Python's float() are.
-      if (!exponent && intDigits + fraction <= 15) {
-        const v = mantissa / (POWERS_OF_TEN[fraction] as number);
-        return new PyFloat(negative ? -v : v);
-      }
-      return new PyFloat(Number(text.slice(start, i)));
-    }
-    if (intDigits <= 15) return negative ? 0 - mantissa : mantissa; // 0 - 0 is +0: Python has no negative zero int
-    if (intDigits > MAX_INT_DIGITS) {
-      throw new JsonSyntaxError(
-        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${intDigits} digits; ` +
-          'use sys.set_int_max_str_digits() to increase the limit',
-        text,
-        start,
-        false,
-      );
-    }
-    const big = BigInt(text.slice(start, intEnd));
-    return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+    run = i;
   }
+}
 
-  /** Object keys repeat (once per record): a small cache hands back the same string, without a copy. */
-  parseKey(): string {
-    const text = this.text;
-    const start = this.pos + 1;
-    let i = start;
-    let hash = 0;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c === 0x5c || c < 0x20 || i - start >= 32 || i >= text.length) return this.parseString();
-      hash = (hash * 31 + c) | 0;
-      i++;
-    }
-    const slot = (hash ^ (hash >>> 8)) & (KEY_CACHE_SIZE - 1);
-    const cached = this.keys[slot];
-    this.pos = i + 1;
-    if (cached !== undefined && cached.length === i - start && text.startsWith(cached, start)) return cached;
-    const key = text.slice(start, i);
-    this.keys[slot] = key;
-    return key;
+function enter(container: 'array' | 'object'): void {
+  if (++depth > maxDepth) throw new JsonDepthError(container, text, pos);
+}
+
+function parseArray(): Value[] {
+  enter('array');
+  const t = text;
+  pos++;
+  skipWhitespace();
+  if (t.charCodeAt(pos) === 0x5d) {
+    pos++;
+    depth--;
+    return [];
   }
-
-  parseString(): string {
-    const text = this.text;
-    const quote = this.pos;
-    const start = quote + 1;
-    let i = start;
-    // Fast path: no escapes, no control characters. Long runs are skipped by the regex engine.
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        this.pos = i + 1;
-        return text.slice(start, i);
-      }
-      if (c === 0x5c || c < 0x20 || i >= text.length) break;
-      if (++i - start === 32) i = skipPlain(text, i);
-    }
-    let out = text.slice(start, i);
-    let run = i;
-    for (;;) {
-      if (i >= text.length) this.fail('Unterminated string starting at', quote);
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        this.pos = i + 1;
-        return out + text.slice(run, i);
-      }
-      if (c < 0x20) this.fail('Invalid control character at', i);
-      if (c !== 0x5c) {
-        i = skipPlain(text, i + 1);
-        continue;
-      }
-      out += text.slice(run, i);
-      if (i + 1 >= text.length) this.fail('Unterminated string starting at', quote);
-      const e = text.charCodeAt(i + 1);
-      if (e === 0x75) {
-        // \uXXXX; a surrogate pair needs nothing special: its two units join in a JS string.
-        // Python wants at least one character after the four digits (the closing quote).
-        if (i + 6 >= text.length) this.fail('Invalid \\uXXXX escape', i + 1);
-        let code = 0;
-        for (let k = i + 2; k < i + 6; k++) {
-          const d = hexDigit(text.charCodeAt(k));
-          if (d < 0) this.fail('Invalid \\uXXXX escape', i + 1);
-          code = (code << 4) | d;
-        }
-        out += String.fromCharCode(code);
-        i += 6;
-      } else {
-        const simple = SIMPLE_ESCAPES[e];
-        if (simple === undefined) this.fail('Invalid \\escape', i);
-        out += simple;
-        i += 2;
-      }
-      run = i;
-    }
+  const base = top;
+  for (;;) {
+    const item = parseValue();
+    stack[top++] = item;
+    skipWhitespace();
+    const c = t.charCodeAt(pos);
+    if (c === 0x5d) break;
+    if (c !== 0x2c) fail("Expecting ',' delimiter", pos);
+    pos++;
+    skipWhitespace();
   }
+  const items = stack.slice(base, top);
+  top = base;
+  pos++;
+  depth--;
+  return items;
+}
 
-  enter(container: 'array' | 'object'): void {
-    if (++this.depth > this.maxDepth) throw new JsonDepthError(container, this.text, this.pos);
-  }
-
-  parseArray(): Value[] {
-    this.enter('array');
-    const text = this.text;
-    const items: Value[] = [];
-    this.pos++;
-    this.skipWhitespace();
-    if (text.charCodeAt(this.pos) === 0x5d) {
-      this.pos++;
-      this.depth--;
-      return items;
-    }
-    for (;;) {
-      items.push(this.parseValue());
-      this.skipWhitespace();
-      const c = text.charCodeAt(this.pos);
-      if (c === 0x5d) break;
-      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos);
-      this.pos++;
-      this.skipWhitespace();
-    }
-    this.pos++;
-    this.depth--;
-    return items;
-  }
-
-  parseObject(): Map<string, Value> {
-    this.enter('object');
-    const text = this.text;
-    const map = new Map<string, Value>();
-    this.pos++;
-    this.skipWhitespace();
-    if (text.charCodeAt(this.pos) === 0x7d) {
-      this.pos++;
-      this.depth--;
-      return map;
-    }
-    for (;;) {
-      if (text.charCodeAt(this.pos) !== 0x22)
-        this.fail('Expecting property name enclosed in double quotes', this.pos);
-      const key = this.parseKey();
-      this.skipWhitespace();
-      if (text.charCodeAt(this.pos) !== 0x3a) this.fail("Expecting ':' delimiter", this.pos);
-      this.pos++;
-      this.skipWhitespace();
-      map.set(key, this.parseValue());
-      this.skipWhitespace();
-      const c = text.charCodeAt(this.pos);
-      if (c === 0x7d) break;
-      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos);
-      this.pos++;
-      this.skipWhitespace();
-    }
-    this.pos++;
-    this.depth--;
+function parseObject(): Map<string, Value> {
+  enter('object');
+  const t = text;
+  const map = new Map<string, Value>();
+  pos++;
+  skipWhitespace();
+  if (t.charCodeAt(pos) === 0x7d) {
+    pos++;
+    depth--;
     return map;
   }
+  for (;;) {
+    if (t.charCodeAt(pos) !== 0x22) fail('Expecting property name enclosed in double quotes', pos);
+    const key = parseKey();
+    skipWhitespace();
+    if (t.charCodeAt(pos) !== 0x3a) fail("Expecting ':' delimiter", pos);
+    pos++;
+    skipWhitespace();
+    map.set(key, parseValue());
+    skipWhitespace();
+    const c = t.charCodeAt(pos);
+    if (c === 0x7d) break;
+    if (c !== 0x2c) fail("Expecting ',' delimiter", pos);
+    pos++;
+    skipWhitespace();
+  }
+  pos++;
+  depth--;
+  return map;
 }

@@ -19,39 +19,96 @@ import { pyFloatRepr } from '../py-float.ts';
 
 /** Serialize a value as Python's `json.dumps(v, ensure_ascii=False)` would. */
 export function toPythonJson(v: Value): string {
-  return write(v);
+  used = 0;
+  chunks.length = 0;
+  try {
+    write(v);
+    flush();
+    return chunks.length === 1 ? (chunks[0] as string) : chunks.join('');
+  } finally {
+    used = 0;
+    chunks.length = 0;
+  }
 }
 
-function write(v: Value): string {
-  if (v === null) return 'null';
+// The output is written as UTF-16 code units into a fixed buffer, turned into a string chunk when
+// full; long plain strings go in as chunks of their own. Appending with `+=` instead would build a
+// tree of pieces as large as the output, which the GC then copies (3x slower on a 5 MB body).
+// Module state: serializing runs no user code, so it is never re-entered.
+const CAPACITY = 16384;
+const units = new Uint16Array(CAPACITY);
+let used = 0;
+const chunks: string[] = [];
+/** ignoreBOM: a U+FEFF that starts a chunk is text, not a byte order mark. */
+const utf16 = new TextDecoder('utf-16le', { ignoreBOM: true });
+/** Strings longer than this are added as chunks rather than copied. */
+const LONG = 256;
+
+function flush(): void {
+  if (used > 0) {
+    chunks.push(utf16.decode(units.subarray(0, used)));
+    used = 0;
+  }
+}
+
+/** Appends text that has no surrogates (punctuation, numbers, escapes, checked long strings). */
+function emit(s: string): void {
+  const n = s.length;
+  if (n > LONG) {
+    flush();
+    chunks.push(s);
+    return;
+  }
+  if (used + n > CAPACITY) flush();
+  for (let i = 0; i < n; i++) units[used++] = s.charCodeAt(i);
+}
+
+function unit(c: number): void {
+  if (used === CAPACITY) flush();
+  units[used++] = c;
+}
+
+/** `, ` between items and `: ` after keys. */
+function separator(c: number): void {
+  if (used + 2 > CAPACITY) flush();
+  units[used++] = c;
+  units[used++] = 0x20;
+}
+
+function write(v: Value): void {
+  if (v === null) return emit('null');
   switch (typeof v) {
     case 'string':
       return quote(v);
     case 'number':
       // A `number` is a Python int; a fractional one would be a caller's bug, written as a float rather than corrupted.
-      return Number.isInteger(v) ? String(v) : floatText(v);
+      return emit(Number.isInteger(v) ? String(v) : floatText(v));
     case 'boolean':
-      return v ? 'true' : 'false';
+      return emit(v ? 'true' : 'false');
     case 'bigint':
-      return v.toString();
+      return emit(v.toString());
   }
   if (Array.isArray(v)) {
-    if (v.length === 0) return '[]';
-    let out = '[' + write(v[0] as Value);
-    for (let i = 1; i < v.length; i++) out += ', ' + write(v[i] as Value);
-    return out + ']';
+    unit(0x5b);
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) separator(0x2c);
+      write(v[i] as Value);
+    }
+    return unit(0x5d);
   }
   if (v instanceof Map) {
-    if (v.size === 0) return '{}';
-    let out = '{';
+    unit(0x7b);
     let first = true;
     for (const [key, item] of v) {
-      out += (first ? '' : ', ') + quote(key) + ': ' + write(item);
+      if (!first) separator(0x2c);
       first = false;
+      quote(key);
+      separator(0x3a);
+      write(item);
     }
-    return out + '}';
+    return unit(0x7d);
   }
-  if (v instanceof PyFloat) return floatText(v.value);
+  if (v instanceof PyFloat) return emit(floatText(v.value));
   if (v instanceof Binary) return quote(v.base64);
   if (v instanceof DateTime) return quote(v.odoo);
   throw new TypeError(`not a Value: ${Object.prototype.toString.call(v)}`);
@@ -64,7 +121,7 @@ function floatText(n: number): string {
   return pyFloatRepr(n);
 }
 
-/** Anything that needs the slow path: controls, quote, backslash, any surrogate (paired ones are kept). */
+/** Anything that needs care: controls, quote, backslash, any surrogate (paired ones are kept). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
@@ -80,29 +137,30 @@ ESCAPES[0x22] = '\\"';
 ESCAPES[0x5c] = '\\\\';
 
 /** A JSON string literal as Python's `encode_basestring` writes it. */
-function quote(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
-  let out = '"';
-  let run = 0;
+function quote(s: string): void {
+  unit(0x22);
+  if (s.length > LONG && !NEEDS_ESCAPE.test(s)) {
+    emit(s);
+    return unit(0x22);
+  }
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    let escape: string | undefined;
     if (c < 0x20 || c === 0x22 || c === 0x5c) {
-      escape = ESCAPES[c];
+      emit(ESCAPES[c] as string);
     } else if (c >= 0xd800 && c <= 0xdfff) {
-      if (c <= 0xdbff) {
-        const next = s.charCodeAt(i + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          i++; // a well-formed pair: written raw
-          continue;
-        }
+      const next = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        // A well-formed pair, written raw; never split across two chunks.
+        if (used + 2 > CAPACITY) flush();
+        units[used++] = c;
+        units[used++] = next;
+        i++;
+      } else {
+        emit('\\u' + c.toString(16)); // a lone surrogate
       }
-      escape = '\\u' + c.toString(16);
     } else {
-      continue;
+      unit(c);
     }
-    out += s.slice(run, i) + escape;
-    run = i + 1;
   }
-  return out + s.slice(run) + '"';
+  unit(0x22);
 }
