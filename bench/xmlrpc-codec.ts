@@ -4,8 +4,10 @@
  *   (`encodeResponseBytes`, what the HTTP layer sends) and → string (`encodeResponse`), and the
  *   same result as a `Value`, vs CPython on the same data: `xmlrpc.client.dumps` (a str), and what
  *   Odoo does per response (its marshaller deleting control characters, the envelope, UTF-8);
- * - decode: a 5 MB `create` call (one struct, one 5 MB base64-ish string) and a `create` call with
- *   20,000 small structs, `decodeMethodCall` vs CPython `xmlrpc.client.loads(use_datetime=True)`.
+ * - decode: a 5 MB `create` call (one struct, one 5 MB base64 text as a `<string>`, as Odoo
+ *   clients send binary fields), the same as a `<base64>` (an `xmlrpc.client.Binary`), and a
+ *   `create` call with 20,000 small structs, `decodeMethodCall` vs CPython
+ *   `xmlrpc.client.loads(use_datetime=True)`. The request bodies are written by CPython's client.
  *
  * Run: `npx node bench/xmlrpc-codec.ts [repetitions]` (Node 24 strips the types). Prints medians.
  */
@@ -60,7 +62,9 @@ if mode == 'make':
              'date': '2024-01-%02d' % (i % 28 + 1), 'ref': f'R{i:06d}', 'color': i % 12, 'category_id': [[6, 0, [1, 2]]],
              'comment': 'Lorem ipsum <b>&amp;</b> dolor'} for i in range(20000)]
     many = x.dumps(('lab', 2, 'admin', 'res.partner', 'create', [recs]), 'execute_kw')
+    b64 = x.dumps(('lab', 2, 'admin', 'ir.attachment', 'create', [{'name': 'big.bin', 'datas': x.Binary(base64.b64decode(blob))}]), 'execute_kw')
     open(out + '/big.xml', 'wb').write(big.encode())
+    open(out + '/b64.xml', 'wb').write(b64.encode())
     open(out + '/many.xml', 'wb').write(many.encode())
 elif mode == 'encode':
     data = json.loads(open(sys.argv[3], encoding='utf-8').read())
@@ -103,6 +107,7 @@ try {
   python(['make', String(reps), dir]);
   const big = readFileSync(join(dir, 'big.xml'));
   const many = readFileSync(join(dir, 'many.xml'));
+  const b64 = readFileSync(join(dir, 'b64.xml'));
 
   const value = parseJsonValue(json);
   const ours = {
@@ -110,33 +115,32 @@ try {
     string: median(() => void encodeResponse(jsonResult(json))),
     value: median(() => void encodeResponseBytes(valueResult(value))),
     big: median(() => void decodeMethodCall(big)),
+    b64: median(() => void decodeMethodCall(b64)),
     many: median(() => void decodeMethodCall(many)),
   };
   const pyEncode = JSON.parse(python(['encode', String(reps), jsonFile])) as { dumps: number; odoo: number };
   const pyDecode = JSON.parse(
-    python(['decode', String(reps), join(dir, 'big.xml'), join(dir, 'many.xml')]),
+    python(['decode', String(reps), join(dir, 'big.xml'), join(dir, 'b64.xml'), join(dir, 'many.xml')]),
   ) as Record<string, number>;
   const pyBig = pyDecode[join(dir, 'big.xml')] as number;
   const pyMany = pyDecode[join(dir, 'many.xml')] as number;
+  const pyB64 = pyDecode[join(dir, 'b64.xml')] as number;
 
   const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
   const row = (name: string, us: number, py: number): string =>
-    `${name.padEnd(58)} ${us.toFixed(1).padStart(9)} ${py.toFixed(1).padStart(11)} ${(py / us).toFixed(2).padStart(8)}x`;
+    `${name.padEnd(48)} ${us.toFixed(1).padStart(9)} ${py.toFixed(1).padStart(11)} ${(py / us).toFixed(2).padStart(8)}x`;
   console.log(`median of ${reps} runs (ms); last column = CPython time / ours (above 1: we are faster)`);
   console.log(
-    `${'case'.padEnd(58)} ${'ours'.padStart(9)} ${'CPython'.padStart(11)} ${'speedup'.padStart(9)}`,
+    `${'case'.padEnd(48)} ${'ours'.padStart(9)} ${'CPython'.padStart(11)} ${'speedup'.padStart(9)}`,
   );
   console.log(
-    row(`encode 20k search_read: JSON ${mb(json.length)} → bytes  vs Odoo's`, ours.bytes, pyEncode.odoo),
+    row(`encode 20k records: JSON (${mb(json.length)}) → bytes vs Odoo`, ours.bytes, pyEncode.odoo),
   );
-  console.log(
-    row('encode 20k search_read: JSON → bytes  vs xmlrpc.client.dumps', ours.bytes, pyEncode.dumps),
-  );
-  console.log(
-    row('encode 20k search_read: JSON → string vs xmlrpc.client.dumps', ours.string, pyEncode.dumps),
-  );
-  console.log(row("encode 20k search_read: Value → bytes vs Odoo's", ours.value, pyEncode.odoo));
-  console.log(row(`decode create, one ${mb(big.length)} string field`, ours.big, pyBig));
+  console.log(row('encode 20k records: JSON → bytes vs dumps()', ours.bytes, pyEncode.dumps));
+  console.log(row('encode 20k records: JSON → string vs dumps()', ours.string, pyEncode.dumps));
+  console.log(row('encode 20k records: Value → bytes vs Odoo', ours.value, pyEncode.odoo));
+  console.log(row(`decode create, one ${mb(big.length)} <string> field`, ours.big, pyBig));
+  console.log(row(`decode create, one ${mb(b64.length)} <base64> field`, ours.b64, pyB64));
   console.log(row(`decode create, 20k structs (${mb(many.length)})`, ours.many, pyMany));
 } finally {
   rmSync(dir, { recursive: true, force: true });

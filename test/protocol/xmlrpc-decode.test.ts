@@ -54,11 +54,12 @@ for b in json.load(sys.stdin):
     except Exception as e:
         t = type(e)
         name = ('builtins.' if t.__module__ == 'builtins' else t.__module__ + '.') + t.__qualname__
-        out.append({'err': [name, '\n'.join(str(a) for a in e.args) if e.args else str(e)]})
+        out.append({'err': [name, '\n'.join(str(a) for a in e.args) if e.args else str(e), str(e)]})
 print(json.dumps(out))
 `;
 
-type Outcome = { ok: [string | null, Tagged] } | { err: [string, string] } | { thrown: string };
+/** A value, or an exception as [class, Odoo's message (args joined), str(e)]. */
+type Outcome = { ok: [string | null, Tagged] } | { err: [string, string, string] } | { thrown: string };
 
 function cpython(bodies: Buffer[]): Outcome[] {
   const out = execFileSync('python3', ['-I', '-c', ORACLE], {
@@ -73,7 +74,7 @@ function ours(body: Buffer | string, limits?: Partial<XmlLimits>): Outcome {
     const r = decodeMethodCall(body, limits);
     return { ok: [r.methodName, tag(r.params)] };
   } catch (e) {
-    if (e instanceof OdooFault) return { err: [e.pyName, e.message] };
+    if (e instanceof OdooFault) return { err: [e.pyName, e.message, e.str] };
     return { thrown: String(e) };
   }
 }
@@ -301,6 +302,12 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
       ),
     ],
     [
+      'fault with a string code and extra members',
+      xml(
+        '<methodCall><methodName>a</methodName><fault><value><struct><member><name>faultCode</name><value>warning -- x</value></member><member><name>faultString</name><value><int>3</int></value></member><member><name>extra</name><value>e</value></member></struct></value></fault></methodCall>',
+      ),
+    ],
+    [
       'fault that is not a struct',
       xml('<methodCall><methodName>a</methodName><fault><value><int>1</int></value></fault></methodCall>'),
     ],
@@ -321,6 +328,24 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
     ['junk text after the root', xml('<methodCall><methodName>a</methodName></methodCall>  x')],
     ['junk element after the root', xml('<methodCall><methodName>a</methodName></methodCall><x/>')],
     ['comment after the root', xml('<methodCall><methodName>a</methodName></methodCall><!-- c -->')],
+    ['text before the root: JSON', xml('{"jsonrpc": "2.0"}')],
+    ['text before the root: a list', xml('[1]')],
+    ['text before the root: a question mark', xml('?x')],
+    ['text before the root: a quoted string', xml('"a" <a/>')],
+    ['text before the root: a name running into a tag', xml('  \n  x<a/>')],
+    ['text after the prolog', xml('<?xml version="1.0"?>\n<!-- c -->\n junk<a/>')],
+    ['after the root: a question mark', xml('<a/>  ?')],
+    ['after the root: an open quote', xml('<a/>"')],
+    ['after the root: a bracket', xml('<a/>]')],
+    ['text before the root: non-ASCII', xml('été')],
+    ['mismatched tag closing a typed element', xml(call('<i4>12</value>'))],
+    ['closing tag with an invalid name', xml(call('<i4>12</4>'))],
+    ['malformed reference in text', xml(call('<string>a&value></string>'))],
+    ['malformed reference before a later semicolon', xml(call('<string>a&b c;</string>'))],
+    ['text ends inside a reference', xml('<methodCall><methodName>a&am')],
+    ['unclosed comment', xml(call('<string>a</string><!-- c ->'))],
+    ['unclosed CDATA', xml('<methodCall><methodName><![CDATA[x]')],
+    ['unterminated XML declaration', xml("<?xml version='1.0'?x\n<methodCall/>")],
     ['whitespace around the root', xml('  <methodCall><methodName>a</methodName></methodCall>  ')],
     ['undefined entity', xml('<methodCall><methodName>&x;</methodName></methodCall>')],
     ['reference to character 0', xml('<methodCall><methodName>&#0;</methodName></methodCall>')],
@@ -396,10 +421,52 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('raises the same exception class and expat message as CPython on mangled requests', () => {
+    // Positions may differ by a few characters for rarer errors (documented); not the messages.
+    const rnd = mulberry32(11);
+    const base = Buffer.from(
+      call(
+        '<struct><member><name>a&amp;b</name><value><array><data><value><i4>12</i4></value><value><double>1.5</double></value><value><base64>QUJD</base64></value><value><dateTime.iso8601>20240101T10:00:00</dateTime.iso8601></value><value><boolean>1</boolean></value><value><![CDATA[x]]></value><!-- c --></data></array></value></member></struct>',
+      ),
+    );
+    const declaration = "<?xml version='1.0'?>\n".length; // left intact (see the documented differences)
+    const bodies = Array.from({ length: 1500 }, () => {
+      const b = Buffer.from(base);
+      const at = declaration + Math.floor(rnd() * (b.length - declaration));
+      const mode = rnd();
+      if (mode < 0.4) {
+        b[at] = '<>&/"\'=!?[] ax\n'.charCodeAt(Math.floor(rnd() * 15));
+        return b;
+      }
+      if (mode < 0.7) return b.subarray(0, at);
+      return Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + Math.floor(rnd() * 5))]);
+    });
+    const expected = cpython(bodies);
+    const kind = (o: Outcome | undefined): string =>
+      o === undefined
+        ? 'missing'
+        : 'err' in o
+          ? `${o.err[0]}: ${o.err[1].replace(/: line \d+, column \d+$/, '')}`
+          : 'ok';
+    let exact = 0;
+    const different: string[] = [];
+    bodies.forEach((body, i) => {
+      const got = ours(body);
+      if (JSON.stringify(got) === JSON.stringify(expected[i])) exact++;
+      else if (kind(got) !== kind(expected[i])) different.push(`${kind(got)} / ${kind(expected[i])}`);
+    });
+    expect(different).toEqual([]);
+    expect(exact / bodies.length).toBeGreaterThan(0.95);
+  });
+
   it('differs from CPython only where documented', () => {
     // CPython returns methodName None; the bridge refuses the call.
     expect(ours(xml('<methodCall><params/></methodCall>'))).toEqual({
-      err: ['xmlrpc.client.ResponseError', 'the XML-RPC request has no <methodName>'],
+      err: [
+        'xmlrpc.client.ResponseError',
+        'the XML-RPC request has no <methodName>',
+        "ResponseError('the XML-RPC request has no <methodName>')",
+      ],
     });
     // CPython builds {1: '2'}; JSON-2 cannot carry int keys.
     const f = fault(
@@ -578,13 +645,38 @@ describe('decodeMethodCall security', () => {
   it.each([
     ['empty', '', 'no element found: line 1, column 0'],
     ['not XML', 'GET / HTTP/1.1', 'syntax error: line 1, column 0'],
-    ['JSON', '{"jsonrpc": "2.0"}', 'syntax error: line 1, column 0'],
+    ['JSON', '{"jsonrpc": "2.0"}', 'not well-formed (invalid token): line 1, column 0'],
     ['truncated in a text', call('<string>abc</string>').slice(0, 95), 'no element found: line 6, column 16'],
     ['truncated in a tag', call('<string>abc</string>').slice(0, 90), 'unclosed token: line 6, column 7'],
   ])('answers a malformed body (%s) with an ExpatError fault', (_name, body, message) => {
     const f = fault(Buffer.from(body));
     expect(f.pyName).toBe('xml.parsers.expat.ExpatError');
     expect(f.message).toBe(message);
+  });
+
+  it('stays linear on inputs built to make scanners backtrack', () => {
+    // Each would take minutes with a quadratic scan; the test timeout is the guard.
+    const mb = 4_000_000;
+    const comment = `<methodCall><!--${'a'.repeat(mb)}--><methodName>m</methodName></methodCall>`;
+    expect(decodeMethodCall(comment).methodName).toBe('m');
+    const attribute = `<methodCall x="${'<'.repeat(0)}${'a'.repeat(mb)}"><methodName>m</methodName></methodCall>`;
+    expect(decodeMethodCall(attribute).methodName).toBe('m');
+    expect(fault(`<methodCall>${'<a '.repeat(mb / 3)}`).pyName).toBe('xml.parsers.expat.ExpatError');
+    expect(fault(`<methodCall><methodName>${'a<'.repeat(mb / 2)}`).pyName).toBe(
+      'xml.parsers.expat.ExpatError',
+    );
+    const spaces = ' '.repeat(mb);
+    expect(fault(call(`<bigdecimal>1${spaces}1</bigdecimal>`)).pyName).toBe('decimal.InvalidOperation');
+    expect(fault(call(`<int>1${spaces}1</int>`)).message).toBe(
+      `invalid literal for int() with base 10: '1${' '.repeat(198)}`,
+    );
+    const longFloat = fault(call(`<double>${'x'.repeat(mb)}</double>`)).message;
+    expect(longFloat).toBe(`could not convert string to float: '${'x'.repeat(1000)}...`);
+    const b64 = fault(call(`<base64>${'QUJD'.repeat(mb / 4)}é</base64>`));
+    expect(b64.pyName).toBe('builtins.UnicodeEncodeError');
+    expect(b64.str).toBe(
+      `'ascii' codec can't encode character '\\xe9' in position ${mb}: ordinal not in range(128)`,
+    );
   });
 
   it('only ever throws OdooFault on mangled input', () => {

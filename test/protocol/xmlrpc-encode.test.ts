@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { accessDenied, accessError, OdooFault, pythonError, userError } from '../../src/errors.ts';
 import { parseJsonValue } from '../../src/protocol/json/parse.ts';
 import { toPythonJson } from '../../src/protocol/json/stringify.ts';
-import { encodeFault, encodeResponse, encodeValue, transcodeJson } from '../../src/protocol/xmlrpc/encode.ts';
+import {
+  encodeFault,
+  encodeResponse,
+  encodeResponseBytes,
+  encodeValue,
+  transcodeJson,
+} from '../../src/protocol/xmlrpc/encode.ts';
 import { Binary, DateTime, jsonResult, PyFloat, struct, valueResult, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
 
@@ -254,6 +260,36 @@ describe('encodeValue marshals like OdooMarshaller', () => {
       expect(f.pyName).toBe('builtins.OverflowError');
       expect(f.message).toBe('int exceeds XML-RPC limits');
     }
+  });
+});
+
+describe('encodeResponseBytes', () => {
+  it('is encodeResponse as UTF-8, for values and for JSON text', () => {
+    const value = struct({ name: 'Café 😀 & <co>', amount: new PyFloat(1.5), ids: [1, 2], ok: true });
+    const json = '{"name": "Caf\\u00e9 😀 & <co>", "amount": 1.5, "ids": [1, 2], "ok": true}';
+    for (const result of [valueResult(value), jsonResult(json)]) {
+      const bytes = encodeResponseBytes(result);
+      expect(bytes.equals(Buffer.from(encodeResponse(result), 'utf8'))).toBe(true);
+    }
+    expect(encodeResponse(valueResult(value))).toBe(encodeResponse(jsonResult(json)));
+  });
+
+  it('writes a lone surrogate as U+FFFD, as a UTF-8 encoder does', () => {
+    expect(encodeValue('a\ud800b\udc00')).toBe('<value><string>a\ufffdb\ufffd</string></value>\n');
+    expect(transcodeJson('"a\\ud800b\\udc00c\\ud83d\\ude00"')).toBe(
+      '<value><string>a\ufffdb\ufffdc😀</string></value>\n',
+    );
+  });
+
+  it('grows its buffer for answers much larger than their JSON', () => {
+    const ids = Array.from({ length: 50_000 }, (_, i) => i % 10);
+    const text = `[${ids.join(', ')}]`;
+    const xml = transcodeJson(text);
+    expect(xml.length).toBe(
+      '<value><array><data>\n</data></array></value>\n'.length +
+        ids.length * '<value><int>0</int></value>\n'.length,
+    );
+    expect(xml).toBe(encodeValue(ids));
   });
 });
 

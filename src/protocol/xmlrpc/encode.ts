@@ -1,7 +1,7 @@
 /**
  * XML-RPC response encoding, byte for byte as Odoo 19 writes it (docs: odoo19-wire.md §1.4, §1.5):
  * Odoo's `OdooMarshaller` (CPython's `Marshaller` with `allow_none=False`, control characters
- * deleted from strings) inside Odoo's hand-written envelope.
+ * deleted from string values) inside Odoo's hand-written envelope.
  *
  * Two inputs:
  * - a {@link Value} (results the bridge computed itself), marshalled like a Python object;
@@ -9,9 +9,13 @@
  *   building objects ({@link transcodeJson}). That is the hot path of the whole bridge: a
  *   `search_read` of thousands of records goes through here.
  *
+ * Both write UTF-8 straight into a growing byte buffer ({@link XmlBytes}): markup as precomputed
+ * bytes, text while it is escaped, so a large answer makes almost no garbage. The `...Bytes`
+ * variants hand that buffer to the HTTP layer as is; the string variants decode it once.
+ *
  * Marshalling errors are the faults Odoo raises for the same result: `None` anywhere is a
- * `TypeError`, an int outside 32 bits an `OverflowError` (both after Odoo has committed, which the
- * bridge cannot undo either).
+ * `TypeError`, an int outside 32 bits an `OverflowError` (Odoo raises both after committing, and
+ * the bridge cannot undo the JSON-2 call either).
  */
 import { OdooFault, pythonError } from '../../errors.ts';
 import { Binary, DateTime, PyFloat } from '../../values.ts';
@@ -28,8 +32,17 @@ const INT_MAX = 2147483647;
 
 /** The whole `methodResponse` for a successful call. Throws the marshalling fault, if any. */
 export function encodeResponse(result: CallResult): string {
-  const value = result.kind === 'json' ? transcodeJson(result.text) : encodeValue(result.value);
-  return RESPONSE_HEAD + value + RESPONSE_TAIL;
+  return encodeResponseBytes(result).toString('utf8');
+}
+
+/** {@link encodeResponse} as the UTF-8 bytes to send (no string round trip for large answers). */
+export function encodeResponseBytes(result: CallResult): Buffer {
+  if (result.kind === 'json') return encodeJsonResponseBytes(result.text);
+  const w = new XmlBytes(1024);
+  w.put(B_HEAD);
+  writeValue(w, result.value);
+  w.put(B_TAIL);
+  return w.bytes();
 }
 
 /**
@@ -83,16 +96,153 @@ export function encodeFault(fault: OdooFault, style: 'int' | 'string'): string {
         break;
     }
   }
-  const codeXml = typeof code === 'number' ? `<value><int>${code}</int></value>\n` : stringValue(code);
-  return (
-    FAULT_HEAD +
-    '<value><struct>\n<member>\n<name>faultCode</name>\n' +
-    codeXml +
-    '</member>\n<member>\n<name>faultString</name>\n' +
-    stringValue(text) +
-    '</member>\n</struct></value>\n' +
-    FAULT_TAIL
-  );
+  const w = new XmlBytes(256 + 3 * (text.length + String(code).length));
+  w.put(B_FAULT_HEAD);
+  writeValue(w, code);
+  w.put(B_FAULT_MIDDLE);
+  writeValue(w, text);
+  w.put(B_FAULT_TAIL);
+  return w.result();
+}
+
+/** One marshalled `<value>...</value>\n`, as `OdooMarshaller` writes it. */
+export function encodeValue(v: Value): string {
+  const w = new XmlBytes(1024);
+  writeValue(w, v);
+  return w.result();
+}
+
+// ------------------------------------------------------------------------------------------------
+// The byte writer and the markup
+// ------------------------------------------------------------------------------------------------
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+const B_HEAD = ascii(RESPONSE_HEAD);
+const B_TAIL = ascii(RESPONSE_TAIL);
+const B_FAULT_HEAD = ascii(`${FAULT_HEAD}<value><struct>\n<member>\n<name>faultCode</name>\n`);
+const B_FAULT_MIDDLE = ascii('</member>\n<member>\n<name>faultString</name>\n');
+const B_FAULT_TAIL = ascii(`</member>\n</struct></value>\n${FAULT_TAIL}`);
+const B_STRING_OPEN = ascii('<value><string>');
+const B_STRING_CLOSE = ascii('</string></value>\n');
+const B_STRUCT_OPEN = ascii('<value><struct>\n');
+const B_STRUCT_EMPTY = ascii('<value><struct>\n</struct></value>\n');
+const B_STRUCT_FIRST = ascii('<value><struct>\n<member>\n<name>');
+const B_MEMBER_OPEN = ascii('<member>\n<name>');
+const B_NAME_CLOSE = ascii('</name>\n');
+const B_MEMBER_CLOSE = ascii('</member>\n');
+const B_MEMBER_NEXT = ascii('</member>\n<member>\n<name>');
+const B_STRUCT_END = ascii('</struct></value>\n');
+const B_STRUCT_CLOSE = ascii('</member>\n</struct></value>\n');
+const B_ARRAY_EMPTY = ascii('<value><array><data>\n</data></array></value>\n');
+const B_ARRAY_OPEN = ascii('<value><array><data>\n');
+const B_ARRAY_CLOSE = ascii('</data></array></value>\n');
+const B_TRUE = ascii('<value><boolean>1</boolean></value>\n');
+const B_FALSE = ascii('<value><boolean>0</boolean></value>\n');
+const B_NAN = ascii('<value><double>nan</double></value>\n');
+const B_INF = ascii('<value><double>inf</double></value>\n');
+const B_NEG_INF = ascii('<value><double>-inf</double></value>\n');
+const B_DOUBLE_OPEN = ascii('<value><double>');
+const B_DOUBLE_CLOSE = ascii('</double></value>\n');
+const B_INT_OPEN = ascii('<value><int>');
+const B_INT_CLOSE = ascii('</int></value>\n');
+
+/** A growing UTF-8 byte buffer with the XML-RPC text primitives. */
+class XmlBytes {
+  protected buf: Buffer;
+  protected o = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, size));
+  }
+
+  /** The bytes written (a view, not a copy). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.o);
+  }
+
+  result(): string {
+    return this.buf.toString('utf8', 0, this.o);
+  }
+
+  /** Makes room for `need` more bytes. */
+  protected room(need: number): void {
+    if (this.o + need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.o + need) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.buf.copy(bigger, 0, 0, this.o);
+    this.buf = bigger;
+  }
+
+  put(bytes: Uint8Array): void {
+    const len = bytes.length;
+    if (this.o + len > this.buf.length) this.room(len);
+    this.buf.set(bytes, this.o);
+    this.o += len;
+  }
+
+  /** Writes an ASCII string (numbers). */
+  putAscii(s: string): void {
+    const len = s.length;
+    if (this.o + len > this.buf.length) this.room(len);
+    const buf = this.buf;
+    let o = this.o;
+    for (let k = 0; k < len; k++) buf[o++] = s.charCodeAt(k);
+    this.o = o;
+  }
+
+  /**
+   * Writes `s` XML-escaped (`& < >`) as UTF-8. In string values, C0 control characters other
+   * than TAB, LF and CR are deleted, as Odoo deletes them; in member names they are kept. A lone
+   * surrogate becomes U+FFFD, as any UTF-8 encoder writes it.
+   */
+  putText(s: string, isValue: boolean): void {
+    const len = s.length;
+    if (this.o + 5 * len > this.buf.length) this.room(5 * len);
+    const buf = this.buf;
+    let o = this.o;
+    for (let i = 0; i < len; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (TEXT_PLAIN[c] === 1) buf[o++] = c;
+        else if (c === 0x26 || c === 0x3c || c === 0x3e) o = putEntity(buf, o, c);
+        else if (!isValue) buf[o++] = c; // a control character, kept in member names only
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const low = s.charCodeAt(i + 1);
+        if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+          i++;
+          c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        } else c = 0xfffd;
+      }
+      o = putCodePoint(buf, o, c);
+    }
+    this.o = o;
+  }
+}
+
+/** Per ASCII code: 1 when a string value copies it as is (not `& < >`, not a deleted control). */
+const TEXT_PLAIN = (() => {
+  const t = new Uint8Array(128).fill(1);
+  for (let c = 0; c < 0x20; c++) if (c !== 0x09 && c !== 0x0a && c !== 0x0d) t[c] = 0;
+  for (const ch of '&<>') t[ch.charCodeAt(0)] = 0;
+  return t;
+})();
+
+/** Writes `&amp;`, `&lt;` or `&gt;`; returns the new offset. */
+function putEntity(buf: Uint8Array, o: number, c: number): number {
+  buf[o++] = 0x26;
+  if (c === 0x26) {
+    buf[o++] = 0x61;
+    buf[o++] = 0x6d;
+    buf[o++] = 0x70;
+  } else {
+    buf[o++] = c === 0x3c ? 0x6c : 0x67;
+    buf[o++] = 0x74;
+  }
+  buf[o++] = 0x3b;
+  return o;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -107,80 +257,68 @@ function overflowFault(): OdooFault {
   return pythonError('OverflowError', 'int exceeds XML-RPC limits');
 }
 
-/** One marshalled `<value>...</value>\n`, as `OdooMarshaller` writes it. */
-export function encodeValue(v: Value): string {
-  const out: string[] = [];
-  writeValue(v, out);
-  return out.join('');
-}
-
-function writeValue(v: Value, out: string[]): void {
+function writeValue(w: XmlBytes, v: Value): void {
   if (v === null) throw noneFault();
   switch (typeof v) {
     case 'boolean':
-      out.push(v ? '<value><boolean>1</boolean></value>\n' : '<value><boolean>0</boolean></value>\n');
+      w.put(v ? B_TRUE : B_FALSE);
       return;
     case 'number':
       if (!Number.isInteger(v)) {
         // Not a Python int: the Value model says this cannot happen; write what Python would
         // have written for the float it is.
-        out.push(`<value><double>${pyFloatRepr(v)}</double></value>\n`);
+        writeDouble(w, v);
         return;
       }
       if (v < INT_MIN || v > INT_MAX) throw overflowFault();
-      out.push(`<value><int>${v}</int></value>\n`); // `${-0}` is "0", like Python's int
+      w.put(B_INT_OPEN);
+      w.putAscii(String(v)); // String(-0) is "0", like Python's int
+      w.put(B_INT_CLOSE);
       return;
     case 'bigint':
       if (v < BigInt(INT_MIN) || v > BigInt(INT_MAX)) throw overflowFault();
-      out.push(`<value><int>${v}</int></value>\n`);
+      w.put(B_INT_OPEN);
+      w.putAscii(String(v));
+      w.put(B_INT_CLOSE);
       return;
     case 'string':
-      out.push(stringValue(v));
+      writeString(w, v);
       return;
   }
   if (v instanceof PyFloat) {
-    out.push(`<value><double>${pyFloatRepr(v.value)}</double></value>\n`);
+    writeDouble(w, v.value);
   } else if (v instanceof Binary) {
     // Odoo marshals bytes as their text (`value.decode()`): binary fields hold base64.
-    out.push(stringValue(v.base64));
+    writeString(w, v.base64);
   } else if (v instanceof DateTime) {
-    out.push(stringValue(v.odoo));
+    writeString(w, v.odoo);
   } else if (Array.isArray(v)) {
-    out.push('<value><array><data>\n');
-    for (const item of v) writeValue(item, out);
-    out.push('</data></array></value>\n');
+    w.put(B_ARRAY_OPEN);
+    for (const item of v) writeValue(w, item);
+    w.put(B_ARRAY_CLOSE);
   } else {
-    out.push('<value><struct>\n');
+    w.put(B_STRUCT_OPEN);
     for (const [key, item] of v) {
-      out.push('<member>\n<name>', escapeKey(key), '</name>\n');
-      writeValue(item, out);
-      out.push('</member>\n');
+      w.put(B_MEMBER_OPEN);
+      w.putText(key, false);
+      w.put(B_NAME_CLOSE);
+      writeValue(w, item);
+      w.put(B_MEMBER_CLOSE);
     }
-    out.push('</struct></value>\n');
+    w.put(B_STRUCT_END);
   }
 }
 
-/** Characters a string value loses or changes: `& < >` and the C0 controls but TAB, LF, CR. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
-const VALUE_SPECIAL = /[&<>\x00-\x08\x0b\x0c\x0e-\x1f]/;
-// eslint-disable-next-line no-control-regex -- same set
-const VALUE_SPECIAL_G = /[&<>\x00-\x08\x0b\x0c\x0e-\x1f]/g;
-const KEY_SPECIAL = /[&<>]/;
-const KEY_SPECIAL_G = /[&<>]/g;
-
-function xmlEntity(ch: string): string {
-  return ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : '';
+function writeString(w: XmlBytes, s: string): void {
+  w.put(B_STRING_OPEN);
+  w.putText(s, true);
+  w.put(B_STRING_CLOSE);
 }
 
-/** `<value><string>...</string></value>\n` with Odoo's control-character deletion. */
-function stringValue(s: string): string {
-  const text = VALUE_SPECIAL.test(s) ? s.replace(VALUE_SPECIAL_G, xmlEntity) : s;
-  return `<value><string>${text}</string></value>\n`;
-}
-
-/** A struct member name: escaped, control characters kept (Odoo does not strip keys). */
-function escapeKey(s: string): string {
-  return KEY_SPECIAL.test(s) ? s.replace(KEY_SPECIAL_G, xmlEntity) : s;
+function writeDouble(w: XmlBytes, n: number): void {
+  w.put(B_DOUBLE_OPEN);
+  w.putAscii(pyFloatRepr(n));
+  w.put(B_DOUBLE_CLOSE);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -220,32 +358,6 @@ const HEX = (() => {
 const ARRAY = 0;
 const OBJECT = 1;
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const B_STRING_OPEN = ascii('<value><string>');
-const B_STRING_CLOSE = ascii('</string></value>\n');
-const B_STRUCT_EMPTY = ascii('<value><struct>\n</struct></value>\n');
-const B_STRUCT_FIRST = ascii('<value><struct>\n<member>\n<name>');
-const B_NAME_CLOSE = ascii('</name>\n');
-const B_MEMBER_NEXT = ascii('</member>\n<member>\n<name>');
-const B_STRUCT_CLOSE = ascii('</member>\n</struct></value>\n');
-const B_ARRAY_EMPTY = ascii('<value><array><data>\n</data></array></value>\n');
-const B_ARRAY_OPEN = ascii('<value><array><data>\n');
-const B_ARRAY_CLOSE = ascii('</data></array></value>\n');
-const B_TRUE = ascii('<value><boolean>1</boolean></value>\n');
-const B_FALSE = ascii('<value><boolean>0</boolean></value>\n');
-const B_NAN = ascii('<value><double>nan</double></value>\n');
-const B_INF = ascii('<value><double>inf</double></value>\n');
-const B_NEG_INF = ascii('<value><double>-inf</double></value>\n');
-const B_DOUBLE_OPEN = ascii('<value><double>');
-const B_DOUBLE_CLOSE = ascii('</double></value>\n');
-const B_INT_OPEN = ascii('<value><int>');
-const B_INT_CLOSE = ascii('</int></value>\n');
-const B_AMP = ascii('&amp;');
-const B_LT = ascii('&lt;');
-const B_GT = ascii('&gt;');
-const B_HEAD = ascii(RESPONSE_HEAD);
-const B_TAIL = ascii(RESPONSE_TAIL);
-
 /**
  * Transcodes JSON text (as Python's `json.dumps` writes it, `NaN`/`Infinity` included) into the
  * `<value>` XML that `OdooMarshaller` writes for the same Python object, without building one:
@@ -284,55 +396,17 @@ export function encodeJsonResponseBytes(text: string): Buffer {
  * growing byte buffer, markup as precomputed bytes and string contents while they are scanned,
  * and turned into a string once: no intermediate strings, so almost no garbage.
  */
-class JsonToXml {
+class JsonToXml extends XmlBytes {
   private readonly text: string;
   private readonly n: number;
-  private buf: Uint8Array;
-  private o = 0;
   private pos = 0;
   private fault: OdooFault | null = null;
 
   constructor(text: string, extra: number) {
+    // Python-written JSON grows about 3.5 times as XML-RPC (more for lists of small ints).
+    super(text.length * 4 + extra);
     this.text = text;
     this.n = text.length;
-    this.buf = new Uint8Array(Math.max(1024, text.length * 4 + extra));
-  }
-
-  result(): string {
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.o).toString('utf8');
-  }
-
-  bytes(): Buffer {
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.o);
-  }
-
-  /** Makes room for `need` more bytes. */
-  private room(need: number): void {
-    if (this.o + need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.o + need) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.buf.subarray(0, this.o));
-    this.buf = bigger;
-  }
-
-  put(bytes: Uint8Array): void {
-    const len = bytes.length;
-    if (this.o + len > this.buf.length) this.room(len);
-    const buf = this.buf;
-    let o = this.o;
-    for (let k = 0; k < len; k++) buf[o++] = bytes[k] as number;
-    this.o = o;
-  }
-
-  /** Writes an ASCII string (number lexemes). */
-  private putAscii(s: string): void {
-    const len = s.length;
-    if (this.o + len > this.buf.length) this.room(len);
-    const buf = this.buf;
-    let o = this.o;
-    for (let k = 0; k < len; k++) buf[o++] = s.charCodeAt(k);
-    this.o = o;
   }
 
   private skipWs(): number {
@@ -398,7 +472,11 @@ class JsonToXml {
           break;
         default:
           if (c !== 0x2d && !(c >= 0x30 && c <= 0x39)) {
-            throw upstreamJsonError(text, this.pos, this.pos >= this.n ? 'unexpected end' : 'expected a value');
+            throw upstreamJsonError(
+              text,
+              this.pos,
+              this.pos >= this.n ? 'unexpected end' : 'expected a value',
+            );
           }
           this.number();
       }
@@ -439,7 +517,8 @@ class JsonToXml {
   }
 
   private literal(word: string, xml: Uint8Array | null): void {
-    if (!this.text.startsWith(word, this.pos)) throw upstreamJsonError(this.text, this.pos, 'invalid literal');
+    if (!this.text.startsWith(word, this.pos))
+      throw upstreamJsonError(this.text, this.pos, 'invalid literal');
     this.pos += word.length;
     if (xml !== null) this.put(xml);
   }
@@ -459,26 +538,30 @@ class JsonToXml {
    */
   private string(isValue: boolean): void {
     const text = this.text;
-    const n = this.n;
     const quote = this.pos;
     let i = quote + 1;
     let buf = this.buf;
     let o = this.o;
+    let end = -1;
     for (;;) {
-      if (o + 16 > buf.length) {
-        this.o = o;
-        this.room(16 + (n - i));
-        buf = this.buf;
-      }
-      if (i >= n) throw upstreamJsonError(text, quote, 'unterminated string');
-      let c = text.charCodeAt(i);
-      if (c < 0x80) {
-        if (STOP[c] === 0) {
-          buf[o++] = c;
-          i++;
-          continue;
+      if (i > end) {
+        // Up to the next quote, at most 5 bytes per character (`&amp;`) are written.
+        end = text.indexOf('"', i);
+        if (end < 0) throw upstreamJsonError(text, quote, 'unterminated string');
+        if (o + 5 * (end - i) + 16 > buf.length) {
+          this.o = o;
+          this.room(5 * (end - i) + 16);
+          buf = this.buf;
         }
-        if (c === 0x22) break;
+      }
+      let c = text.charCodeAt(i);
+      // The common case: plain ASCII, copied as is.
+      while (c < 0x80 && STOP[c] === 0) {
+        buf[o++] = c;
+        c = text.charCodeAt(++i);
+      }
+      if (c < 0x80) {
+        if (c === 0x22 /* " */) break;
         i++;
         if (c === 0x5c /* \ */) {
           const e = text.charCodeAt(i);
@@ -507,50 +590,35 @@ class JsonToXml {
             case 0x75:
               c = hex4(text, i);
               i += 4;
-              if (c >= 0xd800 && c <= 0xdbff) {
-                // A surrogate pair written as two escapes.
-                const low = text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? hex4(text, i + 2) : -1;
-                if (low >= 0xdc00 && low <= 0xdfff) {
-                  i += 6;
-                  o = putCodePoint(buf, o, 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00));
-                  continue;
-                }
-              }
-              if (c >= 0x80) {
-                o = putCodePoint(buf, o, c >= 0xd800 && c <= 0xdfff ? 0xfffd : c);
-                continue;
-              }
               break;
             default:
               throw upstreamJsonError(text, i - 2, 'invalid escape');
+          }
+          if (c >= 0x80) {
+            if (c >= 0xd800 && c <= 0xdbff) {
+              // A surrogate pair written as two escapes.
+              const low =
+                text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? hex4(text, i + 2) : -1;
+              if (low >= 0xdc00 && low <= 0xdfff) {
+                i += 6;
+                o = putCodePoint(buf, o, 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00));
+                continue;
+              }
+              c = 0xfffd;
+            } else if (c >= 0xdc00 && c <= 0xdfff) c = 0xfffd;
+            o = putCodePoint(buf, o, c);
+            continue;
           }
           if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
             if (!isValue) buf[o++] = c; // keys keep them, as Odoo does
             continue;
           }
-        }
-        // c is ASCII here: the XML specials get their entity.
-        if (c === 0x26) {
-          buf[o++] = 0x26;
-          buf[o++] = 0x61;
-          buf[o++] = 0x6d;
-          buf[o++] = 0x70;
-          buf[o++] = 0x3b;
-        } else if (c === 0x3c) {
-          buf[o++] = 0x26;
-          buf[o++] = 0x6c;
-          buf[o++] = 0x74;
-          buf[o++] = 0x3b;
-        } else if (c === 0x3e) {
-          buf[o++] = 0x26;
-          buf[o++] = 0x67;
-          buf[o++] = 0x74;
-          buf[o++] = 0x3b;
-        } else if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && text.charCodeAt(i - 1) === c) {
+        } else if (c < 0x20) {
           throw upstreamJsonError(text, i - 1, 'raw control character in a string');
-        } else {
-          buf[o++] = c;
         }
+        // An ASCII character, raw or unescaped: the XML specials get their entity.
+        if (c === 0x26 || c === 0x3c || c === 0x3e) o = putEntity(buf, o, c);
+        else buf[o++] = c;
         continue;
       }
       // Non-ASCII, copied as UTF-8 (a raw surrogate pair as one code point).
@@ -616,7 +684,10 @@ class JsonToXml {
     }
     const digits = intEnd - intStart;
     const negative = intStart !== begin;
-    if (digits > 10 || (digits === 10 && text.slice(intStart, intEnd) > (negative ? '2147483648' : '2147483647'))) {
+    if (
+      digits > 10 ||
+      (digits === 10 && text.slice(intStart, intEnd) > (negative ? '2147483648' : '2147483647'))
+    ) {
       this.fault ??= overflowFault();
     }
     this.put(B_INT_OPEN);
