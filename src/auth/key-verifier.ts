@@ -1,6 +1,7 @@
 /**
- * Pass-through authentication: the legacy password *is* an Odoo API key. Before a call is
- * forwarded, the bridge asks Odoo whose key it is (`res.users/context_get` with that key as bearer)
+ * "Whose key is this?" In pass-through authentication the legacy password *is* an Odoo API key;
+ * in mapped authentication the key is the one held for a credential entry. Before a key is used
+ * for a call, the bridge asks Odoo whose key it is (`res.users/context_get` with that key as bearer)
  * so that a legacy `uid` that is not the key's user gets `Access Denied`, as Odoo does.
  *
  * Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under an HMAC of (db, key) with a
@@ -62,6 +63,16 @@ export class KeyVerifier {
     const withLogin = { uid: identity.uid, login };
     this.cache.set(this.cacheKey(db, apiKey), withLogin);
     return withLogin;
+  }
+
+  /** What is known about `apiKey` without asking Odoo (undefined: not verified recently). */
+  cached(db: string, apiKey: string): KeyIdentity | undefined {
+    return this.cache.get(this.cacheKey(db, apiKey));
+  }
+
+  /** Forgets `apiKey` (Odoo just refused it: expired or revoked). */
+  forget(db: string, apiKey: string): void {
+    this.cache.delete(this.cacheKey(db, apiKey));
   }
 
   private cacheKey(db: string, apiKey: string): string {

@@ -1,0 +1,462 @@
+/**
+ * Authentication of legacy calls, one interface for the three modes (auth.mode in BRIDGE_CONFIG):
+ *
+ * - `passthrough`: the legacy password is an Odoo API key; Odoo says whose it is (KeyVerifier).
+ * - `mapped`: the bridge verifies (db, login, password) or (db, uid, password) against the
+ *   credential file's entry for that account, and calls Odoo with the API key held for it.
+ * - `both`: an account (db + login, or the uid Odoo gave for its key) that has an entry is
+ *   authenticated by that entry only; any other account is pass-through.
+ *
+ * What keeps a wrong password from ever reaching Odoo with a valid key attached:
+ * - an entry's key is used only after the password matched that entry's hash, or by the bridge
+ *   alone to ask Odoo whose key it is (`res.users/context_get` + `read` of the login, at load and
+ *   on first use); a key whose user is not the entry's login is never used;
+ * - a db's entries never authenticate another db (entries are looked up by db first);
+ * - a uid is matched to an entry only through the uid Odoo gave for that entry's key.
+ *
+ * Verifications are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under an HMAC (per-process random
+ * secret) of the JSON tuple [kind, db, login or uid, password]: never the password, never a
+ * concatenation. A cached verdict is tied to the hashes it was made against, so a reload that
+ * changes a hash invalidates it. Failed verifications are counted per account and per client
+ * address (throttle.ts); a correct password already verified within the TTL is not throttled, so
+ * an attacker cannot lock a running integration out.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { accessDenied } from '../errors.ts';
+import { describeKeySource } from './credential-config.ts';
+import type { Credential, CredentialMap } from './credential-map.ts';
+import type { CredentialSource } from './credential-source.ts';
+import type { KeyVerifier } from './key-verifier.ts';
+import { DEFAULT_PBKDF2_ROUNDS, PasswordVerifier, type PasswordHash } from './password-hash.ts';
+import { Throttle, type ThrottleOptions } from './throttle.ts';
+
+export interface LoginAttempt {
+  db: string;
+  login: string;
+  password: string;
+  /** The client's address (the socket's remote address), for throttling. */
+  client: string | undefined;
+  requestId: string;
+}
+
+export interface CallAttempt {
+  db: string;
+  uid: number;
+  password: string;
+  client: string | undefined;
+  requestId: string;
+}
+
+/** The key a verified call is made with. */
+export interface Grant {
+  readonly db: string;
+  readonly apiKey: string;
+  readonly via: 'mapped' | 'passthrough';
+  /** The entry whose key this is (mapped). */
+  readonly credential?: Credential;
+}
+
+export interface Authenticator {
+  /** `common.login` / `authenticate`: the uid, or false as Odoo answers. Throws AccessDenied when throttled. */
+  login(attempt: LoginAttempt): Promise<number | false>;
+  /** `object.execute*`: the key to call Odoo with for this uid, or throws AccessDenied. */
+  authorize(attempt: CallAttempt): Promise<Grant>;
+  /** Odoo answered 401 to a call made with `grant`: the key expired or was revoked. */
+  keyRejected(grant: Grant, requestId: string): void;
+}
+
+export interface AuthenticatorOptions {
+  source: CredentialSource;
+  keys: KeyVerifier;
+  log: Logger;
+  /** How long a verification is trusted (BRIDGE_AUTH_CACHE_TTL_SECONDS). */
+  cacheTtlMs: number;
+  throttle: ThrottleOptions;
+  /** Hash verifications run at once (each takes a libuv thread). */
+  hashConcurrency?: number;
+}
+
+/**
+ * - `match`: the password is this entry's;
+ * - `mismatch`: an entry owns the account and the password is not its;
+ * - `none`: no entry owns the account.
+ */
+type Verdict =
+  | { kind: 'match'; credential: string; fingerprint: string }
+  | { kind: 'mismatch' | 'none'; fingerprint: string };
+
+/** Who an attempt is for, as logged (never the password). */
+type Who = { db: string; login: string } | { db: string; uid: number };
+
+export class BridgeAuthenticator implements Authenticator {
+  private readonly source: CredentialSource;
+  private readonly keys: KeyVerifier;
+  private readonly log: Logger;
+  private readonly secret = randomBytes(32);
+  private readonly verdicts: LRUCache<string, Verdict>;
+  private readonly pending = new Map<string, Promise<Verdict>>();
+  /** HMAC([db, login, key]) → the uid Odoo gave for an entry's key (its login checked). */
+  private readonly uids = new Map<string, number>();
+  private readonly resolving = new Map<string, Promise<number | null>>();
+  /** Entries' keys Odoo refused recently: not asked again, not logged again, until the TTL or a new key. */
+  private readonly refused: LRUCache<string, true>;
+  private readonly throttle: Throttle;
+  readonly hashes: PasswordVerifier;
+  /** Settles when the uids of the current entries' keys have been asked for. */
+  warmed: Promise<void> = Promise.resolve();
+
+  constructor(opts: AuthenticatorOptions) {
+    this.source = opts.source;
+    this.keys = opts.keys;
+    this.log = opts.log;
+    const ttl = Math.max(opts.cacheTtlMs, 1);
+    this.verdicts = new LRUCache<string, Verdict>({ max: 10_000, ttl });
+    this.refused = new LRUCache<string, true>({ max: 1_000, ttl });
+    this.throttle = new Throttle(opts.throttle);
+    this.hashes = new PasswordVerifier(opts.hashConcurrency ?? 2);
+    this.source.onChange((map, previous) => this.adopt(map, previous));
+    this.warm(this.source.current);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // common.login / authenticate
+
+  async login(a: LoginAttempt): Promise<number | false> {
+    const map = this.source.current;
+    const who: Who = { db: a.db, login: a.login };
+    const account = accountOf(who);
+    if (map.mode !== 'passthrough') {
+      const entry = map.find(a.db, a.login);
+      if (entry || map.mode === 'mapped') {
+        const id = this.tupleId('login', a.db, a.login, a.password);
+        const verdict = await this.verdict(id, map, account, a, who, async () => {
+          if (!entry) {
+            await this.decoy(map, a.password);
+            return { kind: 'none', fingerprint: map.passwordFingerprint };
+          }
+          return (await this.hashes.verify(a.password, entry.hash))
+            ? { kind: 'match', credential: entry.id, fingerprint: map.passwordFingerprint }
+            : { kind: 'mismatch', fingerprint: map.passwordFingerprint };
+        });
+        if (verdict.kind !== 'match' || !entry) {
+          this.failure(account, a, who, entry ? 'wrong password' : 'unknown login');
+          return false;
+        }
+        this.throttle.succeeded(account);
+        const uid = await this.uidOf(entry, a.requestId);
+        if (uid === null) return false;
+        // The calls that follow a login carry (db, uid, password): already verified.
+        if (verdict.fingerprint === this.source.current.passwordFingerprint)
+          this.verdicts.set(this.tupleId('call', a.db, uid, a.password), verdict);
+        return uid;
+      }
+    }
+    // Pass-through: the password is an API key, which must be this login's.
+    const known = this.keys.cached(a.db, a.password);
+    if (known?.login !== a.login) this.checkThrottle(account, a, who);
+    const identity = await this.keys.userWithLogin(a.db, a.password, a.requestId);
+    if (!identity || identity.login !== a.login) {
+      this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
+      return false;
+    }
+    this.throttle.succeeded(account);
+    return identity.uid;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // object.execute / execute_kw
+
+  async authorize(a: CallAttempt): Promise<Grant> {
+    const map = this.source.current;
+    if (map.mode !== 'passthrough') {
+      const grant = await this.authorizeMapped(a, map);
+      if (grant) return grant;
+    }
+    const who: Who = { db: a.db, uid: a.uid };
+    const account = accountOf(who);
+    const known = this.keys.cached(a.db, a.password);
+    if (known?.uid !== a.uid) this.checkThrottle(account, a, who);
+    const identity = await this.keys.userOf(a.db, a.password, a.requestId);
+    if (!identity || identity.uid !== a.uid) {
+      this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
+      throw accessDenied();
+    }
+    this.throttle.succeeded(account);
+    return { db: a.db, apiKey: a.password, via: 'passthrough' };
+  }
+
+  /** The grant of the entry owning (db, uid); undefined when none does and pass-through may decide. */
+  private async authorizeMapped(a: CallAttempt, map: CredentialMap): Promise<Grant | undefined> {
+    const entries = map.inDb(a.db);
+    const owner = entries.find((c) => this.knownUid(c) === a.uid);
+    // Every entry of this db is known to be someone else: pass-through decides, no hash to check.
+    if (!owner && map.mode === 'both' && entries.every((c) => this.knownUid(c) !== undefined))
+      return undefined;
+    const who: Who = owner ? { db: a.db, login: owner.login } : { db: a.db, uid: a.uid };
+    const account = accountOf(who);
+    const id = this.tupleId('call', a.db, a.uid, a.password);
+    const cached = this.cachedVerdict(id, map);
+    // In `both` mode, an account no entry owns is pass-through's to decide (and to throttle).
+    if (cached?.kind === 'none' && !owner && map.mode === 'both') return undefined;
+    // "Nobody owns this uid" no longer holds once an entry's key turned out to be that uid's.
+    if (cached?.kind === 'none' && owner) this.verdicts.delete(id);
+    const verdict = await this.verdict(id, map, account, a, who, () => this.matchCall(a, map, owner));
+    if (verdict.kind === 'none' && map.mode === 'both') return undefined;
+    const entry = verdict.kind === 'match' ? map.get(verdict.credential) : undefined;
+    if (!entry) {
+      this.failure(
+        account,
+        a,
+        who,
+        verdict.kind === 'none' ? 'no credential for this uid' : 'wrong password',
+      );
+      throw accessDenied();
+    }
+    const uid = await this.uidOf(entry, a.requestId);
+    if (uid === null) throw accessDenied();
+    if (uid !== a.uid) {
+      // The password is the entry's, the uid is someone else's: the key is not used.
+      this.failure(
+        accountOf({ db: a.db, login: entry.login }),
+        a,
+        { db: a.db, login: entry.login },
+        `wrong uid ${a.uid}`,
+      );
+      throw accessDenied();
+    }
+    this.throttle.succeeded(accountOf({ db: a.db, login: entry.login }));
+    if (entry.apiKey === undefined) throw accessDenied(); // uidOf answered null already; for the type checker
+    return { db: a.db, apiKey: entry.apiKey, via: 'mapped', credential: entry };
+  }
+
+  /**
+   * Which entry of the call's db the password is. The entry known to own the uid is the only
+   * candidate; when none is known yet, entries whose key's uid is still unknown are tried, and
+   * only one whose hash matched will have its key asked about.
+   */
+  private async matchCall(
+    a: CallAttempt,
+    map: CredentialMap,
+    owner: Credential | undefined,
+  ): Promise<Verdict> {
+    const fingerprint = map.passwordFingerprint;
+    if (owner)
+      return (await this.hashes.verify(a.password, owner.hash))
+        ? { kind: 'match', credential: owner.id, fingerprint }
+        : { kind: 'mismatch', fingerprint };
+    const open = map.inDb(a.db).filter((c) => this.knownUid(c) === undefined);
+    for (const c of open)
+      if (await this.hashes.verify(a.password, c.hash))
+        return { kind: 'match', credential: c.id, fingerprint };
+    if (open.length === 0 && map.mode === 'mapped') await this.decoy(map, a.password);
+    return { kind: 'none', fingerprint };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keys
+
+  keyRejected(grant: Grant, requestId: string): void {
+    this.keys.forget(grant.db, grant.apiKey);
+    const entry = grant.credential;
+    if (grant.via !== 'mapped' || !entry) return;
+    const k = this.uidKey(entry, grant.apiKey);
+    this.uids.delete(k);
+    this.refuse(entry, k, requestId);
+  }
+
+  /** The uid of `entry`'s key, checked to be the entry's login; null (logged) when it cannot be used. */
+  private uidOf(entry: Credential, requestId: string | undefined): Promise<number | null> {
+    const apiKey = entry.apiKey;
+    if (apiKey === undefined) {
+      this.log.error(
+        { requestId, db: entry.db, login: entry.login },
+        `no API key for ${entry.db}/${entry.login}: ${describeKeySource(entry.keySource)} could not be read`,
+      );
+      return Promise.resolve(null);
+    }
+    const k = this.uidKey(entry, apiKey);
+    const known = this.uids.get(k);
+    if (known !== undefined) return Promise.resolve(known);
+    if (this.refused.has(k)) return Promise.resolve(null);
+    const running = this.resolving.get(k);
+    if (running) return running;
+    const asked = (async (): Promise<number | null> => {
+      const identity = await this.keys.userWithLogin(entry.db, apiKey, requestId);
+      if (!identity) {
+        this.refuse(entry, k, requestId);
+        return null;
+      }
+      if (identity.login !== entry.login) {
+        this.refused.set(k, true);
+        this.log.error(
+          { requestId, db: entry.db, login: entry.login, keyUid: identity.uid, keyLogin: identity.login },
+          `key for ${entry.db}/${entry.login} belongs to another user (${identity.login}): not used`,
+        );
+        return null;
+      }
+      this.uids.set(k, identity.uid);
+      return identity.uid;
+    })();
+    this.resolving.set(k, asked);
+    const done = (): void => void this.resolving.delete(k);
+    asked.then(done, done);
+    return asked;
+  }
+
+  private refuse(entry: Credential, k: string, requestId: string | undefined): void {
+    if (this.refused.has(k)) return;
+    this.refused.set(k, true);
+    this.log.warn(
+      { requestId, db: entry.db, login: entry.login, keySource: describeKeySource(entry.keySource) },
+      `key for ${entry.db}/${entry.login} rejected: expired or revoked`,
+    );
+  }
+
+  private knownUid(c: Credential): number | undefined {
+    return c.apiKey === undefined ? undefined : this.uids.get(this.uidKey(c, c.apiKey));
+  }
+
+  /** A new map: drop what no longer applies, and learn the uids of new keys. */
+  private adopt(map: CredentialMap, previous: CredentialMap): void {
+    if (map.passwordFingerprint !== previous.passwordFingerprint) this.verdicts.clear();
+    const live = new Set(
+      map.all().flatMap((c) => (c.apiKey === undefined ? [] : [this.uidKey(c, c.apiKey)])),
+    );
+    for (const k of this.uids.keys()) if (!live.has(k)) this.uids.delete(k);
+    this.warm(map);
+  }
+
+  /** Asks Odoo whose each entry's key is, so that object calls find their entry by uid. */
+  private warm(map: CredentialMap): void {
+    if (map.mode === 'passthrough') return;
+    const asks = map.all().map((c) =>
+      this.uidOf(c, undefined).catch((e: unknown) => {
+        this.log.warn(
+          { db: c.db, login: c.login, problem: (e as Error).message },
+          `cannot ask Odoo whose key ${c.db}/${c.login} is yet; will ask again on its first login`,
+        );
+      }),
+    );
+    this.warmed = Promise.all(asks).then(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Verdicts, throttling
+
+  private tupleId(kind: 'login' | 'call', db: string, who: string | number, password: string): string {
+    return createHmac('sha256', this.secret)
+      .update(JSON.stringify([kind, db, who, password]))
+      .digest('base64');
+  }
+
+  private uidKey(c: Credential, apiKey: string): string {
+    return createHmac('sha256', this.secret)
+      .update(JSON.stringify(['key', c.db, c.login, apiKey]))
+      .digest('base64');
+  }
+
+  private cachedVerdict(id: string, map: CredentialMap): Verdict | undefined {
+    const v = this.verdicts.get(id);
+    return v && v.fingerprint === map.passwordFingerprint ? v : undefined;
+  }
+
+  /**
+   * The verdict on a tuple: a cached match as is (not throttled: this password was right); else,
+   * after the throttle admitted the attempt, the cached failure or a new verification. One
+   * verification per tuple at a time: concurrent cold calls share it (and its admission).
+   */
+  private async verdict(
+    id: string,
+    map: CredentialMap,
+    account: string,
+    a: { client: string | undefined; requestId: string },
+    who: Who,
+    compute: () => Promise<Verdict>,
+  ): Promise<Verdict> {
+    const cached = this.cachedVerdict(id, map);
+    if (cached?.kind === 'match') return cached;
+    const key = `${id} ${map.passwordFingerprint}`;
+    const running = this.pending.get(key);
+    if (running) return running;
+    this.checkThrottle(account, a, who);
+    if (cached) return cached;
+    this.throttle.begin(account);
+    const p = compute().then(
+      (v) => {
+        this.throttle.end(account);
+        if (this.source.current.passwordFingerprint === v.fingerprint) this.verdicts.set(id, v);
+        return v;
+      },
+      (e: unknown) => {
+        this.throttle.end(account);
+        throw e;
+      },
+    );
+    this.pending.set(key, p);
+    const done = (): void => void this.pending.delete(key);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Costs what verifying against a real entry costs, so that unknown logins cannot be told apart by time. */
+  private async decoy(map: CredentialMap, password: string): Promise<void> {
+    const like = map.all()[0]?.hash;
+    const hash: PasswordHash =
+      like?.scheme === 'scrypt'
+        ? { ...like, salt: randomBytes(16), checksum: randomBytes(like.checksum.length) }
+        : {
+            scheme: 'pbkdf2-sha512',
+            rounds: like?.rounds ?? DEFAULT_PBKDF2_ROUNDS,
+            salt: randomBytes(16),
+            checksum: randomBytes(64),
+          };
+    await this.hashes.verify(password, hash);
+  }
+
+  private checkThrottle(
+    account: string,
+    a: { client: string | undefined; requestId: string },
+    who: Who,
+  ): void {
+    const blocked = this.throttle.blocked(account, a.client);
+    if (!blocked) return;
+    this.log.warn(
+      {
+        requestId: a.requestId,
+        ...who,
+        client: a.client,
+        by: blocked.by,
+        retryInSeconds: blocked.retryInSeconds,
+      },
+      'authentication throttled',
+    );
+    throw accessDenied(`too many failed logins, retry in ${blocked.retryInSeconds} s`);
+  }
+
+  private failure(
+    account: string,
+    a: { client: string | undefined; requestId: string },
+    who: Who,
+    reason: string,
+  ): void {
+    const counts = this.throttle.failed(account, a.client);
+    this.log.warn(
+      {
+        requestId: a.requestId,
+        ...who,
+        client: a.client,
+        reason,
+        failures: counts.account,
+        clientFailures: counts.client,
+      },
+      'authentication failed',
+    );
+  }
+}
+
+/** The throttling account: [db, login], or [db, null, uid] when the login is not known. */
+function accountOf(who: Who): string {
+  return 'login' in who ? JSON.stringify([who.db, who.login]) : JSON.stringify([who.db, null, who.uid]);
+}

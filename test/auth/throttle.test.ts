@@ -1,0 +1,82 @@
+/**
+ * Throttling of failed verifications: per account and per client, over a sliding window.
+ */
+import { describe, expect, it } from 'vitest';
+import { Throttle } from '../../src/auth/throttle.ts';
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+describe('Throttle', () => {
+  it('refuses an account after its limit, says when to retry, and lets it in after the window', () => {
+    const c = clock();
+    const th = new Throttle({ maxPerAccount: 3, maxPerClient: 100, windowMs: 60_000, now: c.now });
+    for (let i = 1; i <= 3; i++) {
+      expect(th.blocked('A', '10.0.0.1')).toBeUndefined();
+      expect(th.failed('A', '10.0.0.1').account).toBe(i);
+      c.advance(1000);
+    }
+    // The first failure was 3 s ago: 57 s to go.
+    expect(th.blocked('A', '10.0.0.1')).toEqual({ by: 'account', retryInSeconds: 57 });
+    expect(th.blocked('A', '10.0.0.2')).toEqual({ by: 'account', retryInSeconds: 57 });
+    expect(th.blocked('B', '10.0.0.1')).toBeUndefined();
+    c.advance(56_500);
+    expect(th.blocked('A', undefined)?.retryInSeconds).toBe(1);
+    c.advance(500);
+    expect(th.blocked('A', undefined)).toBeUndefined();
+  });
+
+  it('refuses a client that spreads its failures over many accounts', () => {
+    const c = clock();
+    const th = new Throttle({ maxPerAccount: 3, maxPerClient: 5, windowMs: 10_000, now: c.now });
+    for (let i = 0; i < 5; i++) th.failed(`acct${i}`, '10.0.0.9');
+    expect(th.blocked('fresh', '10.0.0.9')).toEqual({ by: 'client', retryInSeconds: 10 });
+    expect(th.blocked('fresh', '10.0.0.8')).toBeUndefined();
+  });
+
+  it('clears the account on success, not the client', () => {
+    const c = clock();
+    const th = new Throttle({ maxPerAccount: 2, maxPerClient: 3, windowMs: 10_000, now: c.now });
+    th.failed('A', 'x');
+    th.failed('A', 'x');
+    th.succeeded('A');
+    expect(th.counts('A', 'x')).toEqual({ account: 0, client: 2 });
+    th.failed('B', 'x');
+    expect(th.blocked('A', 'x')?.by).toBe('client');
+  });
+
+  it('forgets failures older than the window (sliding)', () => {
+    const c = clock();
+    const th = new Throttle({ maxPerAccount: 2, maxPerClient: 100, windowMs: 10_000, now: c.now });
+    th.failed('A', undefined);
+    c.advance(9_000);
+    th.failed('A', undefined);
+    expect(th.blocked('A', undefined)?.retryInSeconds).toBe(1);
+    c.advance(1_000);
+    expect(th.blocked('A', undefined)).toBeUndefined();
+    expect(th.counts('A', undefined).account).toBe(1);
+  });
+
+  it('counts verifications in flight against the account, not the client', () => {
+    const c = clock();
+    const th = new Throttle({ maxPerAccount: 2, maxPerClient: 2, windowMs: 10_000, now: c.now });
+    th.begin('A');
+    th.begin('A');
+    expect(th.blocked('A', 'x')).toEqual({ by: 'account', retryInSeconds: 1 });
+    expect(th.blocked('B', 'x')).toBeUndefined();
+    th.end('A');
+    expect(th.blocked('A', 'x')).toBeUndefined();
+    th.end('A');
+    th.end('A');
+    expect(th.blocked('A', 'x')).toBeUndefined();
+  });
+
+  it('remembers a bounded number of accounts', () => {
+    const th = new Throttle({ maxPerAccount: 1, maxPerClient: 1_000_000, windowMs: 60_000, maxTracked: 100 });
+    for (let i = 0; i < 1000; i++) th.failed(`a${i}`, undefined);
+    expect(th.blocked('a999', undefined)).toBeDefined();
+    expect(th.blocked('a0', undefined)).toBeUndefined();
+  });
+});
