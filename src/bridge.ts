@@ -5,6 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { BridgeAuthenticator } from './auth/authenticator.ts';
+import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import type { BridgeConfig } from './config.ts';
 import { createApp } from './server/app.ts';
@@ -12,6 +14,7 @@ import type { BridgeParts } from './services/service.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
 import { OdooClient } from './upstream/odoo-client.ts';
+import { WebDatabaseClient } from './upstream/web-database.ts';
 
 export interface RunningBridge {
   url: string;
@@ -20,14 +23,41 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-export function buildParts(config: BridgeConfig, log: Logger): BridgeParts {
+/** Throws ConfigError when an API key named in the credential map cannot be read. */
+export function buildParts(
+  config: BridgeConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): BridgeParts {
+  const credentials = new CredentialSource({
+    path: config.configPath,
+    settings: config.file.auth,
+    env,
+    log,
+    pollMs: config.credentialsPollMs,
+  });
   const odoo = new OdooClient(config);
+  const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
+  const auth = new BridgeAuthenticator({
+    source: credentials,
+    keys,
+    log,
+    cacheTtlMs: config.authCacheTtlMs,
+    throttle: {
+      maxPerAccount: config.authMaxFailures,
+      maxPerClient: config.authMaxFailuresPerClient,
+      windowMs: config.authFailureWindowMs,
+    },
+  });
   return {
     config,
     odoo,
     log,
-    keys: new KeyVerifier(odoo, config.authCacheTtlMs),
+    keys,
+    auth,
+    credentials,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
+    webDb: new WebDatabaseClient(config),
     signatures: new SignatureRegistry({
       odoo,
       overrides: config.file.signatures,
@@ -38,8 +68,12 @@ export function buildParts(config: BridgeConfig, log: Logger): BridgeParts {
   };
 }
 
-export async function startBridge(config: BridgeConfig, log: Logger): Promise<RunningBridge> {
-  const parts = buildParts(config, log);
+export async function startBridge(
+  config: BridgeConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningBridge> {
+  const parts = buildParts(config, log, env);
   const server = createServer({ keepAliveTimeout: 65_000 }, createApp(parts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,7 +90,9 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      parts.credentials.close();
       await parts.odoo.close();
+      await parts.webDb.close();
     },
   };
 }

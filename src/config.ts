@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { checkAuthSettings, PASSTHROUGH_ONLY, type AuthSettings } from './auth/credential-config.ts';
 
 export interface BridgeConfig {
   /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
@@ -14,6 +15,8 @@ export interface BridgeConfig {
   dbHeader: 'auto' | 'never';
   /** Key of a user in the Technical Documentation group, used only to read `/doc-bearer`. */
   docsKey: string | undefined;
+  /** API key (and its database) used to read res.lang / res.country for db.list_lang / db.list_countries. */
+  serviceKey: ServiceKey | undefined;
   connectTimeoutMs: number;
   /** Time allowed for Odoo's whole answer to one call. */
   upstreamTimeoutMs: number;
@@ -21,11 +24,24 @@ export interface BridgeConfig {
   maxBodyBytes: number;
   /** Largest upstream answer accepted. */
   maxUpstreamBytes: number;
+  /** Time allowed for Odoo to answer a database operation (create, duplicate, drop, dump, restore). */
+  dbTimeoutMs: number;
+  /** Largest db.restore request accepted (its backup streams through); 0: no limit, as Odoo. */
+  maxRestoreBytes: number;
   signatureCacheSize: number;
   signatureCacheTtlMs: number;
   authCacheTtlMs: number;
   versionCacheTtlMs: number;
   logLevel: string;
+  /** The BRIDGE_CONFIG path, re-read when it changes (credentials). */
+  configPath: string | undefined;
+  /** Failed logins per (db, login) within the window before it is throttled. */
+  authMaxFailures: number;
+  /** Failed logins per client address within the window before it is throttled. */
+  authMaxFailuresPerClient: number;
+  authFailureWindowMs: number;
+  /** How often the config file and API key files are checked for changes; 0: only on SIGHUP. */
+  credentialsPollMs: number;
   /** From the BRIDGE_CONFIG file. */
   file: ConfigFile;
 }
@@ -33,10 +49,18 @@ export interface BridgeConfig {
 /** The optional YAML/JSON file named by BRIDGE_CONFIG / --config. */
 export interface ConfigFile {
   signatures: SignatureOverrides;
+  /** `auth.mode` and the `credentials` map (src/auth/credential-config.ts). */
+  auth: AuthSettings;
 }
 
 /** `model -> method -> { params, model }` as written in the config file. */
 export type SignatureOverrides = Record<string, Record<string, { params: string[]; model: boolean }>>;
+
+/** ODOO_SERVICE_KEY: `<database>:<api key>`, or `<api key>` for the server's default database. */
+export interface ServiceKey {
+  db: string | undefined;
+  key: string;
+}
 
 export class ConfigError extends Error {}
 
@@ -63,7 +87,17 @@ export const SETTINGS: readonly Setting[] = [
     secret: true,
     help: 'API key of a user in the Technical Documentation group, used only to read method signatures (/doc-bearer)',
   },
-  { env: 'BRIDGE_CONFIG', flag: '--config', help: 'YAML or JSON file with signature overrides (see README)' },
+  {
+    env: 'ODOO_SERVICE_KEY',
+    flag: '--service-key',
+    secret: true,
+    help: '<database>:<api key> of any active user, used only to read languages and countries (db.list_lang, db.list_countries)',
+  },
+  {
+    env: 'BRIDGE_CONFIG',
+    flag: '--config',
+    help: 'YAML or JSON file: auth mode, credential map, signature overrides (see README)',
+  },
   { env: 'BRIDGE_CONNECT_TIMEOUT_MS', flag: '--connect-timeout-ms', default: '5000', help: 'time to connect to Odoo' },
   {
     env: 'BRIDGE_UPSTREAM_TIMEOUT_MS',
@@ -72,10 +106,22 @@ export const SETTINGS: readonly Setting[] = [
     help: "time allowed for Odoo's whole answer to one call",
   },
   {
+    env: 'BRIDGE_DB_TIMEOUT_MS',
+    flag: '--db-timeout-ms',
+    default: '3600000',
+    help: 'time allowed for Odoo to answer a database operation (create, duplicate, drop, dump, restore)',
+  },
+  {
     env: 'BRIDGE_MAX_BODY_BYTES',
     flag: '--max-body-bytes',
     default: String(128 * 1024 * 1024),
     help: 'largest legacy request body accepted',
+  },
+  {
+    env: 'BRIDGE_MAX_RESTORE_BYTES',
+    flag: '--max-restore-bytes',
+    default: '0',
+    help: 'largest db.restore request accepted, its backup streamed through (0: no limit, as Odoo)',
   },
   {
     env: 'BRIDGE_MAX_UPSTREAM_BYTES',
@@ -94,7 +140,31 @@ export const SETTINGS: readonly Setting[] = [
     env: 'BRIDGE_AUTH_CACHE_TTL_SECONDS',
     flag: '--auth-cache-ttl-seconds',
     default: '60',
-    help: 'how long a verified (db, uid, key) is trusted without asking Odoo again',
+    help: 'how long a verified (db, uid, key) or (db, login or uid, password) is trusted without verifying it again',
+  },
+  {
+    env: 'BRIDGE_AUTH_MAX_FAILURES',
+    flag: '--auth-max-failures',
+    default: '5',
+    help: 'failed logins per (db, login) within the window before further attempts are refused',
+  },
+  {
+    env: 'BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT',
+    flag: '--auth-max-failures-per-client',
+    default: '20',
+    help: 'failed logins per client address within the window before further attempts are refused',
+  },
+  {
+    env: 'BRIDGE_AUTH_FAILURE_WINDOW_SECONDS',
+    flag: '--auth-failure-window-seconds',
+    default: '60',
+    help: 'how long a failed login counts',
+  },
+  {
+    env: 'BRIDGE_CREDENTIALS_POLL_SECONDS',
+    flag: '--credentials-poll-seconds',
+    default: '5',
+    help: 'how often BRIDGE_CONFIG and the API key files are checked for changes (0: only on SIGHUP)',
   },
   {
     env: 'BRIDGE_VERSION_CACHE_TTL_SECONDS',
@@ -110,6 +180,8 @@ export function helpText(): string {
     'odoo-rpc-bridge: serve Odoo legacy XML-RPC / JSON-RPC from an Odoo 19+ JSON-2 API',
     '',
     'Usage: odoo-rpc-bridge [--flag value ...]     (npm start -- --flag value ...)',
+    '       odoo-rpc-bridge hash [--scheme pbkdf2-sha512|scrypt] < password    (a password_hash; --help for more)',
+    '       odoo-rpc-bridge check-config [file]      (what is wrong with a BRIDGE_CONFIG file)',
     '',
     'Each setting is an environment variable or the flag beside it (the flag wins):',
   ];
@@ -179,17 +251,38 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     listenPort,
     dbHeader,
     docsKey: get('ODOO_DOCS_KEY'),
+    serviceKey: parseServiceKey(get('ODOO_SERVICE_KEY')),
     connectTimeoutMs: int('BRIDGE_CONNECT_TIMEOUT_MS', 1),
     upstreamTimeoutMs: int('BRIDGE_UPSTREAM_TIMEOUT_MS', 1),
     maxBodyBytes: int('BRIDGE_MAX_BODY_BYTES', 1024),
     maxUpstreamBytes: int('BRIDGE_MAX_UPSTREAM_BYTES', 1024),
+    dbTimeoutMs: int('BRIDGE_DB_TIMEOUT_MS', 1),
+    maxRestoreBytes: int('BRIDGE_MAX_RESTORE_BYTES', 0),
     signatureCacheSize: int('BRIDGE_SIGNATURE_CACHE_SIZE', 1),
     signatureCacheTtlMs: int('BRIDGE_SIGNATURE_CACHE_TTL_SECONDS', 1) * 1000,
     authCacheTtlMs: int('BRIDGE_AUTH_CACHE_TTL_SECONDS', 0) * 1000,
     versionCacheTtlMs: int('BRIDGE_VERSION_CACHE_TTL_SECONDS', 0) * 1000,
     logLevel,
-    file: configPath ? readConfigFile(configPath) : { signatures: {} },
+    configPath,
+    authMaxFailures: int('BRIDGE_AUTH_MAX_FAILURES', 1),
+    authMaxFailuresPerClient: int('BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT', 1),
+    authFailureWindowMs: int('BRIDGE_AUTH_FAILURE_WINDOW_SECONDS', 1) * 1000,
+    credentialsPollMs: int('BRIDGE_CREDENTIALS_POLL_SECONDS', 0) * 1000,
+    file: configPath ? readConfigFile(configPath) : { signatures: {}, auth: PASSTHROUGH_ONLY },
   };
+}
+
+/** ODOO_SERVICE_KEY's value; the error never repeats it (it is a secret). */
+export function parseServiceKey(value: string | undefined): ServiceKey | undefined {
+  if (value === undefined) return undefined;
+  const colon = value.indexOf(':');
+  const db = colon < 0 ? undefined : value.slice(0, colon);
+  const key = colon < 0 ? value : value.slice(colon + 1);
+  if ((db !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(db)) || !/^\S+$/.test(key))
+    throw new ConfigError(
+      'ODOO_SERVICE_KEY must be <database>:<api key> (or just <api key> for a single-database Odoo)',
+    );
+  return { db, key };
 }
 
 /** Reads and validates the BRIDGE_CONFIG file (YAML; JSON is YAML too). */
@@ -239,5 +332,7 @@ export function parseConfigFile(doc: unknown, where: string): ConfigFile {
       signatures[model] = out;
     }
   }
-  return { signatures };
+  const auth = checkAuthSettings(doc as Record<string, unknown>, where);
+  if (auth.problems[0] !== undefined) throw new ConfigError(auth.problems[0]);
+  return { signatures, auth: auth.settings };
 }

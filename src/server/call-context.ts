@@ -12,7 +12,7 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallContext {
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  return { ...parts, requestId, notes: {} };
+  return { ...parts, requestId, client: req.socket.remoteAddress, notes: {} };
 }
 
 /** Any error as the fault a legacy client gets; bugs are logged with their stack, never sent. */

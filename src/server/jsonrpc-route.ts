@@ -12,12 +12,15 @@ import {
   encodeJsonRpcError,
   encodeJsonRpcResult,
 } from '../protocol/jsonrpc.ts';
+import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
+import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
-import type { BridgeParts, LegacyCall } from '../services/service.ts';
+import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import type { CallResult, Value } from '../values.ts';
 import { asFault, logCall, newCallContext } from './call-context.ts';
-import { BodyTooLarge, bodyTooLargeFault, readBody } from './read-body.ts';
+import { dropRestOfRequest, readJsonRpcInput, writeStreamedAnswer, type JsonRpcInput } from './db-streams.ts';
+import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
 
 export async function serveJsonRpc(
   parts: BridgeParts,
@@ -33,18 +36,35 @@ export async function serveJsonRpc(
   let contentType = 'application/json; charset=utf-8';
   let extraHeaders: Readonly<Record<string, string>> = {};
   let body: string;
+  let input: JsonRpcInput | undefined;
   try {
-    const raw = await readBody(req, parts.config.maxBodyBytes);
-    const decoded = decodeJsonRpcRequest(raw, req.headers['content-type']);
-    if (!decoded.ok) {
-      id = decoded.id;
-      throw decoded.fault;
+    input = await readJsonRpcInput(req, parts);
+    let result: ServiceResult;
+    if (input.kind === 'restore') {
+      // A large db.restore: its backup streams from this request to Odoo (server/db-streams.ts).
+      id = input.id();
+      call = { service: 'db', method: 'restore', params: [] };
+      result = await restoreFromUpload(input.upload, ctx);
+      id = input.id();
+    } else {
+      const decoded = decodeJsonRpcRequest(input.body, req.headers['content-type']);
+      if (!decoded.ok) {
+        id = decoded.id;
+        throw decoded.fault;
+      }
+      id = decoded.request.id;
+      call = { service: decoded.request.service, method: decoded.request.method, params: decoded.request.args };
+      result = await dispatch(call, ctx);
     }
-    id = decoded.request.id;
-    call = { service: decoded.request.service, method: decoded.request.method, params: decoded.request.args };
-    const result = await dispatch(call, ctx);
+    if (result.kind === 'base64-stream') {
+      // db.dump: the backup streams from Odoo into the answer.
+      fault = await writeStreamedAnswer(res, jsonRpcStringEnvelope(id), result, ctx);
+      logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
+      return;
+    }
     body = encodeJsonRpcResult(id, checkedJson(result));
   } catch (e) {
+    if (input?.kind === 'restore') id = input.id();
     if (e instanceof JsonRpcHttpError) {
       status = e.status;
       contentType = e.contentType;
@@ -58,6 +78,7 @@ export async function serveJsonRpc(
       body = encodeJsonRpcError(id, fault);
     }
   }
+  if (input?.kind === 'restore') await dropRestOfRequest(input, res, parts.config.maxBodyBytes);
   if (!res.headersSent && !res.destroyed) {
     res.writeHead(status, {
       ...extraHeaders,

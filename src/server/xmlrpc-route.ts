@@ -6,10 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
 import { encodeFault, encodeResponse } from '../protocol/xmlrpc/encode.ts';
+import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
+import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
-import type { BridgeParts, LegacyCall } from '../services/service.ts';
+import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
 import { asFault, logCall, newCallContext } from './call-context.ts';
-import { BodyTooLarge, bodyTooLargeFault, readBody } from './read-body.ts';
+import { dropRestOfRequest, readXmlRpcInput, writeStreamedAnswer, type XmlRpcInput } from './db-streams.ts';
+import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
 
 export async function serveXmlRpc(
   parts: BridgeParts,
@@ -23,11 +26,26 @@ export async function serveXmlRpc(
   let call: LegacyCall | undefined;
   let body: string;
   let fault;
+  let input: XmlRpcInput | undefined;
   try {
-    const raw = await readBody(req, parts.config.maxBodyBytes);
-    const decoded = decodeMethodCall(raw);
-    call = { service, method: decoded.methodName, params: decoded.params };
-    body = encodeResponse(await dispatch(call, ctx));
+    input = await readXmlRpcInput(req, parts, service);
+    let result: ServiceResult;
+    if (input.kind === 'restore') {
+      // A large db.restore: its backup streams from this request to Odoo (server/db-streams.ts).
+      call = { service, method: 'restore', params: [] };
+      result = await restoreFromUpload(input.upload, ctx);
+    } else {
+      const decoded = decodeMethodCall(input.body);
+      call = { service, method: decoded.methodName, params: decoded.params };
+      result = await dispatch(call, ctx);
+    }
+    if (result.kind === 'base64-stream') {
+      // db.dump: the backup streams from Odoo into the answer.
+      fault = await writeStreamedAnswer(res, xmlRpcStringEnvelope(), result, ctx);
+      logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
+      return;
+    }
+    body = encodeResponse(result);
   } catch (e) {
     if (e instanceof BodyTooLarge) {
       fault = bodyTooLargeFault(parts.config.maxBodyBytes);
@@ -35,6 +53,7 @@ export async function serveXmlRpc(
     } else fault = asFault(e, ctx);
     body = encodeFault(fault, style);
   }
+  if (input?.kind === 'restore') await dropRestOfRequest(input, res, parts.config.maxBodyBytes);
   if (!res.headersSent && !res.destroyed) {
     res.writeHead(200, {
       'content-type': 'text/xml; charset=utf-8',

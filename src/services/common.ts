@@ -1,7 +1,9 @@
 /**
  * The legacy `common` service (docs/wire.md §1.3): version, about, login, authenticate,
- * set_loglevel. Pass-through mode: the password is an Odoo API key; login succeeds when the key's
- * user has exactly that login, and answers `False` (not a fault) otherwise, like Odoo.
+ * set_loglevel. `login`/`authenticate` answer the uid, or `False` (not a fault) when the
+ * credentials are refused, like Odoo; src/auth/authenticator.ts decides (pass-through: the
+ * password is an API key; mapped: the password is checked against the credential map). A login
+ * throttled after too many failures is the one fault: AccessDenied saying when to retry.
  */
 import { pythonError } from '../errors.ts';
 import { isStruct, truthy, valueResult, type CallResult, type Value } from '../values.ts';
@@ -17,10 +19,10 @@ async function authenticate(
   if (typeof db !== 'string') throw pythonError('TypeError', `the database name must be a string, not ${describe(db)}`);
   ctx.notes.db = db;
   if (typeof login !== 'string' || typeof password !== 'string' || !password) return valueResult(false);
-  const identity = await ctx.keys.userWithLogin(db, password, ctx.requestId);
-  if (!identity || identity.login !== login) return valueResult(false);
-  ctx.notes.uid = identity.uid;
-  return valueResult(identity.uid);
+  const uid = await ctx.auth.login({ db, login, password, client: ctx.client, requestId: ctx.requestId });
+  if (uid === false) return valueResult(false);
+  ctx.notes.uid = uid;
+  return valueResult(uid);
 }
 
 function describe(v: Value | undefined): string {

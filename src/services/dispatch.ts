@@ -3,17 +3,16 @@
  * and methods answer the same faults as Odoo.
  */
 import { pythonError } from '../errors.ts';
-import type { CallResult } from '../values.ts';
 import { commonService } from './common.ts';
-import { dbNotServed } from './db.ts';
+import { dispatchDb } from './db.ts';
 import { objectMethodMissing, objectService } from './object.ts';
-import type { CallContext, LegacyCall, Service } from './service.ts';
+import type { CallContext, LegacyCall, Service, ServiceResult } from './service.ts';
 
 const SERVICES: Record<string, Service> = { common: commonService, object: objectService };
 
-export function dispatch(call: LegacyCall, ctx: CallContext): Promise<CallResult> {
+export function dispatch(call: LegacyCall, ctx: CallContext): Promise<ServiceResult> {
   const { service, method, params } = call;
-  if (service === 'db') return dbNotServed(params, ctx);
+  if (service === 'db') return dispatchDb(method, params, ctx);
   const table = Object.hasOwn(SERVICES, service) ? SERVICES[service] : undefined;
   // Odoo: `rpc_dispatchers[service]` → KeyError, whose str() quotes the name.
   if (!table) return Promise.reject(pythonError('KeyError', service, { str: `'${service}'` }));

@@ -3,7 +3,8 @@
  * `execute_kw(db, uid, password, model, method, args, kw)` → `POST /json/2/<model>/<method>`.
  *
  * Order of checks as in Odoo (docs/wire.md §1.3): the uid is an int, an empty password is
- * Access Denied, execute_kw takes 1 or 2 trailing params, the key must belong to that uid; then
+ * Access Denied, execute_kw takes 1 or 2 trailing params, the password must authenticate that uid
+ * (src/auth/authenticator.ts: the password is the uid's API key, or its credential's password); then
  * the model/method are resolved (by the upstream, which knows them), the positional arguments
  * are named, and the answer is passed on without being turned into objects.
  */
@@ -51,10 +52,11 @@ async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], c
     else throw pythonError('TypeError', `call_kw() argument after ** must be a mapping, not ${pyTypeName(k)}`);
   }
 
-  // Authentication: the password is an API key, which must be uid's own.
+  // Authentication (src/auth/authenticator.ts): the key to call Odoo with for this uid, which is
+  // the password itself (pass-through) or the key held for the credential it matched (mapped).
   if (typeof password !== 'string') throw accessDenied();
-  const identity = await ctx.keys.userOf(db, password, ctx.requestId);
-  if (!identity || identity.uid !== uid) throw accessDenied();
+  const grant = await ctx.auth.authorize({ db, uid, password, client: ctx.client, requestId: ctx.requestId });
+  ctx.notes.auth = grant.via;
 
   if (typeof model !== 'string' || !MODEL_NAME.test(model) || model.includes('..'))
     throw userError(`Object ${typeof model === 'string' ? model : toPythonJson(model)} doesn't exist`);
@@ -66,15 +68,16 @@ async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], c
   ctx.notes.model = model;
   ctx.notes.method = method;
 
-  const signature = await resolveSignature(db, model, method, args, password, ctx);
+  const signature = await resolveSignature(db, model, method, args, grant.apiKey, ctx);
   ctx.notes.signature = signature.source;
   const call = toJson2Call(model, method, args, kw, signature);
   const answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), {
     db,
-    apiKey: password,
+    apiKey: grant.apiKey,
     requestId: ctx.requestId,
   });
   ctx.notes.upstreamStatus = answer.status;
+  if (answer.status === 401) ctx.auth.keyRejected(grant, ctx.requestId);
   const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))

@@ -2,11 +2,15 @@
  * What every legacy service function gets and returns. A service is a table of functions
  * `(params, ctx) → Promise<CallResult>`: adding a legacy function is adding a row.
  */
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { CredentialSource } from '../auth/credential-source.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { BridgeConfig } from '../config.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
+import type { WebDatabaseClient } from '../upstream/web-database.ts';
 import type { CallResult, Value } from '../values.ts';
 import type { VersionSource } from './version.ts';
 
@@ -22,8 +26,15 @@ export interface BridgeParts {
   config: BridgeConfig;
   odoo: OdooClient;
   signatures: SignatureRegistry;
+  /** Whose key is this? (used by `auth`, and by tests) */
   keys: KeyVerifier;
+  /** Pass-through and mapped authentication behind one interface. */
+  auth: Authenticator;
+  /** The live credential map (reloaded on change and on SIGHUP). */
+  credentials: CredentialSource;
   version: VersionSource;
+  /** Odoo's database manager (`/web/database/*`), for the db service. */
+  webDb: WebDatabaseClient;
   log: Logger;
 }
 
@@ -31,16 +42,35 @@ export interface BridgeParts {
 export interface CallNotes {
   db?: string;
   uid?: number;
+  /** How the call was authenticated. */
+  auth?: 'mapped' | 'passthrough';
   model?: string;
   method?: string;
   upstreamStatus?: number;
   signature?: string;
+  /** Bytes of a backup passed through (db.dump, db.restore). */
+  backupBytes?: number;
 }
 
 export interface CallContext extends BridgeParts {
   requestId: string;
+  /** The socket's remote address (throttling of failed logins). */
+  client: string | undefined;
   notes: CallNotes;
 }
+
+/**
+ * A result too large to hold, written into the answer as it arrives: the base64 of a byte stream
+ * (db.dump's backup). `size` is the stream's length in bytes, when known.
+ */
+export interface StreamedBase64 {
+  readonly kind: 'base64-stream';
+  readonly source: Readable;
+  readonly size: number | undefined;
+}
+
+/** What dispatch answers: a `CallResult`, or (db.dump) a stream. */
+export type ServiceResult = CallResult | StreamedBase64;
 
 export type ServiceFunction = (params: Value[], ctx: CallContext) => Promise<CallResult>;
 export type Service = Readonly<Record<string, ServiceFunction>>;

@@ -121,7 +121,7 @@ export class OdooClient {
   }
 }
 
-function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault {
+export function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault {
   const err = e as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
   // undici errors carry a string `code`; an aborted signal is a DOMException named TimeoutError.
   const code =

@@ -1,5 +1,5 @@
 /**
- * The conformance table: every legacy `common`/`object` capture of the real Odoo 19, replayed
+ * The conformance table: every legacy `common`/`object`/`db` capture of the real Odoo 19, replayed
  * through the bridge (in front of the fake JSON-2 Odoo) by real clients, must get the answer Odoo
  * gave: same value with the same Python types, same fault code and message (for generic faults,
  * the same last traceback line), same JSON-RPC error object.
@@ -15,17 +15,10 @@ import { loadCapture } from '../support/captures.ts';
 import { CAPTURES_DIR, KEY_MAP, startStack, type Stack } from '../support/harness.ts';
 import { runPython } from '../support/run-python.ts';
 
-/** Legacy captures of the services this issue covers (the db service is not served yet). */
-const DB_SERVICE = new Set([
-  '4b-41-xmlrpc-db-list',
-  '4b-42-xmlrpc-db-server-version',
-  '4b-43-xmlrpc-db-exist',
-  '4b-62-jsonrpc-db-list',
-]);
+/** Every legacy capture (4b-*): common, object and db (4f-* are db calls checked in test/integration/db.test.ts). */
 const CASES = readdirSync(CAPTURES_DIR)
   .filter((f) => /^4b-.*\.json$/.test(f))
   .map((f) => f.replace(/\.json$/, ''))
-  .filter((id) => !DB_SERVICE.has(id))
   .sort();
 
 const PY_CLIENT = fileURLToPath(new URL('../clients/py_conformance.py', import.meta.url));
@@ -45,8 +38,8 @@ describe('legacy captures replayed with Python xmlrpc.client / json', () => {
   });
   afterAll(() => stack.close());
 
-  it('covers the legacy common and object captures', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(50);
+  it('covers the legacy common, object and db captures', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(54);
   });
 
   for (const id of CASES) {

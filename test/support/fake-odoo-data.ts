@@ -116,6 +116,12 @@ const ACCESS: Record<string, Record<Operation, string[]>> = {
     create: ['base.group_system'],
     unlink: ['base.group_system'],
   },
+  'res.lang': {
+    read: everyone,
+    write: ['base.group_system'],
+    create: ['base.group_system'],
+    unlink: ['base.group_system'],
+  },
   'res.company': {
     read: everyone,
     write: ['base.group_erp_manager'],
@@ -647,6 +653,28 @@ export function seedDatabase(fx: Fixtures, name: 'lab' | 'lab2'): FakeDatabase {
         nextId: 252,
       },
       [...common, ['name', 'char', { required: true }], ['code', 'char']],
+    ),
+  );
+  // A few of base's res.lang.csv languages; only English is active, as on a fresh database.
+  add(
+    handModel(
+      fx,
+      name,
+      {
+        name: 'res.lang',
+        order: 'active desc, name',
+        recNamesSearch: ['name'],
+        records: [
+          { id: 1, name: 'English (US)', code: 'en_US', active: true },
+          { id: 7, name: 'Dutch / Nederlands', code: 'nl_NL', active: false },
+          { id: 12, name: 'French / Français', code: 'fr_FR', active: false },
+          { id: 16, name: 'German / Deutsch', code: 'de_DE', active: false },
+          { id: 3, name: 'Arabic / الْعَرَبيّة', code: 'ar_001', active: false },
+          { id: 9, name: 'English (UK)', code: 'en_GB', active: false },
+        ],
+        nextId: 100,
+      },
+      [...common, ['name', 'char', { required: true }], ['code', 'char', { required: true }], ['active', 'boolean']],
     ),
   );
   add(

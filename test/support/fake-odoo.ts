@@ -13,7 +13,8 @@
  *
  * Not modelled (see the test file for the captures this skips): `/web/session/authenticate`
  * (sessions are given to the fake through `sessions`), the legacy `/xmlrpc` and `/jsonrpc`
- * endpoints (the bridge serves those), `/web/database/*`.
+ * endpoints (the bridge serves those). `/web/database/*` is test/support/fake-odoo-database.ts
+ * (`odoo.database`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,7 @@ import {
   unprocessable,
 } from './fake-odoo-errors.ts';
 import { DEFAULT_FIXTURES_DIR, loadFixtures, seedDatabase } from './fake-odoo-data.ts';
+import { FakeDatabaseManager, type FakeDatabaseManagerOptions } from './fake-odoo-database.ts';
 import {
   dumpsPy,
   isDict,
@@ -75,6 +77,8 @@ export interface FakeOdooOptions {
   sessions?: FakeSession[];
   /** Where the capture files are (default: CAPTURES_DIR of test/support/captures.ts). */
   fixturesDir?: string;
+  /** The database manager's master password and list_db (default `masterpw`, true). */
+  database?: FakeDatabaseManagerOptions;
   /** Port to listen on (default: a free one). */
   port?: number;
 }
@@ -113,6 +117,8 @@ export interface FakeOdoo {
   requests: RecordedRequest[];
   data: FakeOdooData;
   keys: FakeKey[];
+  /** The `/web/database/*` routes and their state (databases, master password, list_db, ...). */
+  database: FakeDatabaseManager;
   /** Faults apply to `/json/2` and `/doc-bearer` requests; `times` defaults to "until cleared". */
   setFault(f: FakeFault | null): void;
   close(): Promise<void>;
@@ -220,6 +226,7 @@ class FakeOdooServer {
   readonly requests: RecordedRequest[] = [];
   fault: FakeFault | null = null;
   faultLeft = Infinity;
+  readonly database: FakeDatabaseManager;
 
   constructor(opts: FakeOdooOptions) {
     this.opts = {
@@ -228,6 +235,7 @@ class FakeOdooServer {
       docsAllowedUids: opts.docsAllowedUids ?? [2],
       sessions: opts.sessions ?? [],
       fixturesDir: opts.fixturesDir ?? DEFAULT_FIXTURES_DIR,
+      database: opts.database ?? {},
     };
     const fx = loadFixtures(this.opts.fixturesDir);
     for (const db of this.opts.dbs) {
@@ -235,6 +243,9 @@ class FakeOdooServer {
         throw new Error(`fake Odoo has seed data for 'lab' and 'lab2' only, not '${db}'`);
       this.data[db] = seedDatabase(fx, db);
     }
+    this.database = new FakeDatabaseManager(this.opts.dbs, this.opts.fixturesDir, this.opts.database, (name) => {
+      delete this.data[name];
+    });
   }
 
   setFault(f: FakeFault | null): void {
@@ -275,6 +286,7 @@ class FakeOdooServer {
     this.requests.push(recorded);
 
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    if (this.database.handles(path)) return this.database.handle(req, res, path, raw);
     const fault = this.takeFault(path);
     if (fault?.kind === 'reset') {
       req.socket.destroy();
@@ -674,6 +686,7 @@ export async function startFakeOdoo(opts: FakeOdooOptions = {}): Promise<FakeOdo
     requests: fake.requests,
     data: fake.data,
     keys: fake.opts.keys,
+    database: fake.database,
     setFault: (f) => fake.setFault(f),
     close: () =>
       new Promise<void>((resolve, reject) => {

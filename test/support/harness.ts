@@ -43,22 +43,35 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
     listenPort: 0,
     dbHeader: 'auto',
     docsKey: undefined,
+    serviceKey: undefined,
     connectTimeoutMs: 2000,
     upstreamTimeoutMs: 5000,
     maxBodyBytes: 128 * 1024 * 1024,
     maxUpstreamBytes: 512 * 1024 * 1024,
+    dbTimeoutMs: 20_000,
+    maxRestoreBytes: 0,
     signatureCacheSize: 100,
     signatureCacheTtlMs: 60_000,
     authCacheTtlMs: 60_000,
     versionCacheTtlMs: 60_000,
     logLevel: 'info',
+    configPath: undefined,
+    authMaxFailures: 5,
+    authMaxFailuresPerClient: 20,
+    authFailureWindowMs: 60_000,
+    credentialsPollMs: 0,
     file: parseConfigFile({}, 'test'),
     ...over,
   };
 }
 
 export async function startStack(
-  opts: { config?: Partial<BridgeConfig>; fake?: FakeOdooOptions; odooUrl?: string } = {},
+  opts: {
+    config?: Partial<BridgeConfig>;
+    fake?: FakeOdooOptions;
+    odooUrl?: string;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<Stack> {
   const odoo = await startFakeOdoo(opts.fake);
   const logs: string[] = [];
@@ -71,7 +84,7 @@ export async function startStack(
     },
   });
   const config = testConfig(opts.odooUrl ?? odoo.url, opts.config);
-  const bridge = await startBridge(config, createLogger(config.logLevel, sink));
+  const bridge = await startBridge(config, createLogger(config.logLevel, sink), opts.env ?? {});
   return {
     bridge,
     odoo,

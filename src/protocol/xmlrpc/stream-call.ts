@@ -13,12 +13,14 @@
  * references resolved, line ends normalised, comments and processing instructions left out. A
  * character XML does not allow there is expat's "not well-formed" error (without its position).
  */
-import { StringDecoder } from 'node:string_decoder';
+import { isAscii } from 'node:buffer';
 import { bridgeError, OdooFault, pythonError } from '../../errors.ts';
 import {
   RequestBytes,
   STREAMED_PLACEHOLDER,
   Tail,
+  Utf8Text,
+  hasControlByte,
   startsWithAt,
   type SplitCall,
   type SplitOptions,
@@ -127,6 +129,7 @@ export async function splitXmlRpcCall(
       return whole;
     },
     bytesRead: () => input.read,
+    discard: (maxBytes) => input.discard(maxBytes),
   };
   return call;
 }
@@ -319,8 +322,8 @@ function notAString(): OdooFault {
   );
 }
 
-/** Characters XML 1.0 does not allow in a document (as decoded text). */
-const NOT_XML = /[^\t\n\r\x20-\ufffd]/;
+/** The two non-ASCII characters XML 1.0 does not allow (the control characters are checked as bytes). */
+const NOT_XML = /[\ufffe\uffff]/;
 
 const TEXT = 0;
 const COMMENT = 1;
@@ -331,7 +334,7 @@ const CLOSERS = ['', '-->', '?>', ']]>'] as const;
 /** The parameter's text, chunk by chunk, up to the end tag of its container. */
 class TextReader {
   private readonly container: string;
-  private readonly utf8 = new StringDecoder('utf8');
+  private readonly utf8 = new Utf8Text();
   private pending: Buffer = Buffer.alloc(0);
   private mode = TEXT;
   private afterCr = false;
@@ -421,12 +424,14 @@ class TextReader {
   }
 
   private flush(out: string[]): void {
-    const s = this.utf8.end();
+    const s = this.utf8.flush();
     if (s.length > 0) this.push(out, s);
   }
 
   private raw(out: string[], bytes: Buffer): void {
+    if (hasControlByte(bytes, true)) throw notWellFormed();
     const s = this.utf8.write(bytes);
+    if (!isAscii(bytes) && NOT_XML.test(s)) throw notWellFormed();
     if (s.length > 0) this.push(out, s);
   }
 
@@ -439,7 +444,6 @@ class TextReader {
       this.afterCr = s.endsWith('\r');
       s = s.replace(/\r\n?/g, '\n');
     }
-    if (NOT_XML.test(s)) throw notWellFormed();
     out.push(s);
   }
 }
