@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
-import { encodeFault, encodeResponse } from '../protocol/xmlrpc/encode.ts';
+import { encodeFault, encodeResponseBytes } from '../protocol/xmlrpc/encode.ts';
 import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
@@ -24,7 +24,8 @@ export async function serveXmlRpc(
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
   let call: LegacyCall | undefined;
-  let body: string;
+  // Bytes for results (written straight as UTF-8 by the encoder), a string for faults.
+  let body: Buffer | string;
   let fault;
   let input: XmlRpcInput | undefined;
   try {
@@ -45,7 +46,7 @@ export async function serveXmlRpc(
       logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
       return;
     }
-    body = encodeResponse(result);
+    body = encodeResponseBytes(result);
   } catch (e) {
     if (e instanceof BodyTooLarge) {
       fault = bodyTooLargeFault(parts.config.maxBodyBytes);
