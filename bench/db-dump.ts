@@ -12,6 +12,10 @@
  * /proc/<pid>/status (reset before each run through /proc/<pid>/clear_refs), and its CPU time
  * is read from /proc/<pid>/stat. The stub Odoo runs in a worker thread, the client in the main
  * thread, so that neither shares the bridge's CPU.
+ *
+ * Knobs: BENCH_DUMP_BYTES (backup size), BENCH_ONLY (run the cases whose name contains it),
+ * BENCH_NODE_ARGS (node flags for the bridge, e.g. `--cpu-prof` or `--max-semi-space-size=4`),
+ * BENCH_BRIDGE_LOG (a file for the bridge's output, e.g. with `--trace-gc`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -54,7 +58,8 @@ if (!isMainThread) {
   const { size } = workerData as { size: number };
   const p = pool();
   let lastRestore: { sha256: string; bytes: number } | undefined;
-  const page = (banner: string): string => `<html><body>${banner}<div class="list-group"></div></body></html>`;
+  const page = (banner: string): string =>
+    `<html><body>${banner}<div class="list-group"></div></body></html>`;
   const server = createServer((req, res) => {
     const url = req.url ?? '';
     if (url === '/web/database/manager') {
@@ -73,11 +78,13 @@ if (!isMainThread) {
           res.end(page(`<div class="alert alert-danger">Database backup error: ${msg}</div>`));
         };
         if (form.get('master_pwd') !== MASTER) return error('Access Denied');
-        if (form.get('name') !== 'big') return error(`Database &#39;${form.get('name') ?? ''}&#39; is not known`);
+        if (form.get('name') !== 'big')
+          return error(`Database &#39;${form.get('name') ?? ''}&#39; is not known`);
         res.writeHead(200, { 'content-type': 'application/octet-stream; charset=binary' });
         const it = backupChunks(size, p);
         const pump = (): void => {
-          for (let r = it.next(); !r.done; r = it.next()) if (!res.write(r.value)) return void res.once('drain', pump);
+          for (let r = it.next(); !r.done; r = it.next())
+            if (!res.write(r.value)) return void res.once('drain', pump);
           res.end();
         };
         pump();
@@ -97,12 +104,17 @@ if (!isMainThread) {
     res.writeHead(404);
     res.end();
   });
-  server.listen(0, '127.0.0.1', () => parentPort?.postMessage({ port: (server.address() as AddressInfo).port }));
+  server.listen(0, '127.0.0.1', () =>
+    parentPort?.postMessage({ port: (server.address() as AddressInfo).port }),
+  );
   parentPort?.on('message', () => parentPort?.postMessage({ restore: lastRestore }));
 }
 
 /** The sha256 of the `backup_file` part of a multipart upload, read as it arrives. */
-async function receiveRestore(req: IncomingMessage, boundary: string): Promise<{ sha256: string; bytes: number }> {
+async function receiveRestore(
+  req: IncomingMessage,
+  boundary: string,
+): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   const marker = '\r\n\r\n';
   let head = Buffer.alloc(0);
@@ -160,10 +172,14 @@ function resetPeak(pid: number): boolean {
 async function startBridge(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_NODE_ARGS: extra node flags for the bridge (e.g. --cpu-prof).
   const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, process.env['BENCH_MAIN'] ?? new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'],
+    {
+      env: { ...process.env, ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const keep = (c: Buffer): void => {
     out += c.toString();
@@ -241,7 +257,11 @@ function dumpThrough(
         }
       });
       res.on('end', () =>
-        resolve({ bytes: seen, ok: first === head && held.toString('latin1') === tail, sha256: hash.digest('hex') }),
+        resolve({
+          bytes: seen,
+          ok: first === head && held.toString('latin1') === tail,
+          sha256: hash.digest('hex'),
+        }),
       );
       res.on('error', reject);
     });
@@ -255,11 +275,15 @@ function restoreThrough(url: string, p: Buffer): Promise<{ bytes: number; ok: bo
   const tail = '</string></value>\n</param>\n</params>\n</methodCall>\n';
   const length = head.length + Math.ceil(SIZE / 3) * 4 + tail.length;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': length } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ bytes: length, ok: text.includes('<boolean>1</boolean>') }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': length } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ bytes: length, ok: text.includes('<boolean>1</boolean>') }));
+      },
+    );
     req.on('error', reject);
     const it = backupChunks(SIZE, p);
     let carry = Buffer.alloc(0);
@@ -279,7 +303,9 @@ function restoreThrough(url: string, p: Buffer): Promise<{ bytes: number; ok: bo
 
 async function main(): Promise<void> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { size: SIZE } });
-  const port = await new Promise<number>((resolve) => worker.once('message', (m: { port: number }) => resolve(m.port)));
+  const port = await new Promise<number>((resolve) =>
+    worker.once('message', (m: { port: number }) => resolve(m.port)),
+  );
   const p = pool();
   // What the client must receive: the base64 of the backup, hashed once here.
   const expected = createHash('sha256');
@@ -306,7 +332,12 @@ async function main(): Promise<void> {
     const xmlHead = '<?xml version="1.0"?>\n<methodResponse>\n<params>\n<param>\n<value><string>';
     const xmlTail = '</string></value>\n</param>\n</params>\n\n</methodResponse>\n';
     const xmlBody = `<?xml version='1.0'?>\n<methodCall>\n<methodName>dump</methodName>\n<params>\n<param>\n<value><string>${MASTER}</string></value>\n</param>\n<param>\n<value><string>big</string></value>\n</param>\n<param>\n<value><string>zip</string></value>\n</param>\n</params>\n</methodCall>\n`;
-    const jsonBody = JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service: 'db', method: 'dump', args: [MASTER, 'big', 'zip'] }, id: 1 });
+    const jsonBody = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'call',
+      params: { service: 'db', method: 'dump', args: [MASTER, 'big', 'zip'] },
+      id: 1,
+    });
     const cases: Array<[string, () => Promise<{ bytes: number; ok: boolean }>]> = [
       [
         'db.dump, XML-RPC (/xmlrpc/2/db)',
@@ -318,7 +349,13 @@ async function main(): Promise<void> {
       [
         'db.dump, JSON-RPC (/jsonrpc)',
         async () => {
-          const r = await dumpThrough(`${url}/jsonrpc`, jsonBody, 'application/json', '{"jsonrpc": "2.0", "id": 1, "result": "', '"}');
+          const r = await dumpThrough(
+            `${url}/jsonrpc`,
+            jsonBody,
+            'application/json',
+            '{"jsonrpc": "2.0", "id": 1, "result": "',
+            '"}',
+          );
           return { bytes: r.bytes, ok: r.ok && r.sha256 === b64Sha };
         },
       ],

@@ -20,7 +20,9 @@ export class Base64Encoder {
 
   /** The base64 of all complete 3-byte groups so far (the 0–2 bytes left over wait for more). */
   push(chunk: Uint8Array): string {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let out = '';
     let start = 0;
     if (this.carry.length > 0) {

@@ -108,7 +108,10 @@ export async function splitJsonRpcCall(
         }
       }
       for (let c = await input.next(); c !== undefined; c = await input.next()) tail.push(c);
-      const whole = decodeJsonRpcRequest(Buffer.concat([headBytes, placeholder, ...tail.bytes()]), o.contentType);
+      const whole = decodeJsonRpcRequest(
+        Buffer.concat([headBytes, placeholder, ...tail.bytes()]),
+        o.contentType,
+      );
       if (whole.ok && !isStreamed(whole, o))
         throw bridgeError('the JSON-RPC request changed shape after the streamed argument (a repeated key?)');
       return whole;
@@ -222,7 +225,10 @@ class HeadScanner {
         top.state = 'next';
         if (top.role === 'args' && top.index === this.param) {
           if (c !== QUOTE) return 'whole';
-          const closers = this.stack.map((f) => (f.kind === 'object' ? '}' : ']')).reverse().join('');
+          const closers = this.stack
+            .map((f) => (f.kind === 'object' ? '}' : ']'))
+            .reverse()
+            .join('');
           return { quote: pos, closers };
         }
         if (c === 0x7b || c === 0x5b) {

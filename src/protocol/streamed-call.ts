@@ -66,10 +66,16 @@ export class RequestBytes {
     const r = await this.it.next();
     if (r.done === true) return undefined;
     const v = r.value;
-    const chunk = typeof v === 'string' ? Buffer.from(v) : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    const chunk =
+      typeof v === 'string'
+        ? Buffer.from(v)
+        : Buffer.isBuffer(v)
+          ? v
+          : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     this.read += chunk.length;
     if (this.streaming) {
-      if (this.o.maxStreamedBytes > 0 && this.read > this.o.maxStreamedBytes) throw this.o.tooLarge('streamed');
+      if (this.o.maxStreamedBytes > 0 && this.read > this.o.maxStreamedBytes)
+        throw this.o.tooLarge('streamed');
     } else if (this.read > this.o.maxBytes) throw this.o.tooLarge('body');
     return chunk;
   }
@@ -118,7 +124,7 @@ function chunksOf(stream: Readable): AsyncIterator<Buffer> {
   };
   stream.on('data', (chunk: Buffer | string) => {
     queue.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    if (queue.length >= 8) stream.pause();
+    if (queue.length >= 2) stream.pause();
     poke();
   });
   stream.once('end', () => {
@@ -138,7 +144,7 @@ function chunksOf(stream: Readable): AsyncIterator<Buffer> {
       for (;;) {
         const chunk = queue.shift();
         if (chunk !== undefined) {
-          if (queue.length < 4 && stream.isPaused() && !ended) stream.resume();
+          if (queue.length < 1 && stream.isPaused() && !ended) stream.resume();
           return { value: chunk, done: false };
         }
         if (failed) throw failed.error;
@@ -178,7 +184,8 @@ export class Tail {
  */
 export function hasControlByte(buf: Uint8Array, xmlWhitespace: boolean): boolean {
   const n = buf.length;
-  const bad = (c: number): boolean => c < 0x20 && !(xmlWhitespace && (c === 0x09 || c === 0x0a || c === 0x0d));
+  const bad = (c: number): boolean =>
+    c < 0x20 && !(xmlWhitespace && (c === 0x09 || c === 0x0a || c === 0x0d));
   let k = 0;
   while (k < n && ((buf.byteOffset + k) & 3) !== 0) if (bad(buf[k++] as number)) return true;
   const words = (n - k) >>> 2;

@@ -34,8 +34,13 @@ export type JsonRpcInput =
   | { kind: 'restore'; upload: RestoreUpload; id(): Value; discard(maxBytes: number): Promise<boolean> };
 
 /** The body of `POST /xmlrpc[/2]/<service>`: whole, or (a large db.restore) split. */
-export async function readXmlRpcInput(req: IncomingMessage, parts: BridgeParts, service: string): Promise<XmlRpcInput> {
-  if (service !== 'db' || isSmall(req)) return { kind: 'whole', body: await readBody(req, parts.config.maxBodyBytes) };
+export async function readXmlRpcInput(
+  req: IncomingMessage,
+  parts: BridgeParts,
+  service: string,
+): Promise<XmlRpcInput> {
+  if (service !== 'db' || isSmall(req))
+    return { kind: 'whole', body: await readBody(req, parts.config.maxBodyBytes) };
   const split = await splitXmlRpcCall(req, {
     ...limits(parts),
     streamedParam: (method) => (method === 'restore' ? 2 : undefined),
@@ -83,7 +88,9 @@ export async function readJsonRpcInput(req: IncomingMessage, parts: BridgeParts)
 
 function isSmall(req: IncomingMessage): boolean {
   const declared = Number(req.headers['content-length']);
-  return Number.isFinite(declared) && req.headers['content-length'] !== undefined && declared <= STREAM_THRESHOLD;
+  return (
+    Number.isFinite(declared) && req.headers['content-length'] !== undefined && declared <= STREAM_THRESHOLD
+  );
 }
 
 function limits(parts: BridgeParts) {
@@ -91,7 +98,8 @@ function limits(parts: BridgeParts) {
   return {
     maxBytes: maxBodyBytes,
     maxStreamedBytes: maxRestoreBytes,
-    tooLarge: (which: 'body' | 'streamed'): Error => (which === 'body' ? new BodyTooLarge() : restoreTooLarge(maxRestoreBytes)),
+    tooLarge: (which: 'body' | 'streamed'): Error =>
+      which === 'body' ? new BodyTooLarge() : restoreTooLarge(maxRestoreBytes),
   };
 }
 
@@ -128,10 +136,15 @@ export function writeStreamedAnswer(
   result: StreamedBase64,
   ctx: CallContext,
 ): Promise<OdooFault | undefined> {
-  const headers: Record<string, string | number> = { 'content-type': envelope.contentType, 'x-request-id': ctx.requestId };
+  const headers: Record<string, string | number> = {
+    'content-type': envelope.contentType,
+    'x-request-id': ctx.requestId,
+  };
   if (result.size !== undefined)
     headers['content-length'] =
-      Buffer.byteLength(envelope.head) + Base64Encoder.encodedLength(result.size) + Buffer.byteLength(envelope.tail);
+      Buffer.byteLength(envelope.head) +
+      Base64Encoder.encodedLength(result.size) +
+      Buffer.byteLength(envelope.tail);
   const source = result.source;
   const encoder = new Base64Encoder();
   let bytes = 0;
@@ -153,6 +166,7 @@ export function writeStreamedAnswer(
     res.writeHead(200, headers);
     res.write(envelope.head);
     source.on('data', (chunk: Buffer) => {
+      if (settled) return;
       bytes += chunk.length;
       const text = encoder.push(chunk);
       // Base64 is ASCII: written as Latin-1, the length of each chunk needs no scan.

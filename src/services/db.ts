@@ -26,7 +26,16 @@ import { pyFloatRepr } from '../protocol/py-float.ts';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import { unexpectedAnswer, type FormRoute, type WebOutcome } from '../upstream/web-database.ts';
-import { Binary, DateTime, PyFloat, pyTypeName, truthy, valueResult, type CallResult, type Value } from '../values.ts';
+import {
+  Binary,
+  DateTime,
+  PyFloat,
+  pyTypeName,
+  truthy,
+  valueResult,
+  type CallResult,
+  type Value,
+} from '../values.ts';
 import type { CallContext, ServiceResult } from './service.ts';
 
 /** A legacy db function's Python signature (after the master password), for Python's TypeErrors. */
@@ -64,7 +73,8 @@ export async function dispatchDb(method: string, params: Value[], ctx: CallConte
     return plain(params, ctx);
   }
   const fn = Object.hasOwn(WITH_MASTER, method) ? WITH_MASTER[method] : undefined;
-  if (!fn) throw pythonError('KeyError', `Method not found: ${method}`, { str: `'Method not found: ${method}'` });
+  if (!fn)
+    throw pythonError('KeyError', `Method not found: ${method}`, { str: `'Method not found: ${method}'` });
   if (params.length === 0) throw pythonError('IndexError', 'list index out of range');
   const [password, ...args] = params as [Value, ...Value[]];
   if (!truthy(password) || typeof password !== 'string') throw accessDenied();
@@ -110,7 +120,10 @@ function arityError(sig: Signature, args: Value[]): OdooFault | undefined {
       sig.required === total
         ? `${total} positional argument${total === 1 ? '' : 's'}`
         : `from ${sig.required} to ${total} positional arguments`;
-    return pythonError('TypeError', `${sig.fn}() takes ${takes} but ${given} ${given === 1 ? 'was' : 'were'} given`);
+    return pythonError(
+      'TypeError',
+      `${sig.fn}() takes ${takes} but ${given} ${given === 1 ? 'was' : 'were'} given`,
+    );
   }
   if (given < sig.required) {
     const missing = sig.params.slice(given, sig.required).map((p) => `'${p}'`);
@@ -148,10 +161,18 @@ const PLAIN: Record<string, Plain> = {
       throw bridgeError(
         'db.db_exist cannot tell: Odoo refuses /web/database/list (list_db = False) and ODOO_DB_HEADER=never forbids naming a database',
       );
-    const answer = await ctx.odoo.json2('res.users', 'context_get', '{}', { db: name, requestId: ctx.requestId });
+    const answer = await ctx.odoo.json2('res.users', 'context_get', '{}', {
+      db: name,
+      requestId: ctx.requestId,
+    });
     if (answer.status === 401) return valueResult(true);
     if (answer.status === 404) return valueResult(false);
-    throw faultFromJson2(answer, { db: name, model: 'res.users', method: 'context_get', baseUrl: ctx.odoo.baseUrl });
+    throw faultFromJson2(answer, {
+      db: name,
+      model: 'res.users',
+      method: 'context_get',
+      baseUrl: ctx.odoo.baseUrl,
+    });
   },
 
   async server_version(_params, ctx) {
@@ -198,7 +219,15 @@ const UNSERVED = new Set(['rename', 'migrate_databases']);
 
 const WITH_MASTER: Record<string, WithMaster> = {
   async create_database(password, args, ctx) {
-    const [name = null, demo = null, lang = null, userPassword = 'admin', login = 'admin', country = null, phone = null] = args;
+    const [
+      name = null,
+      demo = null,
+      lang = null,
+      userPassword = 'admin',
+      login = 'admin',
+      country = null,
+      phone = null,
+    ] = args;
     ctx.notes.db = formValue(name);
     await guardMasterPassword(password, ctx);
     const fields: Record<string, string> = {
@@ -221,7 +250,11 @@ const WITH_MASTER: Record<string, WithMaster> = {
     const [original = null, name = null, neutralize = false] = args;
     ctx.notes.db = formValue(original);
     await guardMasterPassword(password, ctx);
-    const fields: Record<string, string> = { master_pwd: password, name: formValue(original), new_name: formValue(name) };
+    const fields: Record<string, string> = {
+      master_pwd: password,
+      name: formValue(original),
+      new_name: formValue(name),
+    };
     if (truthy(neutralize)) fields['neutralize_database'] = '1';
     expectDone('duplicate', await ctx.webDb.submit('duplicate', fields, ctx.requestId), ctx, [password]);
     return valueResult(true);
@@ -233,7 +266,11 @@ const WITH_MASTER: Record<string, WithMaster> = {
     await guardMasterPassword(password, ctx);
     // Legacy answers False for a database it does not list; the web route redirects either way.
     const existed = (await listedDatabases(ctx)).includes(formValue(name));
-    const outcome = await ctx.webDb.submit('drop', { master_pwd: password, name: formValue(name) }, ctx.requestId);
+    const outcome = await ctx.webDb.submit(
+      'drop',
+      { master_pwd: password, name: formValue(name) },
+      ctx.requestId,
+    );
     expectDone('drop', outcome, ctx, [password]);
     return valueResult(existed);
   },
@@ -316,7 +353,12 @@ export async function restoreFromUpload(upload: RestoreUpload, ctx: CallContext)
     if (error) throw error;
     return { copy: truthy(params[3]) ? 'true' : 'false' };
   };
-  const outcome = await ctx.webDb.restore({ master_pwd: password, name: formValue(name) }, file(), trailer, ctx.requestId);
+  const outcome = await ctx.webDb.restore(
+    { master_pwd: password, name: formValue(name) },
+    file(),
+    trailer,
+    ctx.requestId,
+  );
   ctx.notes.backupBytes = decoder.decodedBytes;
   expectDone('restore', outcome, ctx, [password]);
   return valueResult(true);
@@ -327,7 +369,10 @@ function restoreText(data: Value): string {
   if (typeof data === 'string') return data;
   if (Array.isArray(data) || data instanceof Map) {
     if ((Array.isArray(data) ? data.length : data.size) === 0) return '';
-    throw pythonError('TypeError', `argument should be a bytes-like object or ASCII string, not '${pyTypeName(data)}'`);
+    throw pythonError(
+      'TypeError',
+      `argument should be a bytes-like object or ASCII string, not '${pyTypeName(data)}'`,
+    );
   }
   if (data instanceof Binary) throw pythonError('TypeError', "object of type 'Binary' has no len()");
   throw pythonError('TypeError', `object of type '${pyTypeName(data)}' has no len()`);
@@ -343,6 +388,11 @@ function restoreText(data: Value): string {
  */
 async function guardMasterPassword(password: string, ctx: CallContext): Promise<void> {
   const state = await ctx.webDb.manager(ctx.requestId);
+  if (!state.read)
+    hint(
+      ctx,
+      `${ctx.webDb.where('manager')} could not be read, so the bridge cannot tell whether Odoo's master password is still the default 'admin' (in which case its routes would adopt the given one)`,
+    );
   if (state.disabled) {
     hint(ctx, LIST_DB_HINT);
     throw accessDenied();
@@ -351,7 +401,7 @@ async function guardMasterPassword(password: string, ctx: CallContext): Promise<
     hint(
       ctx,
       "Odoo's master password is still the default 'admin', so legacy Odoo refuses any other; the bridge refused this " +
-        "call rather than let /web/database/* make the given password the new master password. Set one on the Odoo server (admin_passwd).",
+        'call rather than let /web/database/* make the given password the new master password. Set one on the Odoo server (admin_passwd).',
     );
     throw accessDenied();
   }
@@ -360,12 +410,16 @@ async function guardMasterPassword(password: string, ctx: CallContext): Promise<
 /** Access Denied unless `password` is Odoo's master password (see the module comment). */
 async function verifyMasterPassword(password: string, ctx: CallContext): Promise<void> {
   await guardMasterPassword(password, ctx);
-  const answer = await ctx.webDb.backup({ master_pwd: password, name: '', backup_format: 'zip' }, ctx.requestId);
+  const answer = await ctx.webDb.backup(
+    { master_pwd: password, name: '', backup_format: 'zip' },
+    ctx.requestId,
+  );
   if (answer.kind === 'file') {
     answer.body.destroy();
     return;
   }
-  if (answer.kind === 'banner' && /^Database backup error: Database '.*' is not known$/.test(answer.text)) return;
+  if (answer.kind === 'banner' && /^Database backup error: Database '.*' is not known$/.test(answer.text))
+    return;
   throw refused('backup', answer, ctx, [password]);
 }
 
@@ -382,7 +436,12 @@ const EXPECTED_LOCATION: Record<FormRoute | 'restore', RegExp> = {
 };
 
 /** Checks that a route answered its success redirect; throws the legacy fault otherwise. */
-function expectDone(route: FormRoute | 'restore', outcome: WebOutcome, ctx: CallContext, secrets: string[]): void {
+function expectDone(
+  route: FormRoute | 'restore',
+  outcome: WebOutcome,
+  ctx: CallContext,
+  secrets: string[],
+): void {
   if (outcome.kind === 'redirect' && outcome.status === 303) {
     let path: string;
     try {
@@ -435,7 +494,10 @@ function refused(
   if (message === 'Access Denied') return accessDenied();
   if (route === 'create' && /^database '.*' already exists!$/.test(message))
     return pythonError('odoo.service.db.DatabaseExists', message);
-  if (route === 'restore' && (message === 'Database already exists' || message === "Couldn't restore database"))
+  if (
+    route === 'restore' &&
+    (message === 'Database already exists' || message === "Couldn't restore database")
+  )
     return pythonError('Exception', message);
   if (route === 'drop' && message.startsWith("Couldn't drop database "))
     return pythonError('Exception', message);
@@ -476,10 +538,21 @@ async function serviceSearchRead(
         '(an API key of any active user of that database; the bridge uses it for nothing else)',
     );
   const body = JSON.stringify({ domain: [], fields, context: { active_test: false, lang: 'en_US' } });
-  const answer = await ctx.odoo.json2(model, 'search_read', body, { db: key.db, apiKey: key.key, requestId: ctx.requestId });
-  const site = { db: key.db ?? '(the server default)', model, method: 'search_read', baseUrl: ctx.odoo.baseUrl };
+  const answer = await ctx.odoo.json2(model, 'search_read', body, {
+    db: key.db,
+    apiKey: key.key,
+    requestId: ctx.requestId,
+  });
+  const site = {
+    db: key.db ?? '(the server default)',
+    model,
+    method: 'search_read',
+    baseUrl: ctx.odoo.baseUrl,
+  };
   if (answer.status === 401)
-    throw bridgeError(`Odoo refused ODOO_SERVICE_KEY for database ${site.db} (401): give an API key of an active user of that database`);
+    throw bridgeError(
+      `Odoo refused ODOO_SERVICE_KEY for database ${site.db} (401): give an API key of an active user of that database`,
+    );
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   let rows: unknown;
   try {
@@ -487,7 +560,8 @@ async function serviceSearchRead(
   } catch {
     rows = undefined;
   }
-  if (!Array.isArray(rows)) throw upstreamError(`Odoo answered ${model}.search_read with something that is not a list of records`);
+  if (!Array.isArray(rows))
+    throw upstreamError(`Odoo answered ${model}.search_read with something that is not a list of records`);
   return rows as Array<Record<string, unknown>>;
 }
 
@@ -518,4 +592,3 @@ function formValue(v: Value): string {
     x instanceof Map ? Object.fromEntries(x) : typeof x === 'bigint' ? String(x) : x,
   );
 }
-

@@ -91,7 +91,13 @@ export class WebDatabaseClient {
   /** `POST /web/database/list`: the databases Odoo lists (dbfilter applied), or its JSON-RPC error. */
   async list(requestId: string): Promise<ListAnswer> {
     const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', params: {}, id: ++this.jsonRpcId });
-    const res = await this.send('list', { 'content-type': 'application/json' }, body, requestId, this.opts.upstreamTimeoutMs);
+    const res = await this.send(
+      'list',
+      { 'content-type': 'application/json' },
+      body,
+      requestId,
+      this.opts.upstreamTimeoutMs,
+    );
     const text = await this.text(res.body, 'list');
     let doc: { result?: unknown; error?: { data?: { name?: unknown; message?: unknown } } } | undefined;
     try {
@@ -99,11 +105,20 @@ export class WebDatabaseClient {
     } catch {
       doc = undefined;
     }
-    if (res.statusCode === 200 && doc && Array.isArray(doc.result) && doc.result.every((n) => typeof n === 'string'))
+    if (
+      res.statusCode === 200 &&
+      doc &&
+      Array.isArray(doc.result) &&
+      doc.result.every((n) => typeof n === 'string')
+    )
       return { kind: 'list', names: doc.result as string[] };
     const data = doc?.error?.data;
     if (res.statusCode === 200 && typeof data?.name === 'string')
-      return { kind: 'error', name: data.name, message: typeof data.message === 'string' ? data.message : '' };
+      return {
+        kind: 'error',
+        name: data.name,
+        message: typeof data.message === 'string' ? data.message : '',
+      };
     throw unexpectedAnswer(this.where('list'), res.statusCode, header(res.headers, 'content-type'), text);
   }
 
@@ -121,17 +136,33 @@ export class WebDatabaseClient {
 
   /** A form post: create, duplicate, drop, change_password (and backup, when its answer is not a file). */
   async submit(route: FormRoute, fields: Record<string, string>, requestId: string): Promise<WebOutcome> {
-    const res = await this.send(route, FORM, new URLSearchParams(fields).toString(), requestId, this.opts.dbTimeoutMs);
+    const res = await this.send(
+      route,
+      FORM,
+      new URLSearchParams(fields).toString(),
+      requestId,
+      this.opts.dbTimeoutMs,
+    );
     return this.outcome(route, res);
   }
 
   /** `POST /web/database/backup`: the backup as a stream, or how Odoo refused. */
   async backup(fields: Record<string, string>, requestId: string): Promise<BackupFile | WebOutcome> {
-    const res = await this.send('backup', FORM, new URLSearchParams(fields).toString(), requestId, this.opts.dbTimeoutMs);
+    const res = await this.send(
+      'backup',
+      FORM,
+      new URLSearchParams(fields).toString(),
+      requestId,
+      this.opts.dbTimeoutMs,
+    );
     const type = header(res.headers, 'content-type') ?? '';
     if (res.statusCode === 200 && /^application\/octet-stream/i.test(type)) {
       const length = Number(header(res.headers, 'content-length'));
-      return { kind: 'file', body: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
+      return {
+        kind: 'file',
+        body: res.body,
+        size: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+      };
     }
     return this.outcome('backup', res);
   }
@@ -157,7 +188,8 @@ export class WebDatabaseClient {
           `--${boundary}\r\nContent-Disposition: form-data; name="backup_file"; filename="backup"\r\n` +
             'Content-Type: application/octet-stream\r\n\r\n',
         );
-        for await (const chunk of file) if (chunk.length > 0) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        for await (const chunk of file)
+          if (chunk.length > 0) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         yield Buffer.from('\r\n');
         const more = await trailer();
         let end = '';
@@ -266,11 +298,14 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 export function unescapeHtml(s: string): string {
   return s
     .replace(/<[^>]*>/g, '')
-    .replace(/&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos|nbsp));/g, (m, dec?: string, hex?: string, name?: string) => {
-      if (dec !== undefined) return safeCodePoint(Number(dec), m);
-      if (hex !== undefined) return safeCodePoint(parseInt(hex, 16), m);
-      return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }[name as string] ?? m;
-    });
+    .replace(
+      /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos|nbsp));/g,
+      (m, dec?: string, hex?: string, name?: string) => {
+        if (dec !== undefined) return safeCodePoint(Number(dec), m);
+        if (hex !== undefined) return safeCodePoint(parseInt(hex, 16), m);
+        return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }[name as string] ?? m;
+      },
+    );
 }
 
 function safeCodePoint(cp: number, fallback: string): string {
@@ -278,7 +313,12 @@ function safeCodePoint(cp: number, fallback: string): string {
 }
 
 /** An answer that is none of the known ones: what it was, briefly. */
-export function unexpectedAnswer(where: string, status: number, contentType: string | undefined, text: string): OdooFault {
+export function unexpectedAnswer(
+  where: string,
+  status: number,
+  contentType: string | undefined,
+  text: string,
+): OdooFault {
   const brief = text
     .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
     .replace(/<[^>]*>/g, ' ')

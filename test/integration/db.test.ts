@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,11 @@ interface PyAnswer {
   result?: unknown;
   result_file?: { size: number; sha256: string };
   fault?: { faultCode: number | string; faultString: string };
-  error?: { code: number; message: string; data: { name: string; message: string; arguments: unknown[]; debug: string } };
+  error?: {
+    code: number;
+    message: string;
+    data: { name: string; message: string; arguments: unknown[]; debug: string };
+  };
   exception?: string;
 }
 interface PyCall {
@@ -75,13 +80,21 @@ const tmpFile = (name: string): string => join(TMP, `${++fileCounter}-${name}`);
 /** The answer Odoo gives for AccessDenied on each endpoint (captures 4f-22, 4f-25). */
 function expectAccessDenied(endpoint: Endpoint, a: PyAnswer | undefined): void {
   if (endpoint === 'xmlrpc/2') expect(a?.fault).toEqual({ faultCode: 3, faultString: 'Access Denied' });
-  else if (endpoint === 'xmlrpc') expect(a?.fault).toEqual({ faultCode: 'AccessDenied', faultString: 'Access Denied' });
+  else if (endpoint === 'xmlrpc')
+    expect(a?.fault).toEqual({ faultCode: 'AccessDenied', faultString: 'Access Denied' });
   else expect(a?.error).toEqual(CAPTURED_ACCESS_DENIED);
 }
-const CAPTURED_ACCESS_DENIED = (loadCapture('4f-22-jsonrpc-db-drop-bad-master').response.body as { error: unknown }).error;
+const CAPTURED_ACCESS_DENIED = (
+  loadCapture('4f-22-jsonrpc-db-drop-bad-master').response.body as { error: unknown }
+).error;
 
 /** A generic fault (Python exception `pyClass`, message `message`) as each endpoint writes it. */
-function expectGeneric(endpoint: Endpoint, a: PyAnswer | undefined, pyClass: string, message: string | RegExp): void {
+function expectGeneric(
+  endpoint: Endpoint,
+  a: PyAnswer | undefined,
+  pyClass: string,
+  message: string | RegExp,
+): void {
   const label = pyClass.startsWith('builtins.') ? pyClass.slice('builtins.'.length) : pyClass;
   const matches = (text: string | undefined, prefix: string): void => {
     if (typeof message === 'string') expect(text).toBe(prefix + message);
@@ -98,11 +111,13 @@ function expectGeneric(endpoint: Endpoint, a: PyAnswer | undefined, pyClass: str
   }
   expect(a?.fault, JSON.stringify(a)).toBeDefined();
   if (endpoint === 'xmlrpc/2') expect(a?.fault?.faultCode).toBe(1);
-  else if (typeof message === 'string' && pyClass !== 'builtins.KeyError') expect(a?.fault?.faultCode).toBe(message);
+  else if (typeof message === 'string' && pyClass !== 'builtins.KeyError')
+    expect(a?.fault?.faultCode).toBe(message);
   matches(lastLine(a?.fault?.faultString ?? ''), `${label}: `);
 }
 
-const webRequests = (s: Stack, route: string) => s.odoo.requests.filter((r) => r.path === `/web/database/${route}`);
+const webRequests = (s: Stack, route: string) =>
+  s.odoo.requests.filter((r) => r.path === `/web/database/${route}`);
 
 // ------------------------------------------------------------------------------------------------
 
@@ -165,7 +180,13 @@ describe.each(ENDPOINTS)('db.* on %s', (endpoint) => {
         ['db_exist', ['nosuchdb']],
         ['server_version', []],
       ]),
-    ).toEqual([{ result: ['lab', 'lab2'] }, { result: ['lab', 'lab2'] }, { result: true }, { result: false }, { result: '19.0' }]);
+    ).toEqual([
+      { result: ['lab', 'lab2'] },
+      { result: ['lab', 'lab2'] },
+      { result: true },
+      { result: false },
+      { result: '19.0' },
+    ]);
   });
 
   it('list is Access Denied and db_exist still answers when the database manager is disabled (list_db = False)', async () => {
@@ -185,13 +206,22 @@ describe.each(ENDPOINTS)('db.* on %s', (endpoint) => {
     const [made, again, demo, wrong, badName] = await py(s, endpoint, [
       ['create_database', ['masterpw', 'made', false, 'en_US']],
       ['create_database', ['masterpw', 'made', false, 'en_US']],
-      ['create_database', ['masterpw', 'withdemo', true, 'fr_FR', 'pw', 'me@example.com', 'be', '+32 2 555 00 00']],
+      [
+        'create_database',
+        ['masterpw', 'withdemo', true, 'fr_FR', 'pw', 'me@example.com', 'be', '+32 2 555 00 00'],
+      ],
       ['create_database', ['wrong', 'other', false, 'en_US']],
       ['create_database', ['masterpw', 'bad name', false, 'en_US']],
     ]);
     expect(made).toEqual({ result: true });
     expect(demo).toEqual({ result: true });
-    expect(s.odoo.database.created.get('made')).toEqual({ name: 'made', lang: 'en_US', password: 'admin', login: 'admin', phone: '' });
+    expect(s.odoo.database.created.get('made')).toEqual({
+      name: 'made',
+      lang: 'en_US',
+      password: 'admin',
+      login: 'admin',
+      phone: '',
+    });
     expect(s.odoo.database.created.get('withdemo')).toEqual({
       name: 'withdemo',
       lang: 'fr_FR',
@@ -205,7 +235,12 @@ describe.each(ENDPOINTS)('db.* on %s', (endpoint) => {
     expectAccessDenied(endpoint, wrong);
     expect(s.odoo.database.databases.has('other')).toBe(false);
     // Not a legacy error: the web route's own name check, quoted.
-    expectGeneric(endpoint, badName, 'odoo_rpc_bridge.DatabaseManagerError', /"Database creation error: Invalid database name/);
+    expectGeneric(
+      endpoint,
+      badName,
+      'odoo_rpc_bridge.DatabaseManagerError',
+      /"Database creation error: Invalid database name/,
+    );
   });
 
   it('duplicate_database: True and listed; Access Denied for a wrong master password', async () => {
@@ -288,7 +323,9 @@ describe.each(ENDPOINTS)('db.* on %s', (endpoint) => {
     expectGeneric(endpoint, padding, 'binascii.Error', 'Incorrect padding');
     expect(small).toEqual({ result: true });
     // The wrong password never reached the restore route; the bad base64 never completed an upload.
-    expect(s.odoo.database.restores.map((r) => [r.name, r.bytes.toString()])).toEqual([['lab10', 'tiny backup']]);
+    expect(s.odoo.database.restores.map((r) => [r.name, r.bytes.toString()])).toEqual([
+      ['lab10', 'tiny backup'],
+    ]);
     expect(s.odoo.database.databases.has('lab9')).toBe(false);
   });
 
@@ -357,17 +394,44 @@ describe.each(ENDPOINTS)('db.* on %s', (endpoint) => {
       ['dump', ['masterpw', 'lab']],
       ['drop', ['', 'lab']],
     ]);
-    expectGeneric(endpoint, rename, 'odoo_rpc_bridge.BridgeError', /^db\.rename has no equivalent .*ALTER DATABASE/);
-    expectGeneric(endpoint, migrate, 'odoo_rpc_bridge.BridgeError', /^db\.migrate_databases has no equivalent .*-u all/);
+    expectGeneric(
+      endpoint,
+      rename,
+      'odoo_rpc_bridge.BridgeError',
+      /^db\.rename has no equivalent .*ALTER DATABASE/,
+    );
+    expectGeneric(
+      endpoint,
+      migrate,
+      'odoo_rpc_bridge.BridgeError',
+      /^db\.migrate_databases has no equivalent .*-u all/,
+    );
     if (endpoint === 'jsonrpc') {
-      expect(unknown?.error?.data).toMatchObject({ name: 'builtins.KeyError', message: 'Method not found: no_such_function' });
+      expect(unknown?.error?.data).toMatchObject({
+        name: 'builtins.KeyError',
+        message: 'Method not found: no_such_function',
+      });
     } else {
-      expect(lastLine(unknown?.fault?.faultString ?? '')).toBe("KeyError: 'Method not found: no_such_function'");
-      expect(unknown?.fault?.faultCode).toBe(endpoint === 'xmlrpc/2' ? 1 : 'Method not found: no_such_function');
+      expect(lastLine(unknown?.fault?.faultString ?? '')).toBe(
+        "KeyError: 'Method not found: no_such_function'",
+      );
+      expect(unknown?.fault?.faultCode).toBe(
+        endpoint === 'xmlrpc/2' ? 1 : 'Method not found: no_such_function',
+      );
     }
     expectGeneric(endpoint, noParams, 'builtins.IndexError', 'list index out of range');
-    expectGeneric(endpoint, tooMany, 'builtins.TypeError', 'exp_drop() takes 1 positional argument but 2 were given');
-    expectGeneric(endpoint, missing, 'builtins.TypeError', "exp_dump() missing 1 required positional argument: 'format'");
+    expectGeneric(
+      endpoint,
+      tooMany,
+      'builtins.TypeError',
+      'exp_drop() takes 1 positional argument but 2 were given',
+    );
+    expectGeneric(
+      endpoint,
+      missing,
+      'builtins.TypeError',
+      "exp_dump() missing 1 required positional argument: 'format'",
+    );
     expectAccessDenied(endpoint, empty);
     expect(s.odoo.database.databases.has('lab')).toBe(true);
   });
@@ -388,15 +452,24 @@ function rawPost(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; error?: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/xml', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      const done = (error?: string): void =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ...(error ? { error } : {}) });
-      res.on('end', () => done());
-      res.on('error', (e) => done(e.message));
-      res.on('aborted', () => done('aborted'));
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', headers: { 'content-type': 'text/xml', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        const done = (error?: string): void =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            ...(error ? { error } : {}),
+          });
+        res.on('end', () => done());
+        res.on('error', (e) => done(e.message));
+        res.on('aborted', () => done('aborted'));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -410,10 +483,17 @@ describe('streamed dump', () => {
     expect(x.error).toBeUndefined();
     expect(x.headers['content-type']).toBe('text/xml; charset=utf-8');
     expect(x.body.equals(Buffer.from(encodeResponse(valueResult(b64))))).toBe(true);
-    const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service: 'db', method: 'dump', args: ['masterpw', 'lab2', 'zip'] }, id: 'é-42' });
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'call',
+      params: { service: 'db', method: 'dump', args: ['masterpw', 'lab2', 'zip'] },
+      id: 'é-42',
+    });
     const j = await rawPost(`${s.bridge.url}/jsonrpc`, body, { 'content-type': 'application/json' });
     expect(j.body.toString('utf8')).toBe(encodeJsonRpcResult('é-42', valueResult(b64)));
-    expect(s.logs.filter((l) => l.includes('"call":"dump"')).every((l) => l.includes('"backupBytes":1413717'))).toBe(true);
+    expect(
+      s.logs.filter((l) => l.includes('"call":"dump"')).every((l) => l.includes('"backupBytes":1413717')),
+    ).toBe(true);
   });
 
   it('breaks the connection when Odoo fails mid-stream: never a complete document with a truncated backup', async () => {
@@ -435,7 +515,9 @@ describe('streamed dump', () => {
     const s = await start();
     s.odoo.database.databases.delete('lab2');
     const [a] = await py(s, 'xmlrpc/2', [['dump', ['masterpw', 'lab2', 'zip']]]);
-    expect(lastLine(a?.fault?.faultString ?? '')).toMatch(/^psycopg2\.OperationalError: database "lab2" does not exist/);
+    expect(lastLine(a?.fault?.faultString ?? '')).toMatch(
+      /^psycopg2\.OperationalError: database "lab2" does not exist/,
+    );
   });
 });
 
@@ -444,11 +526,15 @@ describe('streamed restore', () => {
     const s = await start();
     const body = xmlCall('restore', ['masterpw', 'chunked', readFileSync(ZIP).toString('base64')]);
     const res = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(`${s.bridge.url}/xmlrpc/2/db`, { method: 'POST', headers: { 'content-type': 'text/xml' } }, (r) => {
-        let t = '';
-        r.on('data', (c: Buffer) => (t += c.toString()));
-        r.on('end', () => resolve(t));
-      });
+      const req = httpRequest(
+        `${s.bridge.url}/xmlrpc/2/db`,
+        { method: 'POST', headers: { 'content-type': 'text/xml' } },
+        (r) => {
+          let t = '';
+          r.on('data', (c: Buffer) => (t += c.toString()));
+          r.on('end', () => resolve(t));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < body.length; i += 100_000) req.write(body.slice(i, i + 100_000));
       req.end();
@@ -520,6 +606,88 @@ describe('what the web routes do that legacy Odoo does not', () => {
     const [a] = await py(s, 'xmlrpc/2', [['dump', ['', 'lab2', 'zip']]]);
     expect(a).toEqual({ fault: { faultCode: 3, faultString: 'Access Denied' } });
     expect(s.odoo.requests.filter((r) => r.path.startsWith('/web/database/'))).toHaveLength(0);
+  });
+});
+
+/** An upstream that answers the database manager routes with `drop`'s answer, whatever it is. */
+async function oddOdoo(
+  drop: (res: ServerResponse) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/web/database/manager') return void res.end('<html><body>manager</body></html>');
+      if (req.url === '/web/database/list') {
+        res.setHeader('content-type', 'application/json');
+        return void res.end('{"jsonrpc": "2.0", "id": 1, "result": ["lab"]}');
+      }
+      drop(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('answers the bridge does not know are faults, never a silent True', () => {
+  const cases: Array<[string, (res: ServerResponse) => void, RegExp]> = [
+    [
+      'a 200 page without an error banner',
+      (res) => {
+        res.setHeader('content-type', 'text/html');
+        res.end('<html><body><h1>Down for maintenance</h1></body></html>');
+      },
+      /UpstreamError: Odoo answered http:.*\/web\/database\/drop with HTTP 200 \(text\/html\).*Down for maintenance/,
+    ],
+    [
+      'a redirect elsewhere',
+      (res) => {
+        res.writeHead(302, { location: 'https://sso.example.com/login' });
+        res.end();
+      },
+      /UpstreamError: .*a redirect \(HTTP 302\) to https:\/\/sso\.example\.com\/login/,
+    ],
+    ['a 404', (res) => void res.writeHead(404).end('nope'), /database manager routes are not served/],
+    [
+      'a banner Odoo never writes',
+      (res) => {
+        res.setHeader('content-type', 'text/html; charset=utf-8');
+        res.end('<div class="alert alert-danger">Database deletion error: disk &amp; soul on fire</div>');
+      },
+      /DatabaseManagerError: .*answered with the error "Database deletion error: disk & soul on fire"/,
+    ],
+  ];
+  for (const [name, answer, fault] of cases) {
+    it(name, async () => {
+      const odd = await oddOdoo(answer);
+      try {
+        const s = await start({ odooUrl: odd.url });
+        const [a] = await py(s, 'xmlrpc/2', [['drop', ['masterpw', 'lab']]]);
+        expect(a?.fault?.faultCode).toBe(1);
+        expect(lastLine(a?.fault?.faultString ?? '')).toMatch(fault);
+      } finally {
+        await stack?.close();
+        stack = undefined;
+        await odd.close();
+      }
+    });
+  }
+
+  it('a 403 (the insecure pre-step with list_db off, or a proxy) is Access Denied', async () => {
+    const odd = await oddOdoo(
+      (res) => void res.writeHead(403, { 'content-type': 'text/html' }).end('<h1>Forbidden</h1>'),
+    );
+    try {
+      const s = await start({ odooUrl: odd.url });
+      const [a] = await py(s, 'xmlrpc/2', [['drop', ['masterpw', 'lab']]]);
+      expect(a).toEqual({ fault: { faultCode: 3, faultString: 'Access Denied' } });
+    } finally {
+      await stack?.close();
+      stack = undefined;
+      await odd.close();
+    }
   });
 });
 

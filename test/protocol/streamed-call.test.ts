@@ -68,7 +68,8 @@ describe('Base64Encoder', () => {
 });
 
 describe('RestoreDecoder: exp_restore decoding, as CPython does it', () => {
-  const b64 = (n: number, seed: number): string => Buffer.from(Array.from({ length: n }, rng(seed)).map((x) => Math.floor(x * 256))).toString('base64');
+  const b64 = (n: number, seed: number): string =>
+    Buffer.from(Array.from({ length: n }, rng(seed)).map((x) => Math.floor(x * 256))).toString('base64');
   const cases: string[] = [
     '',
     'QQ==',
@@ -89,7 +90,9 @@ describe('RestoreDecoder: exp_restore decoding, as CPython does it', () => {
     b64(20_000, 5).slice(0, 8194),
     b64(20_000, 6).slice(0, 8195),
     b64(40_000, 7).replace(/(.{76})/g, '$1\n'), // encodebytes-style lines: Odoo refuses them too
-    b64(40_000, 8).replace(/(.{76})/g, '$1\n').slice(0, 8192 * 2 - 40) + 'é', // padding error before the é
+    b64(40_000, 8)
+      .replace(/(.{76})/g, '$1\n')
+      .slice(0, 8192 * 2 - 40) + 'é', // padding error before the é
     b64(6144, 9) + 'é' + b64(100, 10),
     `${b64(6143, 11)}=${b64(12_000, 12)}`, // padding inside a window ends that window's data only
     b64(6144, 13).slice(0, 8190) + '==' + b64(6144, 14),
@@ -99,7 +102,10 @@ describe('RestoreDecoder: exp_restore decoding, as CPython does it', () => {
   ];
 
   it('decodes every case to CPython’s bytes or raises CPython’s error, whatever the chunking', async () => {
-    const expected = await runPython<Array<{ sha256?: string; size?: number; error?: string }>>(PY_RESTORE, cases);
+    const expected = await runPython<Array<{ sha256?: string; size?: number; error?: string }>>(
+      PY_RESTORE,
+      cases,
+    );
     const next = rng(99);
     for (const [k, text] of cases.entries()) {
       for (const piece of [1, 3, 1000, RESTORE_WINDOW, 100_000]) {
@@ -135,7 +141,10 @@ describe('hasControlByte and Utf8Text', () => {
       const len = Math.floor(next() * 40);
       const base = Buffer.alloc(len + 8);
       for (let k = 0; k < base.length; k++) base[k] = 0x20 + Math.floor(next() * 0xdf);
-      if (next() < 0.6 && len > 0) base[4 + Math.floor(next() * len)] = [0, 9, 10, 13, 0x1f, 0x7f, 0x80, 0xff][Math.floor(next() * 8)] as number;
+      if (next() < 0.6 && len > 0)
+        base[4 + Math.floor(next() * len)] = [0, 9, 10, 13, 0x1f, 0x7f, 0x80, 0xff][
+          Math.floor(next() * 8)
+        ] as number;
       const view = base.subarray(Math.floor(next() * 8), Math.floor(next() * 8) + len);
       for (const xml of [true, false]) expect(hasControlByte(view, xml)).toBe(naive(view, xml));
     }
@@ -163,7 +172,10 @@ const xmlCall = (method: string, values: string[]): string =>
     .join('')}</params>\n</methodCall>\n`;
 
 async function xmlSplit(body: Buffer, size: number): Promise<SplitCall<MethodCall>> {
-  return splitXmlRpcCall(source(body, size), { ...LIMITS, streamedParam: (m) => (m === 'restore' ? 2 : undefined) });
+  return splitXmlRpcCall(source(body, size), {
+    ...LIMITS,
+    streamedParam: (m) => (m === 'restore' ? 2 : undefined),
+  });
 }
 
 async function readAll(text: AsyncIterable<string>): Promise<string> {
@@ -185,7 +197,12 @@ describe('splitXmlRpcCall', () => {
   for (const [name, value] of Object.entries(shapes)) {
     it(`streams the parameter of a restore (${name}) exactly as the decoder reads it, in any chunking`, async () => {
       const body = Buffer.from(
-        xmlCall('restore', ['<value><string>pw &amp; more</string></value>', '<value>db</value>', value, '<value><boolean>1</boolean></value>']),
+        xmlCall('restore', [
+          '<value><string>pw &amp; more</string></value>',
+          '<value>db</value>',
+          value,
+          '<value><boolean>1</boolean></value>',
+        ]),
       );
       const oracle = decodeMethodCall(body);
       for (const size of [1, 2, 7, 64, 1000, 1 << 20]) {
@@ -204,9 +221,17 @@ describe('splitXmlRpcCall', () => {
 
   const whole: Record<string, string> = {
     'another method': xmlCall('dump', ['<value>pw</value>', '<value>db</value>', '<value>zip</value>']),
-    'a <base64> parameter': xmlCall('restore', ['<value>pw</value>', '<value>db</value>', `<value><base64>${data}</base64></value>`]),
+    'a <base64> parameter': xmlCall('restore', [
+      '<value>pw</value>',
+      '<value>db</value>',
+      `<value><base64>${data}</base64></value>`,
+    ]),
     'an empty value': xmlCall('restore', ['<value>pw</value>', '<value>db</value>', '<value></value>']),
-    'an <int> parameter': xmlCall('restore', ['<value>pw</value>', '<value>db</value>', '<value><int>1</int></value>']),
+    'an <int> parameter': xmlCall('restore', [
+      '<value>pw</value>',
+      '<value>db</value>',
+      '<value><int>1</int></value>',
+    ]),
     'params before methodName': `<?xml version="1.0"?><methodCall><params><param><value>pw</value></param><param><value>db</value></param><param><value>${data}</value></param></params><methodName>restore</methodName></methodCall>`,
     'a DOCTYPE': `<?xml version="1.0"?><!DOCTYPE x><methodCall><methodName>restore</methodName><params><param><value>${data}</value></param></params></methodCall>`,
     'an encoding that is not ASCII-compatible': `<?xml version="1.0" encoding="utf-16"?><methodCall><methodName>restore</methodName></methodCall>`,
@@ -224,14 +249,23 @@ describe('splitXmlRpcCall', () => {
   }
 
   it('hands back UTF-16 whole', async () => {
-    const body = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xmlCall('restore', ['<value>a</value>']), 'utf16le')]);
+    const body = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(xmlCall('restore', ['<value>a</value>']), 'utf16le'),
+    ]);
     const split = await xmlSplit(body, 3);
     expect(split.kind).toBe('whole');
   });
 
   const errors: Record<string, [string, RegExp]> = {
-    'a control character': [`<value>${data.slice(0, 10)}\u0001${data}</value>`, /not well-formed \(invalid token\)/],
-    'an element inside the text': [`<value><string>${data.slice(0, 100)}<b>x</b></string></value>`, /holds XML elements/],
+    'a control character': [
+      `<value>${data.slice(0, 10)}\u0001${data}</value>`,
+      /not well-formed \(invalid token\)/,
+    ],
+    'an element inside the text': [
+      `<value><string>${data.slice(0, 100)}<b>x</b></string></value>`,
+      /holds XML elements/,
+    ],
     'an unknown entity': [`<value>${data.slice(0, 100)}&nbsp;x</value>`, /not well-formed/],
   };
   for (const [name, [value, message]] of Object.entries(errors)) {
@@ -255,12 +289,16 @@ describe('splitXmlRpcCall', () => {
   });
 
   it('refuses a malformed start before streaming anything', async () => {
-    const body = Buffer.from(xmlCall('restore', ['<value><int>x</int></value>', '<value>db</value>', `<value>${data}</value>`]));
+    const body = Buffer.from(
+      xmlCall('restore', ['<value><int>x</int></value>', '<value>db</value>', `<value>${data}</value>`]),
+    );
     await expect(xmlSplit(body, 100)).rejects.toThrow(/invalid literal for int/);
   });
 
   it('applies both limits', async () => {
-    const body = Buffer.from(xmlCall('restore', ['<value>pw</value>', '<value>db</value>', `<value>${data}</value>`]));
+    const body = Buffer.from(
+      xmlCall('restore', ['<value>pw</value>', '<value>db</value>', `<value>${data}</value>`]),
+    );
     const small = await splitXmlRpcCall(source(body, 1000), {
       ...LIMITS,
       maxStreamedBytes: 10_000,
@@ -269,7 +307,9 @@ describe('splitXmlRpcCall', () => {
     if (small.kind !== 'streamed') throw new Error('not streamed');
     await expect(readAll(small.text)).rejects.toBeInstanceOf(TooLarge);
     const other = Buffer.from(xmlCall('dump', [`<value>${data}</value>`]));
-    await expect(splitXmlRpcCall(source(other, 1000), { ...LIMITS, maxBytes: 10_000, streamedParam: () => undefined })).rejects.toBeInstanceOf(TooLarge);
+    await expect(
+      splitXmlRpcCall(source(other, 1000), { ...LIMITS, maxBytes: 10_000, streamedParam: () => undefined }),
+    ).rejects.toBeInstanceOf(TooLarge);
   });
 });
 
@@ -288,7 +328,12 @@ async function jsonSplit(body: Buffer, size: number) {
 describe('splitJsonRpcCall', () => {
   const data = randomBytes(30_000).toString('base64');
   const streamed: Record<string, string> = {
-    'as Python writes it': JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service: 'db', method: 'restore', args: ['pw', 'db', data, true] }, id: 1 }),
+    'as Python writes it': JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'call',
+      params: { service: 'db', method: 'restore', args: ['pw', 'db', data, true] },
+      id: 1,
+    }),
     'escapes in the string': `{"params": {"service": "db", "method": "restore", "args": ["p\\"w", "db", "${data.slice(0, 1000).replace(/\//g, '\\/')}\\n\\u0041${data.slice(1000)}", false]}, "id": [1, {"a": null}]}`,
     'id after params, nested values before': `{"jsonrpc":"2.0","params":{"x":[1,2,{"y":"}"}],"service":"db","method":"restore","args":[ "pw" , "db" ,"${data}"]} , "id" : "late"}`,
   };
@@ -304,15 +349,28 @@ describe('splitJsonRpcCall', () => {
         expect(split.head.request.args.slice(0, 2)).toEqual(oracle.request.args.slice(0, 2));
         expect(await readAll(split.text)).toBe(oracle.request.args[2]);
         const whole = await split.finish();
-        expect(whole.ok && whole.request).toEqual({ ...oracle.request, args: [...oracle.request.args.slice(0, 2), STREAMED_PLACEHOLDER, ...oracle.request.args.slice(3)] });
+        expect(whole.ok && whole.request).toEqual({
+          ...oracle.request,
+          args: [...oracle.request.args.slice(0, 2), STREAMED_PLACEHOLDER, ...oracle.request.args.slice(3)],
+        });
       }
     });
   }
 
   const whole: Record<string, string> = {
-    'another call': JSON.stringify({ params: { service: 'object', method: 'execute_kw', args: ['db', 2, 'key', 'res.partner', 'create', [{ datas: data }]] } }),
-    'args before service and method': JSON.stringify({ params: { args: ['pw', 'db', data], service: 'db', method: 'restore' } }),
-    'a non-string backup': JSON.stringify({ params: { service: 'db', method: 'restore', args: ['pw', 'db', 12, data] } }),
+    'another call': JSON.stringify({
+      params: {
+        service: 'object',
+        method: 'execute_kw',
+        args: ['db', 2, 'key', 'res.partner', 'create', [{ datas: data }]],
+      },
+    }),
+    'args before service and method': JSON.stringify({
+      params: { args: ['pw', 'db', data], service: 'db', method: 'restore' },
+    }),
+    'a non-string backup': JSON.stringify({
+      params: { service: 'db', method: 'restore', args: ['pw', 'db', 12, data] },
+    }),
     'a body that is not an object': JSON.stringify([1, 2, data]),
     'invalid JSON': `{"params": {"service": "db", "method": "restore", "args": ["pw", "db" "${data}"]}}`,
     'short args': JSON.stringify({ params: { service: 'db', method: 'restore', args: ['pw'] }, x: data }),
@@ -330,7 +388,9 @@ describe('splitJsonRpcCall', () => {
 
   it('answers 400 Invalid JSON data for a raw control character or a bad escape inside the string', async () => {
     for (const inner of [`${data.slice(0, 50)}\n${data}`, `${data.slice(0, 50)}\\x41`]) {
-      const body = Buffer.from(`{"params": {"service": "db", "method": "restore", "args": ["pw", "db", "${inner}"]}}`);
+      const body = Buffer.from(
+        `{"params": {"service": "db", "method": "restore", "args": ["pw", "db", "${inner}"]}}`,
+      );
       const split = await jsonSplit(body, 64);
       if (split.kind !== 'streamed') throw new Error('not streamed');
       const err = await readAll(split.text).catch((e: unknown) => e);
@@ -340,7 +400,9 @@ describe('splitJsonRpcCall', () => {
   });
 
   it('gives back the fault of a bad rest of the request, with its id', async () => {
-    const body = Buffer.from(`{"id": 9, "params": {"service": "db", "method": "restore", "args": ["pw", "db", "${data}"], "extra": 1}, "params": {"service": "db", "method": "restore", "args": ["pw", "db", "other"]}}`);
+    const body = Buffer.from(
+      `{"id": 9, "params": {"service": "db", "method": "restore", "args": ["pw", "db", "${data}"], "extra": 1}, "params": {"service": "db", "method": "restore", "args": ["pw", "db", "other"]}}`,
+    );
     const split = await jsonSplit(body, 500);
     if (split.kind !== 'streamed') throw new Error('not streamed');
     await readAll(split.text);

@@ -68,14 +68,22 @@ export class FakeDatabaseManager {
   private readonly template: string;
   private readonly onDrop: (name: string) => void;
 
-  constructor(dbNames: string[], fixturesDir: string, opts: FakeDatabaseManagerOptions, onDrop: (name: string) => void) {
+  constructor(
+    dbNames: string[],
+    fixturesDir: string,
+    opts: FakeDatabaseManagerOptions,
+    onDrop: (name: string) => void,
+  ) {
     this.masterPassword = opts.masterPassword ?? 'masterpw';
     this.listDb = opts.listDb ?? true;
     this.onDrop = onDrop;
-    const page = (JSON.parse(readFileSync(join(fixturesDir, '4f-04-web-database-backup-bad-master.json'), 'utf8')) as {
-      response: { body: string };
-    }).response.body;
-    if (!page.includes(BANNER_LINE)) throw new Error('the captured database manager page has no error banner');
+    const page = (
+      JSON.parse(readFileSync(join(fixturesDir, '4f-04-web-database-backup-bad-master.json'), 'utf8')) as {
+        response: { body: string };
+      }
+    ).response.body;
+    if (!page.includes(BANNER_LINE))
+      throw new Error('the captured database manager page has no error banner');
     this.template = page;
     for (const name of dbNames) {
       if (name === 'lab2') {
@@ -97,19 +105,33 @@ export class FakeDatabaseManager {
     try {
       if (route === 'list') return this.list(res, raw);
       if (route === 'manager' || route === 'selector') {
-        if (req.method !== 'GET') throw new PageAnswer(405, werkzeug(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'));
+        if (req.method !== 'GET')
+          throw new PageAnswer(
+            405,
+            werkzeug(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'),
+          );
         return this.sendPage(res, 200, this.page(''));
       }
-      const handler = ({
-        create: this.create,
-        duplicate: this.duplicate,
-        drop: this.drop,
-        backup: this.backup,
-        restore: this.restore,
-        change_password: this.changePassword,
-      } as Record<string, (form: Form, res: ServerResponse) => Promise<void> | void>)[route];
-      if (!handler) throw new PageAnswer(404, werkzeug(404, 'Not Found', 'The requested URL was not found on the server.'));
-      if (req.method !== 'POST') throw new PageAnswer(405, werkzeug(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'));
+      const handler = (
+        {
+          create: this.create,
+          duplicate: this.duplicate,
+          drop: this.drop,
+          backup: this.backup,
+          restore: this.restore,
+          change_password: this.changePassword,
+        } as Record<string, (form: Form, res: ServerResponse) => Promise<void> | void>
+      )[route];
+      if (!handler)
+        throw new PageAnswer(
+          404,
+          werkzeug(404, 'Not Found', 'The requested URL was not found on the server.'),
+        );
+      if (req.method !== 'POST')
+        throw new PageAnswer(
+          405,
+          werkzeug(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'),
+        );
       const form = parseForm(req.headers['content-type'] ?? '', raw);
       await handler.call(this, form, res);
     } catch (e) {
@@ -145,8 +167,11 @@ export class FakeDatabaseManager {
             },
           },
         };
-    const body = Buffer.from(JSON.stringify(answer).replace(/":/g, '": ').replace(/,"/g, ', "'));
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(body.length) });
+    const body = Buffer.from(JSON.stringify(answer));
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(body.length),
+    });
     res.end(body);
   }
 
@@ -154,8 +179,10 @@ export class FakeDatabaseManager {
     const { master_pwd: pwd, name } = required(form, ['master_pwd', 'name', 'lang', 'password']);
     this.insecureStep(pwd);
     this.attempt('Database creation error', () => {
-      if (!DBNAME_PATTERN.test(name)) throw new ControllerError('Invalid database name: only letters, digits, _ - and . are allowed');
-      for (const k of ['login', 'phone']) if (form.fields[k] === undefined) throw new ControllerError(`'${k}'`);
+      if (!DBNAME_PATTERN.test(name))
+        throw new ControllerError('Invalid database name: only letters, digits, _ - and . are allowed');
+      for (const k of ['login', 'phone'])
+        if (form.fields[k] === undefined) throw new ControllerError(`'${k}'`);
       this.checkSuper(pwd);
       this.management();
       if (this.databases.has(name)) throw new ControllerError(`database '${name}' already exists!`);
@@ -170,7 +197,8 @@ export class FakeDatabaseManager {
     const { master_pwd: pwd, name, new_name: newName } = required(form, ['master_pwd', 'name', 'new_name']);
     this.insecureStep(pwd);
     this.attempt('Database duplication error', () => {
-      if (!DBNAME_PATTERN.test(newName)) throw new ControllerError('Invalid database name: only letters, digits, _ - and . are allowed');
+      if (!DBNAME_PATTERN.test(newName))
+        throw new ControllerError('Invalid database name: only letters, digits, _ - and . are allowed');
       this.checkSuper(pwd);
       this.management();
       const source = this.databases.get(name);
@@ -276,7 +304,10 @@ export class FakeDatabaseManager {
       fn();
     } catch (e) {
       if (!(e instanceof ControllerError)) throw e;
-      throw new PageAnswer(200, this.page(`<div class="alert alert-danger">${escapeHtml(`${label}: ${e.message}`)}</div>`));
+      throw new PageAnswer(
+        200,
+        this.page(`<div class="alert alert-danger">${escapeHtml(`${label}: ${e.message}`)}</div>`),
+      );
     }
   }
 
@@ -291,7 +322,8 @@ export class FakeDatabaseManager {
   private page(banner: string): string {
     let notices = '';
     if (!this.listDb)
-      notices += '<div class="alert alert-danger text-center">The database manager has been disabled by the administrator</div>';
+      notices +=
+        '<div class="alert alert-danger text-center">The database manager has been disabled by the administrator</div>';
     if (this.masterPassword === 'admin')
       notices +=
         '<div class="alert alert-warning">Warning, your Odoo database manager is not protected.<br/>Please set a master password to secure it.</div>';
@@ -303,7 +335,12 @@ export class FakeDatabaseManager {
     this.sendPage(res, 303, body, { Location: location, ...headers });
   }
 
-  private sendPage(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  private sendPage(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
     const bytes = Buffer.from(body, 'utf8');
     res.writeHead(status, { 'Content-Type': HTML_CT, 'Content-Length': String(bytes.length), ...headers });
     res.end(bytes);
@@ -319,13 +356,24 @@ function werkzeug(code: number, title: string, description: string): string {
 
 /** markupsafe's escape, as `t-out` applies it. */
 function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;');
 }
 
 /** A backup for a database that has no captured one: recognisable bytes. */
 function synthetic(name: string): Backups {
-  const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.from(`fake backup of ${name}\n`.repeat(50))]);
-  return { zip, dump: Buffer.concat([Buffer.from('PGDMP', 'latin1'), Buffer.from(`fake dump of ${name}\n`.repeat(50))]) };
+  const zip = Buffer.concat([
+    Buffer.from('PK\x03\x04', 'latin1'),
+    Buffer.from(`fake backup of ${name}\n`.repeat(50)),
+  ]);
+  return {
+    zip,
+    dump: Buffer.concat([Buffer.from('PGDMP', 'latin1'), Buffer.from(`fake dump of ${name}\n`.repeat(50))]),
+  };
 }
 
 interface Form {
@@ -354,7 +402,15 @@ function parseForm(contentType: string, raw: Buffer): Form {
   if (mimetype === 'multipart/form-data') {
     const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
     const parsed = boundary === undefined ? undefined : parseMultipart(raw, boundary);
-    if (!parsed) throw new PageAnswer(400, werkzeug(400, 'Bad Request', 'The browser (or proxy) sent a request that this server could not understand.'));
+    if (!parsed)
+      throw new PageAnswer(
+        400,
+        werkzeug(
+          400,
+          'Bad Request',
+          'The browser (or proxy) sent a request that this server could not understand.',
+        ),
+      );
     return parsed;
   }
   return { fields: {}, files: {} };

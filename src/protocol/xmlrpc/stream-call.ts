@@ -81,11 +81,18 @@ export async function splitXmlRpcCall(
 
   const { dataStart, container, open, param } = found;
   const placeholder = Buffer.from(STREAMED_PLACEHOLDER, 'latin1');
-  const closers = Buffer.from(open.map((name) => `</${name}>`).reverse().join(''), 'latin1');
+  const closers = Buffer.from(
+    open
+      .map((name) => `</${name}>`)
+      .reverse()
+      .join(''),
+    'latin1',
+  );
   const headBytes = pre.subarray(0, dataStart);
   // Throws the fault for a malformed start, before any of the parameter is read.
   const head = decodeMethodCall(Buffer.concat([headBytes, placeholder, closers]));
-  if (head.params[param] !== STREAMED_PLACEHOLDER) throw bridgeError('could not locate the streamed XML-RPC parameter');
+  if (head.params[param] !== STREAMED_PLACEHOLDER)
+    throw bridgeError('could not locate the streamed XML-RPC parameter');
   input.streaming = true;
 
   const tail = new Tail(headBytes.length + placeholder.length, o);
@@ -186,7 +193,8 @@ class HeadScanner {
           if (this.valueStart >= 0) {
             // Inside the parameter's <value>: text that is not blank is the parameter itself.
             for (let k = pos; k < end; k++)
-              if (!isWs(buf[k])) return this.found(this.valueStart, this.open[this.open.length - 1] as string);
+              if (!isWs(buf[k]))
+                return this.found(this.valueStart, this.open[this.open.length - 1] as string);
           } else if (this.nameText) this.nameText.push(buf.toString('latin1', pos, end));
           pos = end;
           continue;
@@ -266,7 +274,8 @@ class HeadScanner {
     if (path === 'methodCall' && local === 'methodName') this.nameText = [];
     if (path === 'methodCall' && local === 'params' && this.param === undefined) return 'whole';
     if (path === 'methodCall/params' && local === 'param') this.paramIndex++;
-    if (path === 'methodCall/params/param' && local === 'value' && this.paramIndex === this.param) this.valueStart = after;
+    if (path === 'methodCall/params/param' && local === 'value' && this.paramIndex === this.param)
+      this.valueStart = after;
     return undefined;
   }
 
