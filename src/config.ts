@@ -73,8 +73,17 @@ interface Setting {
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { env: 'ODOO_URL', flag: '--odoo-url', help: 'Upstream Odoo 19+ base URL (required), e.g. http://odoo:8069' },
-  { env: 'BRIDGE_LISTEN', flag: '--listen', default: '0.0.0.0:8069', help: 'host:port to serve the legacy endpoints on' },
+  {
+    env: 'ODOO_URL',
+    flag: '--odoo-url',
+    help: 'Upstream Odoo 19+ base URL (required), e.g. http://odoo:8069',
+  },
+  {
+    env: 'BRIDGE_LISTEN',
+    flag: '--listen',
+    default: '0.0.0.0:8069',
+    help: 'host:port to serve the legacy endpoints on',
+  },
   {
     env: 'ODOO_DB_HEADER',
     flag: '--db-header',
@@ -98,7 +107,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--config',
     help: 'YAML or JSON file: auth mode, credential map, signature overrides (see README)',
   },
-  { env: 'BRIDGE_CONNECT_TIMEOUT_MS', flag: '--connect-timeout-ms', default: '5000', help: 'time to connect to Odoo' },
+  {
+    env: 'BRIDGE_CONNECT_TIMEOUT_MS',
+    flag: '--connect-timeout-ms',
+    default: '5000',
+    help: 'time to connect to Odoo',
+  },
   {
     env: 'BRIDGE_UPSTREAM_TIMEOUT_MS',
     flag: '--upstream-timeout-ms',
@@ -129,7 +143,12 @@ export const SETTINGS: readonly Setting[] = [
     default: String(512 * 1024 * 1024),
     help: 'largest answer accepted from Odoo',
   },
-  { env: 'BRIDGE_SIGNATURE_CACHE_SIZE', flag: '--signature-cache-size', default: '500', help: 'models whose signatures are cached' },
+  {
+    env: 'BRIDGE_SIGNATURE_CACHE_SIZE',
+    flag: '--signature-cache-size',
+    default: '500',
+    help: 'models whose signatures are cached',
+  },
   {
     env: 'BRIDGE_SIGNATURE_CACHE_TTL_SECONDS',
     flag: '--signature-cache-ttl-seconds',
@@ -172,7 +191,12 @@ export const SETTINGS: readonly Setting[] = [
     default: '60',
     help: 'how long the answer of /web/version is reused',
   },
-  { env: 'BRIDGE_LOG_LEVEL', flag: '--log-level', default: 'info', help: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+  {
+    env: 'BRIDGE_LOG_LEVEL',
+    flag: '--log-level',
+    default: 'info',
+    help: 'pino level: fatal, error, warn, info, debug, trace, silent',
+  },
 ];
 
 export function helpText(): string {
@@ -201,17 +225,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const setting = SETTINGS.find((s) => s.flag === flag);
     if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (see --help)`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`${setting.flag} needs a value`);
     raw.set(setting.env, value);
   }
-  const get = (name: string): string | undefined => raw.get(name) ?? SETTINGS.find((s) => s.env === name)?.default;
+  const get = (name: string): string | undefined =>
+    raw.get(name) ?? SETTINGS.find((s) => s.env === name)?.default;
 
   const odooUrl = get('ODOO_URL');
-  if (!odooUrl) throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
+  if (!odooUrl)
+    throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
   let parsedUrl: URL;
   try {
     parsedUrl = new URL(odooUrl);
@@ -226,7 +254,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   const listen = get('BRIDGE_LISTEN') ?? '';
   const m = /^(.*):(\d{1,5})$/.exec(listen);
   const listenPort = m ? Number(m[2]) : NaN;
-  if (!m || listenPort > 65535) throw new ConfigError(`BRIDGE_LISTEN=${listen} must be host:port, e.g. 0.0.0.0:8069`);
+  if (!m || listenPort > 65535)
+    throw new ConfigError(`BRIDGE_LISTEN=${listen} must be host:port, e.g. 0.0.0.0:8069`);
   const listenHost = (m[1] ?? '').replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
 
   const dbHeader = get('ODOO_DB_HEADER');
@@ -242,7 +271,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   };
   const logLevel = get('BRIDGE_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
-    throw new ConfigError(`BRIDGE_LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
+    throw new ConfigError(
+      `BRIDGE_LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`,
+    );
 
   const configPath = get('BRIDGE_CONFIG');
   return {
@@ -297,7 +328,9 @@ export function readConfigFile(path: string): ConfigFile {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`BRIDGE_CONFIG=${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      `BRIDGE_CONFIG=${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   return parseConfigFile(doc ?? {}, path);
 }
@@ -322,7 +355,8 @@ export function parseConfigFile(doc: unknown, where: string): ConfigFile {
         const at = `${where}: signatures.${model}.${method}`;
         if (!METHOD_NAME.test(method)) throw new ConfigError(`${at}: not a public method name`);
         const s = spec as { params?: unknown; model?: unknown } | null;
-        if (typeof s !== 'object' || s === null) throw new ConfigError(`${at} must be {params: [...], model: true|false}`);
+        if (typeof s !== 'object' || s === null)
+          throw new ConfigError(`${at} must be {params: [...], model: true|false}`);
         if (!Array.isArray(s.params) || !s.params.every((p) => typeof p === 'string' && METHOD_NAME.test(p)))
           throw new ConfigError(`${at}.params must be a list of parameter names`);
         if (s.model !== undefined && typeof s.model !== 'boolean')

@@ -40,10 +40,17 @@ export class KeyVerifier {
     const answer = await this.odoo.json2('res.users', 'context_get', '{}', { db, apiKey, requestId });
     if (answer.status === 401) return null;
     if (answer.status !== 200)
-      throw faultFromJson2(answer, { db, model: 'res.users', method: 'context_get', baseUrl: this.odoo.baseUrl });
+      throw faultFromJson2(answer, {
+        db,
+        model: 'res.users',
+        method: 'context_get',
+        baseUrl: this.odoo.baseUrl,
+      });
     const uid = readUid(answer.text);
     if (uid === undefined)
-      throw upstreamError(`Odoo's res.users/context_get answer has no uid: cannot tell whose API key this is`);
+      throw upstreamError(
+        `Odoo's res.users/context_get answer has no uid: cannot tell whose API key this is`,
+      );
     const identity: KeyIdentity = { uid };
     this.cache.set(id, identity);
     return identity;
@@ -59,7 +66,8 @@ export class KeyVerifier {
     if (answer.status !== 200)
       throw faultFromJson2(answer, { db, model: 'res.users', method: 'read', baseUrl: this.odoo.baseUrl });
     const login = readLogin(answer.text);
-    if (login === undefined) throw upstreamError(`Odoo's res.users/read answer has no login for uid ${identity.uid}`);
+    if (login === undefined)
+      throw upstreamError(`Odoo's res.users/read answer has no login for uid ${identity.uid}`);
     const withLogin = { uid: identity.uid, login };
     this.cache.set(this.cacheKey(db, apiKey), withLogin);
     return withLogin;
@@ -76,7 +84,9 @@ export class KeyVerifier {
   }
 
   private cacheKey(db: string, apiKey: string): string {
-    return createHmac('sha256', this.secret).update(JSON.stringify([db, apiKey])).digest('base64');
+    return createHmac('sha256', this.secret)
+      .update(JSON.stringify([db, apiKey]))
+      .digest('base64');
   }
 }
 

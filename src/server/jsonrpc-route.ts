@@ -53,7 +53,11 @@ export async function serveJsonRpc(
         throw decoded.fault;
       }
       id = decoded.request.id;
-      call = { service: decoded.request.service, method: decoded.request.method, params: decoded.request.args };
+      call = {
+        service: decoded.request.service,
+        method: decoded.request.method,
+        params: decoded.request.args,
+      };
       result = await dispatch(call, ctx);
     }
     if (result.kind === 'base64-stream') {

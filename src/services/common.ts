@@ -16,7 +16,8 @@ async function authenticate(
   password: Value | undefined,
   ctx: CallContext,
 ): Promise<CallResult> {
-  if (typeof db !== 'string') throw pythonError('TypeError', `the database name must be a string, not ${describe(db)}`);
+  if (typeof db !== 'string')
+    throw pythonError('TypeError', `the database name must be a string, not ${describe(db)}`);
   ctx.notes.db = db;
   if (typeof login !== 'string' || typeof password !== 'string' || !password) return valueResult(false);
   const uid = await ctx.auth.login({ db, login, password, client: ctx.client, requestId: ctx.requestId });

@@ -15,7 +15,16 @@ import { toJson2Call } from '../translate/named-args.ts';
 import { firstCreatedId } from '../translate/results.ts';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
-import { PyFloat, isStruct, jsonResult, pyTypeName, truthy, type CallResult, type Struct, type Value } from '../values.ts';
+import {
+  PyFloat,
+  isStruct,
+  jsonResult,
+  pyTypeName,
+  truthy,
+  type CallResult,
+  type Struct,
+  type Value,
+} from '../values.ts';
 import type { CallContext, Service } from './service.ts';
 
 /** Model names Odoo can have (`res.partner`, `x_custom`); anything else cannot exist. */
@@ -23,13 +32,28 @@ const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Python identifiers; a leading `_` is a private method, which Odoo refuses itself. */
 const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], ctx: CallContext): Promise<CallResult> {
+async function dispatchObject(
+  kind: 'execute' | 'execute_kw',
+  params: Value[],
+  ctx: CallContext,
+): Promise<CallResult> {
   if (params.length < 5)
-    throw pythonError('ValueError', `not enough values to unpack (expected at least 5, got ${params.length})`);
-  const [db, uidParam, password, model, method, ...rest] = params as [Value, Value, Value, Value, Value, ...Value[]];
+    throw pythonError(
+      'ValueError',
+      `not enough values to unpack (expected at least 5, got ${params.length})`,
+    );
+  const [db, uidParam, password, model, method, ...rest] = params as [
+    Value,
+    Value,
+    Value,
+    Value,
+    Value,
+    ...Value[],
+  ];
   const uid = pyInt(uidParam);
   if (!truthy(password)) throw accessDenied();
-  if (typeof db !== 'string') throw pythonError('TypeError', `the database name must be a string, not ${pyTypeName(db)}`);
+  if (typeof db !== 'string')
+    throw pythonError('TypeError', `the database name must be a string, not ${pyTypeName(db)}`);
   ctx.notes.db = db;
   ctx.notes.uid = uid;
 
@@ -42,14 +66,19 @@ async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], c
     if (rest.length === 0 || rest.length > 2)
       throw pythonError(
         'ValueError',
-        rest.length === 0 ? 'not enough values to unpack (expected 2, got 1)' : 'too many values to unpack (expected 2)',
+        rest.length === 0
+          ? 'not enough values to unpack (expected 2, got 1)'
+          : 'too many values to unpack (expected 2)',
       );
     const [a, k = null] = rest;
-    if (!Array.isArray(a)) throw pythonError('TypeError', `execute_kw() args must be a list, not ${pyTypeName(a ?? null)}`);
+    if (!Array.isArray(a))
+      throw pythonError('TypeError', `execute_kw() args must be a list, not ${pyTypeName(a ?? null)}`);
     args = a;
     if (isStruct(k)) kw = k;
-    else if (!truthy(k)) kw = new Map(); // None, or an empty array some clients send for "no kwargs"
-    else throw pythonError('TypeError', `call_kw() argument after ** must be a mapping, not ${pyTypeName(k)}`);
+    else if (!truthy(k))
+      kw = new Map(); // None, or an empty array some clients send for "no kwargs"
+    else
+      throw pythonError('TypeError', `call_kw() argument after ** must be a mapping, not ${pyTypeName(k)}`);
   }
 
   // Authentication (src/auth/authenticator.ts): the key to call Odoo with for this uid, which is
@@ -81,7 +110,9 @@ async function dispatchObject(kind: 'execute' | 'execute_kw', params: Value[], c
   const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))
-    throw upstreamError(`Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`);
+    throw upstreamError(
+      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`,
+    );
   if (call.singleCreate) return firstCreatedId(answer.text, site);
   return jsonResult(answer.text);
 }
@@ -108,7 +139,11 @@ async function resolveSignature(
   throw unnamedArguments(model, method, answer.reason);
 }
 
-function unnamedArguments(model: string, method: string, reason: 'not-described' | 'docs-unavailable'): OdooFault {
+function unnamedArguments(
+  model: string,
+  method: string,
+  reason: 'not-described' | 'docs-unavailable',
+): OdooFault {
   const why =
     reason === 'docs-unavailable'
       ? `the bridge cannot read the server's method descriptions with this API key (its user is not in the ` +
@@ -129,7 +164,8 @@ function pyInt(v: Value): number {
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof PyFloat && Number.isFinite(v.value)) return Math.trunc(v.value);
   if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v.trim());
-  if (typeof v === 'string') throw pythonError('ValueError', `invalid literal for int() with base 10: '${v}'`);
+  if (typeof v === 'string')
+    throw pythonError('ValueError', `invalid literal for int() with base 10: '${v}'`);
   throw pythonError(
     'TypeError',
     `int() argument must be a string, a bytes-like object or a real number, not '${pyTypeName(v)}'`,

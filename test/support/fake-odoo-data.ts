@@ -674,7 +674,12 @@ export function seedDatabase(fx: Fixtures, name: 'lab' | 'lab2'): FakeDatabase {
         ],
         nextId: 100,
       },
-      [...common, ['name', 'char', { required: true }], ['code', 'char', { required: true }], ['active', 'boolean']],
+      [
+        ...common,
+        ['name', 'char', { required: true }],
+        ['code', 'char', { required: true }],
+        ['active', 'boolean'],
+      ],
     ),
   );
   add(

@@ -243,9 +243,14 @@ class FakeOdooServer {
         throw new Error(`fake Odoo has seed data for 'lab' and 'lab2' only, not '${db}'`);
       this.data[db] = seedDatabase(fx, db);
     }
-    this.database = new FakeDatabaseManager(this.opts.dbs, this.opts.fixturesDir, this.opts.database, (name) => {
-      delete this.data[name];
-    });
+    this.database = new FakeDatabaseManager(
+      this.opts.dbs,
+      this.opts.fixturesDir,
+      this.opts.database,
+      (name) => {
+        delete this.data[name];
+      },
+    );
   }
 
   setFault(f: FakeFault | null): void {
