@@ -33,7 +33,7 @@ export const REDACTED_PATHS = [
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
-    base: { service: 'odoo-rpc-bridge' },
+    base: { app: 'odoo-rpc-bridge' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   return destination ? pino(options, destination) : pino(options);
