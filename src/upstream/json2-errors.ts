@@ -7,7 +7,7 @@
  * the captures: 4d-25 ↔ 4b-31, 4d-26 ↔ 4b-32, 4d-27 ↔ 4b-33, 4d-28 ↔ 4b-34, 4d-33 ↔ 4b-35,
  * 4d-36b ↔ 4b-36b, 4d-37 ↔ 4b-37, 4d-24 ↔ 4b-38.
  */
-import { OdooFault, accessDenied, accessError, pythonError, userError } from '../errors.ts';
+import { OdooFault, accessDenied, accessError, pythonError, userError, type FaultKind } from '../errors.ts';
 import type { Value } from '../values.ts';
 import { upstreamError, type UpstreamAnswer } from './odoo-client.ts';
 
@@ -62,7 +62,16 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
   const err = readJson2Error(answer);
   if (!err) return faultFromNonJson(answer, site);
   const { name, message } = err;
-  const debug = err.debug || undefined;
+  /** Odoo's own exception, as JSON-2 reported it (class, args and traceback kept). */
+  const same = (kind: FaultKind, extra: { str?: string } = {}): OdooFault =>
+    new OdooFault({
+      kind,
+      name,
+      message,
+      arguments: err.arguments,
+      ...(err.debug ? { debug: err.debug } : {}),
+      ...extra,
+    });
   switch (name) {
     case 'werkzeug.exceptions.Unauthorized':
       // Invalid, expired or revoked key: legacy answers a wrong password with AccessDenied.
@@ -71,30 +80,11 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
     case 'odoo.http.SessionExpiredException':
       return accessDenied(name === 'odoo.exceptions.AccessDenied' ? message : 'Access Denied');
     case 'odoo.exceptions.AccessError':
-      return new OdooFault({
-        kind: 'access_error',
-        name,
-        message,
-        arguments: err.arguments,
-        ...(debug ? { debug } : {}),
-      });
+      return same('access_error');
     case 'odoo.exceptions.MissingError':
-      return new OdooFault({
-        kind: 'missing_error',
-        name,
-        message,
-        arguments: err.arguments,
-        ...(debug ? { debug } : {}),
-      });
+      return same('missing_error');
     case 'odoo.exceptions.RedirectWarning':
-      return new OdooFault({
-        kind: 'redirect_warning',
-        name,
-        message,
-        arguments: err.arguments,
-        str: pyTupleRepr(err.arguments),
-        ...(debug ? { debug } : {}),
-      });
+      return same('redirect_warning', { str: pyTupleRepr(err.arguments) });
     case 'werkzeug.exceptions.NotFound': {
       if (UNKNOWN_MODEL.test(message)) return userError(`Object ${site.model} doesn't exist`);
       const m = UNKNOWN_METHOD.exec(message);
@@ -119,32 +109,12 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
   if (name.startsWith('odoo.exceptions.') || answer.status === 422 || answer.status === 409) {
     // UserError, ValidationError, LockError, and addon exceptions derived from UserError.
     if (answer.status === 403) return accessError(message);
-    if (answer.status === 500)
-      return new OdooFault({
-        kind: 'generic',
-        name,
-        message,
-        arguments: err.arguments,
-        ...(debug ? { debug } : {}),
-      });
-    return new OdooFault({
-      kind: 'user_error',
-      name,
-      message,
-      arguments: err.arguments,
-      ...(debug ? { debug } : {}),
-    });
+    if (answer.status === 500) return same('generic');
+    return same('user_error');
   }
-  if (answer.status === 403)
-    return new OdooFault({ kind: 'access_error', name, message, arguments: err.arguments });
+  if (answer.status === 403) return same('access_error');
   // Any other exception (builtins.ValueError, psycopg2 errors, ...): fault 1 with Odoo's traceback.
-  return new OdooFault({
-    kind: 'generic',
-    name,
-    message,
-    arguments: err.arguments,
-    ...(debug ? { debug } : {}),
-  });
+  return same('generic');
 }
 
 /** HTML or garbage instead of a JSON-2 answer: say what the upstream did. */
