@@ -21,7 +21,7 @@
  * address (throttle.ts); a correct password already verified within the TTL is not throttled, so
  * an attacker cannot lock a running integration out.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { accessDenied } from '../errors.ts';
@@ -94,7 +94,8 @@ export class BridgeAuthenticator implements Authenticator {
   private readonly source: CredentialSource;
   private readonly keys: KeyVerifier;
   private readonly log: Logger;
-  private readonly secret = randomBytes(32);
+  // A KeyObject, made once: createHmac with raw key bytes builds one on every call (3× slower).
+  private readonly secret = createSecretKey(randomBytes(32));
   private readonly verdicts: LRUCache<string, Verdict>;
   private readonly pending = new Map<string, Promise<Verdict>>();
   /** HMAC([db, login, key]) → the uid Odoo gave for an entry's key (its login checked). */
