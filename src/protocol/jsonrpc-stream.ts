@@ -13,14 +13,16 @@ import { bridgeError } from '../errors.ts';
 import type { Value } from '../values.ts';
 import { JsonRpcHttpError, decodeJsonRpcRequest, type JsonRpcDecoded } from './jsonrpc.ts';
 import {
-  RequestBytes,
   STREAMED_PLACEHOLDER,
-  Tail,
   Utf8Text,
   hasControlByte,
+  type HeadScan,
+  scanToParameter,
+  streamedCall,
+  type ParameterPiece,
+  type ParameterReader,
   type SplitCall,
   type SplitOptions,
-  type StreamedCall,
 } from './streamed-call.ts';
 
 export interface JsonSplitOptions extends SplitOptions {
@@ -42,21 +44,9 @@ export async function splitJsonRpcCall(
   source: AsyncIterable<Uint8Array | string>,
   o: JsonSplitOptions,
 ): Promise<SplitCall<JsonRpcDecoded>> {
-  const input = new RequestBytes(source, o);
-  const scanner = new HeadScanner(o.param);
-  let pre: Buffer = Buffer.alloc(0);
-  let found: { quote: number; closers: string } | undefined;
-  for (;;) {
-    const r = scanner.run(pre);
-    if (r === 'whole') return { kind: 'whole', body: await input.rest(pre) };
-    if (r !== 'more') {
-      found = r;
-      break;
-    }
-    const chunk = await input.next();
-    if (chunk === undefined) return { kind: 'whole', body: pre };
-    pre = pre.length === 0 ? chunk : Buffer.concat([pre, chunk]);
-  }
+  const scanned = await scanToParameter(source, o, new HeadScanner(o.param));
+  if (scanned.kind === 'whole') return scanned;
+  const { found, pre, input } = scanned;
 
   const placeholder = Buffer.from(`"${STREAMED_PLACEHOLDER}`, 'latin1');
   const headBytes = pre.subarray(0, found.quote);
@@ -71,55 +61,23 @@ export async function splitJsonRpcCall(
     throw e;
   }
   if (!head.ok || !isStreamed(head, o)) return { kind: 'whole', body: await input.rest(pre) };
-  input.streaming = true;
 
-  const tail = new Tail(headBytes.length + placeholder.length, o);
-  const reader = new StringReader();
-  let first: Buffer | undefined = pre.subarray(found.quote + 1);
-  let textDone = false;
-  let iterated = false;
-
-  async function* text(): AsyncGenerator<string> {
-    if (iterated) throw new Error('the streamed argument can be read once');
-    iterated = true;
-    for (;;) {
-      const chunk = first ?? (await input.next());
-      first = undefined;
-      if (chunk === undefined) throw invalidJson();
-      const r = reader.feed(chunk);
-      for (const t of r.texts) if (t.length > 0) yield t;
-      if (r.rest !== undefined) {
-        tail.push(r.rest);
-        textDone = true;
-        return;
-      }
-    }
-  }
-
-  const call: StreamedCall<JsonRpcDecoded> = {
-    kind: 'streamed',
+  return streamedCall({
+    input,
     head,
-    text: { [Symbol.asyncIterator]: text },
-    async finish() {
-      if (!textDone) {
-        if (iterated) throw new Error('finish() called while the streamed argument is being read');
-        for await (const _ of text()) {
-          // the argument is not wanted: skip it
-        }
-      }
-      for (let c = await input.next(); c !== undefined; c = await input.next()) tail.push(c);
-      const whole = decodeJsonRpcRequest(
-        Buffer.concat([headBytes, placeholder, ...tail.bytes()]),
-        o.contentType,
-      );
+    headBytes,
+    placeholder,
+    first: pre.subarray(found.quote + 1),
+    reader: new StringReader(),
+    noun: 'argument',
+    truncated: invalidJson,
+    decodeWhole(body) {
+      const whole = decodeJsonRpcRequest(body, o.contentType);
       if (whole.ok && !isStreamed(whole, o))
         throw bridgeError('the JSON-RPC request changed shape after the streamed argument (a repeated key?)');
       return whole;
     },
-    bytesRead: () => input.read,
-    discard: (maxBytes) => input.discard(maxBytes),
-  };
-  return call;
+  });
 }
 
 function isStreamed(d: JsonRpcDecoded, o: JsonSplitOptions): boolean {
@@ -146,7 +104,7 @@ interface Frame {
  * Walks the JSON structure (no values built) to `params.args[param]`. Re-run with the same
  * (grown) buffer after 'more'.
  */
-class HeadScanner {
+class HeadScanner implements HeadScan<{ quote: number; closers: string }> {
   private pos = 0;
   private readonly stack: Frame[] = [];
   private started = false;
@@ -303,12 +261,12 @@ const ESCAPES: Record<number, string> = {
 };
 
 /** A JSON string's contents, chunk by chunk, up to its closing quote. */
-class StringReader {
+class StringReader implements ParameterReader {
   private readonly utf8 = new Utf8Text();
   private pending: Buffer = Buffer.alloc(0);
 
   /** `rest`, once the closing quote is found, is the body from that quote on. */
-  feed(chunk: Buffer): { texts: string[]; rest?: Buffer } {
+  feed(chunk: Buffer): ParameterPiece {
     const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = Buffer.alloc(0);
     const out: string[] = [];

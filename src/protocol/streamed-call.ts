@@ -48,17 +48,129 @@ export interface StreamedCall<T> {
 
 export type SplitCall<T> = { readonly kind: 'whole'; readonly body: Buffer } | StreamedCall<T>;
 
+/** What a splitter's reader makes of one chunk of the streamed parameter. */
+export interface ParameterPiece {
+  /** The parameter's text in this chunk (escapes and references resolved); may hold empty strings. */
+  texts: string[];
+  /** Set once the parameter ends: the request's bytes after it, from its closing quote or tag on. */
+  rest?: Buffer;
+}
+
+/** Reads the streamed parameter's text chunk by chunk, up to its end (jsonrpc-stream.ts, xmlrpc/stream-call.ts). */
+export interface ParameterReader {
+  feed(chunk: Buffer): ParameterPiece;
+}
+
+/** A splitter's scan of the request up to the streamed parameter; re-run with the grown buffer after 'more'. */
+export interface HeadScan<F> {
+  run(pre: Buffer): 'more' | 'whole' | F;
+}
+
+/**
+ * Reads the request until `scanner` finds the streamed parameter. 'whole', or the end of the
+ * request, hands back the whole body for the ordinary path. `pre` is everything read so far;
+ * `input` reads on from there.
+ */
+export async function scanToParameter<F extends object>(
+  source: AsyncIterable<Uint8Array | string>,
+  o: SplitOptions,
+  scanner: HeadScan<F>,
+): Promise<{ kind: 'whole'; body: Buffer } | { kind: 'found'; found: F; pre: Buffer; input: RequestBytes }> {
+  const input = new RequestBytes(source, o);
+  let pre: Buffer = Buffer.alloc(0);
+  for (;;) {
+    const r = scanner.run(pre);
+    if (r === 'whole') return { kind: 'whole', body: await input.rest(pre) };
+    if (r !== 'more') return { kind: 'found', found: r, pre, input };
+    const chunk = await input.next();
+    if (chunk === undefined) return { kind: 'whole', body: pre };
+    pre = pre.length === 0 ? chunk : Buffer.concat([pre, chunk]);
+  }
+}
+
+/** What differs between the protocols once the streamed parameter is found. */
+export interface StreamedCallParts<T> {
+  input: RequestBytes;
+  /** The call decoded as far as the parameter (see {@link StreamedCall.head}). */
+  head: T;
+  /** The request up to the parameter's text, then the placeholder as it stands in the request. */
+  headBytes: Buffer;
+  placeholder: Buffer;
+  /** The bytes already read past `headBytes`: the start of the parameter's text. */
+  first: Buffer;
+  reader: ParameterReader;
+  /** What the protocol calls it, for the misuse errors: JSON-RPC 'argument', XML-RPC 'parameter'. */
+  noun: string;
+  /** The protocol's error when the request ends inside the parameter. */
+  truncated(): Error;
+  /**
+   * Decodes the whole request, the parameter reading as the placeholder, and checks that it is
+   * still the call the head said (same method, the placeholder in the same place).
+   */
+  decodeWhole(body: Buffer): T;
+}
+
+/**
+ * The streamed call both splitters hand back: `text` feeds the request to the reader until the
+ * parameter ends, keeping what follows in a {@link Tail}; `finish` skips the parameter if it was
+ * not read, collects the rest and decodes the whole request with the placeholder in its place.
+ */
+export function streamedCall<T>(p: StreamedCallParts<T>): StreamedCall<T> {
+  const { input, headBytes, placeholder, reader } = p;
+  p.input.streaming = true;
+  const tail = new Tail(headBytes.length + placeholder.length, input.options);
+  let first: Buffer | undefined = p.first;
+  let textDone = false;
+  let iterated = false;
+
+  async function* text(): AsyncGenerator<string> {
+    if (iterated) throw new Error(`the streamed ${p.noun} can be read once`);
+    iterated = true;
+    for (;;) {
+      const chunk = first ?? (await input.next());
+      first = undefined;
+      if (chunk === undefined) throw p.truncated();
+      const r = reader.feed(chunk);
+      for (const t of r.texts) if (t.length > 0) yield t;
+      if (r.rest !== undefined) {
+        tail.push(r.rest);
+        textDone = true;
+        return;
+      }
+    }
+  }
+
+  return {
+    kind: 'streamed',
+    head: p.head,
+    text: { [Symbol.asyncIterator]: text },
+    async finish() {
+      if (!textDone) {
+        if (iterated) throw new Error(`finish() called while the streamed ${p.noun} is being read`);
+        for await (const _ of text()) {
+          // the parameter is not wanted: skip it
+        }
+      }
+      for (let c = await input.next(); c !== undefined; c = await input.next()) tail.push(c);
+      return p.decodeWhole(Buffer.concat([headBytes, placeholder, ...tail.bytes()]));
+    },
+    bytesRead: () => input.read,
+    discard: (maxBytes) => input.discard(maxBytes),
+  };
+}
+
 /** The request's bytes, counted and capped. */
 export class RequestBytes {
   private readonly it: AsyncIterator<Uint8Array | string>;
-  private readonly o: SplitOptions;
+  /** The limits it applies; a {@link Tail} after the parameter applies them too. */
+  readonly options: SplitOptions;
   read = 0;
   /** Set once the parameter streams: the streamed-request limit applies from then on. */
   streaming = false;
 
   constructor(source: AsyncIterable<Uint8Array | string>, o: SplitOptions) {
     this.it = source instanceof Readable ? chunksOf(source) : source[Symbol.asyncIterator]();
-    this.o = o;
+    this.options = o;
   }
 
   /** The next chunk, or undefined at the end. */
@@ -74,9 +186,9 @@ export class RequestBytes {
           : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     this.read += chunk.length;
     if (this.streaming) {
-      if (this.o.maxStreamedBytes > 0 && this.read > this.o.maxStreamedBytes)
-        throw this.o.tooLarge('streamed');
-    } else if (this.read > this.o.maxBytes) throw this.o.tooLarge('body');
+      if (this.options.maxStreamedBytes > 0 && this.read > this.options.maxStreamedBytes)
+        throw this.options.tooLarge('streamed');
+    } else if (this.read > this.options.maxBytes) throw this.options.tooLarge('body');
     return chunk;
   }
 

@@ -2,10 +2,11 @@
  * parseJsonValue: Python `json.loads` semantics, checked by hand on the edge cases and against
  * CPython itself (one `python3` run) on random documents and random corruptions of them.
  */
-import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JsonDepthError, JsonSyntaxError, parseJsonValue } from '../../src/protocol/json/parse.ts';
 import { PyFloat, type Value } from '../../src/values.ts';
+import { picker, prng } from '../support/random.ts';
+import { hasPython, runPythonBatch } from '../support/run-python.ts';
 
 const m = (...entries: Array<[string, Value]>): Map<string, Value> => new Map(entries);
 
@@ -267,22 +268,10 @@ for h in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random JSON texts in the shapes Python writes and clients send: odd numbers, escapes, spacing. */
 function randomTexts(count: number, seed: number): string[] {
   const rnd = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const pick = picker(rnd);
   const ws = (): string => (rnd() < 0.7 ? pick(['', '', ' ']) : pick([' ', '\n', '\t', '\r\n  ', '  ']));
   const digits = (n: number): string =>
     Array.from({ length: n }, () => pick('0123456789'.split(''))).join('');
@@ -374,9 +363,6 @@ function randomTexts(count: number, seed: number): string[] {
   return texts;
 }
 
-const python = spawnSync('python3', ['--version']);
-const hasPython = python.status === 0;
-
 describe.skipIf(!hasPython)('parseJsonValue against CPython json.loads', () => {
   const texts = [
     ...randomTexts(1500, 20261128),
@@ -436,12 +422,10 @@ describe.skipIf(!hasPython)('parseJsonValue against CPython json.loads', () => {
   let stderr = '';
   let results: Array<[string, unknown]> = [];
   beforeAll(() => {
-    const run = spawnSync('python3', ['-c', PY_LOADS], {
-      input: JSON.stringify(texts.map((t) => Buffer.from(t, 'utf16le').toString('hex'))),
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    stderr = run.stderr.toString();
-    results = JSON.parse(run.stdout.toString() || '[]') as Array<[string, unknown]>;
+    ({ results, stderr } = runPythonBatch<[string, unknown]>(
+      PY_LOADS,
+      texts.map((t) => Buffer.from(t, 'utf16le').toString('hex')),
+    ));
   });
 
   it('ran Python', () => {

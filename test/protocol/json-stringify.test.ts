@@ -3,13 +3,14 @@
  * hand on the edge cases and against one `python3` run on random values; Python's output must also
  * read back (parseJsonValue) as the value written.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonValue } from '../../src/protocol/json/parse.ts';
 import { toPythonJson } from '../../src/protocol/json/stringify.ts';
 import { Binary, DateTime, PyFloat, type Struct, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
+import { picker, prng } from '../support/random.ts';
+import { hasPython, runPythonBatch } from '../support/run-python.ts';
 
 const m = (...entries: Array<[string, Value]>): Map<string, Value> => new Map(entries);
 
@@ -120,20 +121,9 @@ out = [json.dumps(build(t), ensure_ascii=False).encode('utf-8', 'backslashreplac
 json.dump(out, sys.stdout)
 `;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomValues(count: number, seed: number): Value[] {
   const rnd = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const pick = picker(rnd);
   const f64 = (): number => {
     const b = Buffer.alloc(8);
     for (let i = 0; i < 8; i++) b[i] = Math.floor(rnd() * 256);
@@ -195,8 +185,6 @@ function randomValues(count: number, seed: number): Value[] {
 /** Structural equality that tells ints from floats and -0.0 from 0.0, and checks key order. */
 const sameValue = (a: Value, b: Value): boolean => JSON.stringify(tag(a)) === JSON.stringify(tag(b));
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
-
 describe.skipIf(!hasPython)('toPythonJson against CPython json.dumps(ensure_ascii=False)', () => {
   const values: Value[] = [
     ...randomValues(2000, 1128),
@@ -207,12 +195,7 @@ describe.skipIf(!hasPython)('toPythonJson against CPython json.dumps(ensure_asci
   let expected: string[] = [];
   let stderr = '';
   beforeAll(() => {
-    const run = spawnSync('python3', ['-c', PY_DUMPS], {
-      input: JSON.stringify(values.map(tag)),
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    stderr = run.stderr.toString();
-    expected = JSON.parse(run.stdout.toString() || '[]') as string[];
+    ({ results: expected, stderr } = runPythonBatch<string>(PY_DUMPS, values.map(tag)));
   });
 
   it('ran Python', () => {

@@ -7,6 +7,7 @@ import { pyFloatRepr } from '../../src/protocol/py-float.ts';
 import { decodeMethodCall, DEFAULT_XML_LIMITS, type XmlLimits } from '../../src/protocol/xmlrpc/decode.ts';
 import { Binary, DateTime, PyFloat, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
+import { picker, prng } from '../support/random.ts';
 
 /**
  * A value as plain JSON that keeps what matters to Python: int vs float (with repr), key order,
@@ -423,7 +424,7 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
 
   it('raises the same exception class and expat message as CPython on mangled requests', () => {
     // Positions may differ by a few characters for rarer errors (documented); not the messages.
-    const rnd = mulberry32(11);
+    const rnd = prng(11);
     const base = Buffer.from(
       call(
         '<struct><member><name>a&amp;b</name><value><array><data><value><i4>12</i4></value><value><double>1.5</double></value><value><base64>QUJD</base64></value><value><dateTime.iso8601>20240101T10:00:00</dateTime.iso8601></value><value><boolean>1</boolean></value><value><![CDATA[x]]></value><!-- c --></data></array></value></member></struct>',
@@ -486,7 +487,7 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
   });
 
   it('agrees with CPython on randomly generated requests', () => {
-    const rnd = mulberry32(0x5eed);
+    const rnd = prng(0x5eed);
     const bodies = Array.from({ length: 300 }, () => Buffer.from(randomRequest(rnd), 'utf8'));
     const expected = cpython(bodies);
     const mismatches = bodies
@@ -500,7 +501,7 @@ describe('decodeMethodCall mirrors CPython xmlrpc.client.loads', () => {
   });
 
   it('reads long text runs (handled outside saxes) exactly like short ones', () => {
-    const rnd = mulberry32(42);
+    const rnd = prng(42);
     const big = Array.from({ length: 20_000 }, () => 'ab<&>"\'\r\n\té😀'[Math.floor(rnd() * 13)] ?? '').join(
       '',
     );
@@ -680,7 +681,7 @@ describe('decodeMethodCall security', () => {
   });
 
   it('only ever throws OdooFault on mangled input', () => {
-    const rnd = mulberry32(7);
+    const rnd = prng(7);
     const base = Buffer.from(
       call(
         '<struct><member><name>a&amp;b</name><value><array><data><value><i4>12</i4></value><value><double>1.5</double></value><value><base64>QUJD</base64></value><value><dateTime.iso8601>20240101T10:00:00</dateTime.iso8601></value><value><boolean>1</boolean></value><value><![CDATA[x]]></value></data></array></value></member></struct>',
@@ -703,21 +704,9 @@ describe('decodeMethodCall security', () => {
   });
 });
 
-/** A small seeded PRNG (mulberry32), so that failures are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random but well-formed methodCall exercising the unmarshaller's many spellings. */
 function randomRequest(rnd: () => number): string {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const pick = picker(rnd);
   const chars = [
     'a',
     'Z',

@@ -13,6 +13,7 @@ import {
 } from '../../src/protocol/xmlrpc/encode.ts';
 import { Binary, DateTime, jsonResult, PyFloat, struct, valueResult, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
+import { picker, prng } from '../support/random.ts';
 
 type Capture = Map<string, Value>;
 
@@ -406,7 +407,7 @@ describe('transcodeJson (JSON-2 text to XML-RPC)', () => {
       '[1, null, 99999999999]',
       '"]]>"',
     ];
-    const rnd = mulberry32(20240101);
+    const rnd = prng(20240101);
     const random = Array.from({ length: 400 }, () => randomJson(rnd, 0));
     const texts = [...edge, ...random];
     const expected = odooMarshal(texts);
@@ -425,7 +426,7 @@ describe('transcodeJson (JSON-2 text to XML-RPC)', () => {
   });
 
   it('writes XML that CPython reads back as the JSON value (control characters deleted, CR read as LF)', () => {
-    const rnd = mulberry32(99);
+    const rnd = prng(99);
     const texts = Array.from({ length: 150 }, () => randomJson(rnd, 0, false)).filter(
       (t) => !t.includes('null'),
     );
@@ -490,17 +491,6 @@ print(json.dumps(out))
   return JSON.parse(stdout.toString()) as ({ ok: string } | { err: [string, string] })[];
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Random JSON text in the spellings Python's json.dumps produces and a few it does not (escaped
  * astral characters, `\u` escapes of ordinary characters, other float spellings, extra spaces).
@@ -508,7 +498,7 @@ function mulberry32(seed: number): () => number {
 function randomJson(rnd: () => number, depth: number, withNull = true): string {
   /** Keys without control characters when the XML must stay readable (Odoo writes them raw). */
   const keyChars = withNull ? undefined : ['a', 'Z', ' ', '<', '&', 'é', '😀', '\\u00e9', '\\"'];
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const pick = picker(rnd);
   const strChars = [
     'a',
     'Z',

@@ -1,8 +1,9 @@
 /**
- * Runs a Python client script asynchronously (the bridge under test lives in this process, so a
- * synchronous spawn would block it), feeding JSON on stdin and reading JSON from stdout.
+ * Runs Python from the tests. `runPython` runs a client script asynchronously (the bridge under
+ * test lives in this process, so a synchronous spawn would block it), feeding JSON on stdin and
+ * reading JSON from stdout; `runPythonBatch` runs a CPython oracle over a batch of inputs.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export function runPython<T>(script: string, input: unknown, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -25,4 +26,23 @@ export function runPython<T>(script: string, input: unknown, timeoutMs = 60_000)
     });
     child.stdin.end(JSON.stringify(input));
   });
+}
+
+/** Whether `python3` runs here: the differential tests against CPython are skipped otherwise. */
+export const hasPython = spawnSync('python3', ['--version']).status === 0;
+
+/**
+ * Runs a Python batch script synchronously (for tests that compare a whole batch of inputs with
+ * CPython before their cases run), feeding `input` as JSON on stdin. `results` is the JSON it
+ * printed, or an empty batch when it printed nothing; `stderr` says why.
+ */
+export function runPythonBatch<T>(script: string, input: unknown): { results: T[]; stderr: string } {
+  const run = spawnSync('python3', ['-c', script], {
+    input: JSON.stringify(input),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return {
+    results: JSON.parse(run.stdout.toString() || '[]') as T[],
+    stderr: run.stderr.toString(),
+  };
 }

@@ -16,15 +16,17 @@
 import { isAscii } from 'node:buffer';
 import { bridgeError, OdooFault, pythonError } from '../../errors.ts';
 import {
-  RequestBytes,
   STREAMED_PLACEHOLDER,
-  Tail,
   Utf8Text,
   hasControlByte,
+  type HeadScan,
+  scanToParameter,
   startsWithAt,
+  streamedCall,
+  type ParameterPiece,
+  type ParameterReader,
   type SplitCall,
   type SplitOptions,
-  type StreamedCall,
 } from '../streamed-call.ts';
 import { decodeMethodCall, type MethodCall } from './decode.ts';
 
@@ -63,23 +65,11 @@ export async function splitXmlRpcCall(
   source: AsyncIterable<Uint8Array | string>,
   o: XmlSplitOptions,
 ): Promise<SplitCall<MethodCall>> {
-  const input = new RequestBytes(source, o);
-  const scanner = new HeadScanner(o.streamedParam);
-  let pre: Buffer = Buffer.alloc(0);
-  let found: { dataStart: number; container: string; open: string[]; param: number } | undefined;
-  while (found === undefined) {
-    const r = scanner.run(pre);
-    if (r === 'whole') return { kind: 'whole', body: await input.rest(pre) };
-    if (r !== 'more') {
-      found = r;
-      break;
-    }
-    const chunk = await input.next();
-    if (chunk === undefined) return { kind: 'whole', body: pre };
-    pre = pre.length === 0 ? chunk : Buffer.concat([pre, chunk]);
-  }
+  const scanned = await scanToParameter(source, o, new HeadScanner(o.streamedParam));
+  if (scanned.kind === 'whole') return scanned;
+  const { pre, input } = scanned;
+  const { dataStart, container, open, param } = scanned.found;
 
-  const { dataStart, container, open, param } = found;
   const placeholder = Buffer.from(STREAMED_PLACEHOLDER, 'latin1');
   const closers = Buffer.from(
     open
@@ -93,52 +83,23 @@ export async function splitXmlRpcCall(
   const head = decodeMethodCall(Buffer.concat([headBytes, placeholder, closers]));
   if (head.params[param] !== STREAMED_PLACEHOLDER)
     throw bridgeError('could not locate the streamed XML-RPC parameter');
-  input.streaming = true;
 
-  const tail = new Tail(headBytes.length + placeholder.length, o);
-  const reader = new TextReader(container);
-  let first: Buffer | undefined = pre.subarray(dataStart);
-  let textDone = false;
-  let iterated = false;
-
-  async function* text(): AsyncGenerator<string> {
-    if (iterated) throw new Error('the streamed parameter can be read once');
-    iterated = true;
-    for (;;) {
-      const chunk = first ?? (await input.next());
-      first = undefined;
-      if (chunk === undefined) throw incomplete(headBytes, placeholder);
-      const r = reader.feed(chunk);
-      for (const t of r.texts) if (t.length > 0) yield t;
-      if (r.rest !== undefined) {
-        tail.push(r.rest);
-        textDone = true;
-        return;
-      }
-    }
-  }
-
-  const call: StreamedCall<MethodCall> = {
-    kind: 'streamed',
+  return streamedCall({
+    input,
     head,
-    text: { [Symbol.asyncIterator]: text },
-    async finish() {
-      if (!textDone) {
-        if (iterated) throw new Error('finish() called while the streamed parameter is being read');
-        for await (const _ of text()) {
-          // the parameter is not wanted: skip it
-        }
-      }
-      for (let c = await input.next(); c !== undefined; c = await input.next()) tail.push(c);
-      const whole = decodeMethodCall(Buffer.concat([headBytes, placeholder, ...tail.bytes()]));
+    headBytes,
+    placeholder,
+    first: pre.subarray(dataStart),
+    reader: new TextReader(container),
+    noun: 'parameter',
+    truncated: () => incomplete(headBytes, placeholder),
+    decodeWhole(body) {
+      const whole = decodeMethodCall(body);
       if (whole.methodName !== head.methodName || whole.params[param] !== STREAMED_PLACEHOLDER)
         throw bridgeError('the XML-RPC request changed shape after the streamed parameter');
       return whole;
     },
-    bytesRead: () => input.read,
-    discard: (maxBytes) => input.discard(maxBytes),
-  };
-  return call;
+  });
 }
 
 /** What expat says when the document ends inside the parameter (its position is the placeholder's). */
@@ -151,13 +112,14 @@ function incomplete(headBytes: Buffer, placeholder: Buffer): OdooFault {
   return pythonError('xml.parsers.expat.ExpatError', 'no element found');
 }
 
-type ScanResult = 'more' | 'whole' | { dataStart: number; container: string; open: string[]; param: number };
+type Found = { dataStart: number; container: string; open: string[]; param: number };
+type ScanResult = 'more' | 'whole' | Found;
 
 /**
  * Finds where the streamed parameter's text starts, reading as little as it can. Re-run with the
  * same (grown) buffer after 'more'.
  */
-class HeadScanner {
+class HeadScanner implements HeadScan<Found> {
   private pos = 0;
   private started = false;
   /** Raw names of the open elements. */
@@ -341,7 +303,7 @@ const CDATA = 3;
 const CLOSERS = ['', '-->', '?>', ']]>'] as const;
 
 /** The parameter's text, chunk by chunk, up to the end tag of its container. */
-class TextReader {
+class TextReader implements ParameterReader {
   private readonly container: string;
   private readonly utf8 = new Utf8Text();
   private pending: Buffer = Buffer.alloc(0);
@@ -353,7 +315,7 @@ class TextReader {
   }
 
   /** `rest`, once the end tag is found, is the request from that end tag on. */
-  feed(chunk: Buffer): { texts: string[]; rest?: Buffer } {
+  feed(chunk: Buffer): ParameterPiece {
     const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = Buffer.alloc(0);
     const out: string[] = [];
