@@ -13,5 +13,5 @@ COPY package.json ./
 COPY src ./src
 USER node
 EXPOSE 8069
-HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:8069/xmlrpc/2/common',{method:'POST',body:'<?xml version=\"1.0\"?><methodCall><methodName>about</methodName></methodCall>'}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:8069/_bridge/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "src/main.ts"]

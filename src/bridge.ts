@@ -10,6 +10,7 @@ import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import type { BridgeConfig } from './config.ts';
 import { createApp } from './server/app.ts';
+import { Forwarder } from './server/forward.ts';
 import type { BridgeParts } from './services/service.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
@@ -20,7 +21,12 @@ export interface RunningBridge {
   url: string;
   server: Server;
   parts: BridgeParts;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, closes idle keep-alive connections at once, lets calls in flight finish
+   * (each connection is closed as soon as its answer is out) for at most `graceMs` (default: the
+   * config's shutdownGraceMs), then closes what is left. Resolves `true` when nothing was cut.
+   */
+  close(graceMs?: number): Promise<boolean>;
 }
 
 /** Throws ConfigError when an API key named in the credential map cannot be read. */
@@ -58,6 +64,7 @@ export function buildParts(
     credentials,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
+    forwarder: new Forwarder(config, log),
     signatures: new SignatureRegistry({
       odoo,
       overrides: config.file.signatures,
@@ -75,6 +82,7 @@ export async function startBridge(
 ): Promise<RunningBridge> {
   const parts = buildParts(config, log, env);
   const server = createServer({ keepAliveTimeout: 65_000 }, createApp(parts));
+  server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listenPort, config.listenHost, () => resolve());
@@ -85,14 +93,35 @@ export async function startBridge(
     url: `http://${host}:${port}`,
     server,
     parts,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
+    async close(graceMs = config.shutdownGraceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // server.close() stops accepting and closes idle connections once; connections that become
+      // idle when their answer is out are closed by the poll below.
+      server.closeIdleConnections();
+      parts.forwarder.closeTunnels();
+      const poll = setInterval(() => server.closeIdleConnections(), 50);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
       });
+      const clean = await Promise.race([closed.then(() => true), expired]);
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (!clean) {
+        log.warn({ graceMs }, 'shutdown grace period over: closing the connections still open');
+        server.closeAllConnections();
+        await closed;
+      }
       parts.credentials.close();
-      await parts.odoo.close();
-      await parts.webDb.close();
+      const pools = Promise.all([
+        parts.odoo.close(),
+        parts.webDb.close(),
+        clean ? parts.forwarder.close() : parts.forwarder.destroy(),
+      ]);
+      // After a cut, upstream calls whose client is gone are not waited for long.
+      if (clean) await pools;
+      else await Promise.race([pools, new Promise((r) => setTimeout(r, 1000).unref())]);
+      return clean;
     },
   };
 }

@@ -42,6 +42,8 @@ export interface BridgeConfig {
   authFailureWindowMs: number;
   /** How often the config file and API key files are checked for changes; 0: only on SIGHUP. */
   credentialsPollMs: number;
+  /** On SIGTERM, how long calls in flight may take to finish before their connections are closed. */
+  shutdownGraceMs: number;
   /** From the BRIDGE_CONFIG file. */
   file: ConfigFile;
 }
@@ -192,6 +194,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'how long the answer of /web/version is reused',
   },
   {
+    env: 'BRIDGE_SHUTDOWN_GRACE_SECONDS',
+    flag: '--shutdown-grace-seconds',
+    default: '25',
+    help: 'on SIGTERM, how long calls in flight may take to finish before the bridge exits',
+  },
+  {
     env: 'BRIDGE_LOG_LEVEL',
     flag: '--log-level',
     default: 'info',
@@ -299,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     authMaxFailuresPerClient: int('BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT', 1),
     authFailureWindowMs: int('BRIDGE_AUTH_FAILURE_WINDOW_SECONDS', 1) * 1000,
     credentialsPollMs: int('BRIDGE_CREDENTIALS_POLL_SECONDS', 0) * 1000,
+    shutdownGraceMs: int('BRIDGE_SHUTDOWN_GRACE_SECONDS', 0) * 1000,
     file: configPath ? readConfigFile(configPath) : { signatures: {}, auth: PASSTHROUGH_ONLY },
   };
 }

@@ -56,9 +56,12 @@ async function main(argv: string[]): Promise<void> {
     );
 
   const stop = (signal: string): void => {
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     bridge.close().then(
-      () => process.exit(0),
+      (clean) => {
+        log.info({ clean }, 'stopped');
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

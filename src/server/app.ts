@@ -1,9 +1,11 @@
 /**
- * The HTTP surface: the legacy endpoints, nothing else yet. Routing only; each route is
+ * The HTTP surface: the legacy endpoints, the bridge's own endpoints under `/_bridge/`, and
+ * every other path forwarded to Odoo (whole-URL drop-in). Routing only; each legacy route is
  * decode → dispatch → encode in its own module.
  */
 import express, { type Express } from 'express';
 import type { BridgeParts } from '../services/service.ts';
+import { serveLivez, serveReadyz } from './health.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
 import { methodNotAllowed, serveXmlRpc } from './xmlrpc-route.ts';
 
@@ -17,11 +19,13 @@ export function createApp(parts: BridgeParts): Express {
   app.all(['/xmlrpc/2/:service', '/xmlrpc/:service'], (_req, res) => methodNotAllowed(res, 'POST'));
   app.post('/jsonrpc', (req, res) => serveJsonRpc(parts, req, res));
 
-  app.use((_req, res) => {
-    const body =
-      '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n' +
-      '<p>odoo-rpc-bridge serves /xmlrpc/2/{common,object,db}, /xmlrpc/{common,object,db} and /jsonrpc.</p>\n';
-    res.status(404).type('text/html; charset=utf-8').send(body);
+  app.get('/_bridge/livez', serveLivez);
+  app.get('/_bridge/readyz', (req, res) => serveReadyz(parts, req, res));
+  app.all('/_bridge/{*rest}', (_req, res) => {
+    res.status(404).type('text/plain; charset=utf-8').send('odoo-rpc-bridge: no such endpoint\n');
   });
+
+  // Whole-URL drop-in: everything else is Odoo's.
+  app.use((req, res) => parts.forwarder.forward(req, res));
   return app;
 }

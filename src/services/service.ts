@@ -2,6 +2,7 @@
  * What every legacy service function gets and returns. A service is a table of functions
  * `(params, ctx) → Promise<CallResult>`: adding a legacy function is adding a row.
  */
+import type { Forwarder } from '../server/forward.ts';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -35,6 +36,8 @@ export interface BridgeParts {
   version: VersionSource;
   /** Odoo's database manager (`/web/database/*`), for the db service. */
   webDb: WebDatabaseClient;
+  /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
+  forwarder: Forwarder;
   log: Logger;
 }
 

@@ -59,9 +59,9 @@ export class OdooClient {
     return this.send('POST', `/json/2/${model}/${method}`, { ...o, body });
   }
 
-  /** `GET /web/version`: `{"version_info": [...], "version": "19.0"}`. */
-  version(): Promise<UpstreamAnswer> {
-    return this.send('GET', '/web/version', {});
+  /** `GET /web/version`: `{"version_info": [...], "version": "19.0"}`; `timeoutMs` overrides the call timeout. */
+  version(timeoutMs?: number): Promise<UpstreamAnswer> {
+    return this.send('GET', '/web/version', {}, timeoutMs);
   }
 
   /** `GET /doc-bearer/<model>.json`: the server's description of a model and its methods. */
@@ -73,14 +73,19 @@ export class OdooClient {
     await this.pool.close();
   }
 
-  private async send(method: 'GET' | 'POST', path: string, o: RequestOptions): Promise<UpstreamAnswer> {
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    o: RequestOptions,
+    timeoutMs?: number,
+  ): Promise<UpstreamAnswer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     if (o.apiKey !== undefined) headers['authorization'] = `bearer ${o.apiKey}`;
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
     const where = `${this.baseUrl}${path}`;
-    const timeout = this.opts.upstreamTimeoutMs;
+    const timeout = timeoutMs ?? this.opts.upstreamTimeoutMs;
     let res;
     try {
       res = await this.pool.request({

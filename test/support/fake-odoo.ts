@@ -11,8 +11,10 @@
  *     odoo.setFault({ kind: 'status', status: 502, times: 1 });
  *     await odoo.close();
  *
- * Not modelled (see the test file for the captures this skips): `/web/session/authenticate`
- * (sessions are given to the fake through `sessions`), the legacy `/xmlrpc` and `/jsonrpc`
+ * `/web/session/authenticate` (capture 4d-50, minimally: the password is the login) and
+ * `/web/dataset/call_kw` answer JSON-RPC for the whole-URL drop-in tests, and
+ * `/web/content/big-download?mb=N` streams N MiB. Not modelled (see the test file for the
+ * captures this skips): the legacy `/xmlrpc` and `/jsonrpc`
  * endpoints (the bridge serves those). `/web/database/*` is test/support/fake-odoo-database.ts
  * (`odoo.database`).
  */
@@ -121,6 +123,8 @@ export interface FakeOdoo {
   database: FakeDatabaseManager;
   /** Faults apply to `/json/2` and `/doc-bearer` requests; `times` defaults to "until cleared". */
   setFault(f: FakeFault | null): void;
+  /** Bytes of `/web/content/big-download` written so far (all downloads together). */
+  bigDownloadWritten(): number;
   close(): Promise<void>;
 }
 
@@ -226,6 +230,7 @@ class FakeOdooServer {
   readonly requests: RecordedRequest[] = [];
   fault: FakeFault | null = null;
   faultLeft = Infinity;
+  bigWritten = 0;
   readonly database: FakeDatabaseManager;
 
   constructor(opts: FakeOdooOptions) {
@@ -291,6 +296,7 @@ class FakeOdooServer {
     this.requests.push(recorded);
 
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    if (path === '/web/content/big-download') return this.bigDownload(req, res);
     if (this.database.handles(path)) return this.database.handle(req, res, path, raw);
     const fault = this.takeFault(path);
     if (fault?.kind === 'reset') {
@@ -343,6 +349,22 @@ class FakeOdooServer {
     this.send(res, reply);
   }
 
+  /** `GET /web/content/big-download?mb=N`: N MiB (default 50) of bytes, written as the client reads. */
+  async bigDownload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const mb = Number(new URL(req.url ?? '/', 'http://fake').searchParams.get('mb') ?? '50');
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(mb * chunk.length),
+      'Content-Disposition': 'attachment; filename=big.bin',
+    });
+    for (let i = 0; i < mb && !res.destroyed; i++) {
+      this.bigWritten += chunk.length;
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  }
+
   send(res: ServerResponse, reply: Reply): void {
     // Odoo adds `X-Content-Type-Options: nosniff` to its successful answers (not to errors).
     const ok = reply.status < 300 || reply.status === 304;
@@ -388,7 +410,10 @@ class FakeOdooServer {
     const sel = this.selectDb(req);
     if ('reply' in sel) return sel.reply;
     const { db, session } = sel;
+    if (path === '/web/session/authenticate') return this.sessionAuthenticate(body);
     if (!db) return htmlReply(404, NOT_FOUND_NODB);
+    if (path === '/web/dataset/call_kw' || path.startsWith('/web/dataset/call_kw/'))
+      return this.callKw(db, session, body);
 
     if (path === '/json/2' || path.startsWith('/json/2/')) {
       const parts = path === '/json/2' ? [] : path.slice('/json/2/'.length).split('/');
@@ -441,6 +466,87 @@ class FakeOdooServer {
       throw notImplemented('the /doc HTML pages');
     }
     return htmlReply(404, werkzeugPage(404, 'Not Found', NOT_FOUND_DESCRIPTION));
+  }
+
+  /**
+   * `POST /web/session/authenticate` (capture 4d-50), minimally: the password is the user's login
+   * (the lab's admin/admin); answers a session_id cookie and part of the session info.
+   */
+  sessionAuthenticate(body: string): Reply {
+    const req = JSON.parse(body) as {
+      id?: PyJson;
+      params?: { db?: string; login?: string; password?: string };
+    };
+    const { db = '', login = '', password = '' } = req.params ?? {};
+    const key = this.opts.keys.find((k) => k.db === db && k.login === login);
+    if (!key || password !== login || !this.data[db])
+      return jsonReply(200, {
+        jsonrpc: '2.0',
+        id: req.id ?? null,
+        error: {
+          code: 200,
+          message: 'Odoo Server Error',
+          data: {
+            name: 'odoo.exceptions.AccessDenied',
+            message: 'Access Denied',
+            arguments: ['Access Denied'],
+            context: {},
+            debug: '',
+          },
+        },
+      });
+    const sid = `fake-session-${this.opts.sessions.length + 1}-${key.uid}`;
+    this.opts.sessions.push({ sid, db, uid: key.uid });
+    return jsonReply(
+      200,
+      {
+        jsonrpc: '2.0',
+        id: req.id ?? null,
+        result: {
+          uid: key.uid,
+          db,
+          username: login,
+          server_version: '19.0',
+          server_version_info: VERSION_INFO,
+        },
+      },
+      {
+        'Set-Cookie': `session_id=${sid}; Expires=Sun, 28 Nov 2027 04:31:52 GMT; Max-Age=604800; HttpOnly; Path=/`,
+      },
+    );
+  }
+
+  /** `POST /web/dataset/call_kw[/<path>]` with a session cookie: a JSON-RPC ORM call. */
+  callKw(db: string, session: FakeSession | null, body: string): Reply {
+    const req = parsePyJson(body) as unknown as {
+      id?: PyJson;
+      params?: { model?: string; method?: string; args?: PyJson[]; kwargs?: PyDict };
+    };
+    if (!session)
+      return jsonReply(200, {
+        jsonrpc: '2.0',
+        id: req.id ?? null,
+        error: {
+          code: 100,
+          message: 'Odoo Session Expired',
+          data: {
+            name: 'odoo.http.SessionExpiredException',
+            message: 'Session expired',
+            arguments: ['Session expired'],
+            context: {},
+            debug: '',
+          },
+        },
+      });
+    const { model = '', method = '', args = [], kwargs = {} } = req.params ?? {};
+    const [first] = args;
+    const params: [string, PyJson][] = Object.entries(kwargs);
+    if (first !== undefined) params.push([method === 'search_read' ? 'domain' : 'ids', first]);
+    return jsonReply(200, {
+      jsonrpc: '2.0',
+      id: req.id ?? null,
+      result: this.rpc(this.data[db] as FakeDatabase, session.uid, model, method, params),
+    });
   }
 
   /** `_get_session_and_dbname` (wire reference §4.2), without dbfilter. */
@@ -693,6 +799,7 @@ export async function startFakeOdoo(opts: FakeOdooOptions = {}): Promise<FakeOdo
     keys: fake.opts.keys,
     database: fake.database,
     setFault: (f) => fake.setFault(f),
+    bigDownloadWritten: () => fake.bigWritten,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

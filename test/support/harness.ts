@@ -2,6 +2,7 @@
  * Starts the real bridge on a random port in front of the fake Odoo, with its log lines kept in
  * memory so tests can read (and grep) them.
  */
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { startBridge, type RunningBridge } from '../../src/bridge.ts';
 import { parseConfigFile, type BridgeConfig } from '../../src/config.ts';
@@ -60,6 +61,7 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
     authMaxFailuresPerClient: 20,
     authFailureWindowMs: 60_000,
     credentialsPollMs: 0,
+    shutdownGraceMs: 5000,
     file: parseConfigFile({}, 'test'),
     ...over,
   };
@@ -94,4 +96,13 @@ export async function startStack(
       await odoo.close();
     },
   };
+}
+
+/** `http://127.0.0.1:<port>` where nothing listens (an upstream that is down). */
+export async function closedPortUrl(): Promise<string> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return `http://127.0.0.1:${port}`;
 }
