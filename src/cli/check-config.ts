@@ -17,7 +17,7 @@ export const CHECK_CONFIG_USAGE = `Usage: odoo-rpc-bridge check-config [file]   
 Prints what is wrong with a config file (exit 1), or a summary of it (exit 0).
 `;
 
-const KNOWN_SECTIONS = new Set(['signatures', 'auth', 'credentials']);
+const KNOWN_SECTIONS = new Set(['signatures', 'auth', 'credentials', 'shims']);
 
 export interface ConfigReport {
   problems: string[];
@@ -55,7 +55,9 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv): ConfigRep
 
   let models = 0;
   try {
-    models = Object.keys(parseConfigFile({ signatures: top['signatures'] }, path).signatures).length;
+    models = Object.keys(
+      parseConfigFile({ signatures: top['signatures'], shims: top['shims'] }, path).signatures,
+    ).length;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(e.message);

@@ -13,6 +13,7 @@ import { toPythonJson } from '../protocol/json/stringify.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
 import { toJson2Call } from '../translate/named-args.ts';
 import { firstCreatedId } from '../translate/results.ts';
+import { applyShim } from '../translate/shims.ts';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import {
@@ -97,22 +98,32 @@ async function dispatchObject(
   ctx.notes.model = model;
   ctx.notes.method = method;
 
-  const signature = await resolveSignature(db, model, method, args, grant.apiKey, ctx);
+  // Compatibility shims (src/translate/shims.ts), each enabled in BRIDGE_CONFIG: a call Odoo 19
+  // removed becomes one JSON-2 call of what replaced it.
+  const shim = applyShim(method, args, kw, ctx.config.file.shims);
+  const called = shim?.method ?? method;
+  if (shim) {
+    args = shim.args;
+    kw = shim.kw;
+  }
+
+  const signature = await resolveSignature(db, model, called, args, grant.apiKey, ctx);
   ctx.notes.signature = signature.source;
-  const call = toJson2Call(model, method, args, kw, signature);
-  const answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), {
+  const call = toJson2Call(model, called, args, kw, signature);
+  const answer = await ctx.odoo.json2(model, called, toPythonJson(call.body), {
     db,
     apiKey: grant.apiKey,
     requestId: ctx.requestId,
   });
   ctx.notes.upstreamStatus = answer.status;
   if (answer.status === 401) ctx.auth.keyRejected(grant, ctx.requestId);
-  const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
+  const site = { db, model, method: called, baseUrl: ctx.odoo.baseUrl };
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))
     throw upstreamError(
-      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`,
+      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${called} with ${answer.contentType || 'no content type'}, not JSON`,
     );
+  if (shim?.mapResult) return shim.mapResult(answer.text);
   if (call.singleCreate) return firstCreatedId(answer.text, site);
   return jsonResult(answer.text);
 }
