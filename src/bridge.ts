@@ -11,6 +11,7 @@ import { KeyVerifier } from './auth/key-verifier.ts';
 import type { BridgeConfig } from './config.ts';
 import { createApp } from './server/app.ts';
 import { Forwarder } from './server/forward.ts';
+import { BridgeMetrics } from './server/metrics.ts';
 import type { BridgeParts } from './services/service.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
@@ -42,7 +43,9 @@ export function buildParts(
     log,
     pollMs: config.credentialsPollMs,
   });
+  const metrics = new BridgeMetrics({ models: config.metricsModels === true });
   const odoo = new OdooClient(config);
+  odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
   const auth = new BridgeAuthenticator({
     source: credentials,
@@ -55,9 +58,19 @@ export function buildParts(
       windowMs: config.authFailureWindowMs,
     },
   });
+  auth.onFailure = (mode, reason) => metrics.authFailure(mode, reason);
+  const signatures = new SignatureRegistry({
+    odoo,
+    overrides: config.file.signatures,
+    docsKey: config.docsKey,
+    cacheSize: config.signatureCacheSize,
+    ttlMs: config.signatureCacheTtlMs,
+  });
+  signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
   return {
     config,
     odoo,
+    metrics,
     log,
     keys,
     auth,
@@ -65,13 +78,7 @@ export function buildParts(
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
     forwarder: new Forwarder(config, log),
-    signatures: new SignatureRegistry({
-      odoo,
-      overrides: config.file.signatures,
-      docsKey: config.docsKey,
-      cacheSize: config.signatureCacheSize,
-      ttlMs: config.signatureCacheTtlMs,
-    }),
+    signatures,
   };
 }
 

@@ -5,6 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { checkAuthSettings, PASSTHROUGH_ONLY, type AuthSettings } from './auth/credential-config.ts';
+import {
+  NO_SHIMS,
+  SHIM_NAMES,
+  SHIM_REMOVED_IN,
+  type ShimName,
+  type ShimSettings,
+} from './translate/shims.ts';
 
 export interface BridgeConfig {
   /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
@@ -44,6 +51,8 @@ export interface BridgeConfig {
   credentialsPollMs: number;
   /** On SIGTERM, how long calls in flight may take to finish before their connections are closed. */
   shutdownGraceMs: number;
+  /** BRIDGE_METRICS_MODELS: label the request metrics with db, model and method (capped). */
+  metricsModels?: boolean;
   /** From the BRIDGE_CONFIG file. */
   file: ConfigFile;
 }
@@ -53,6 +62,8 @@ export interface ConfigFile {
   signatures: SignatureOverrides;
   /** `auth.mode` and the `credentials` map (src/auth/credential-config.ts). */
   auth: AuthSettings;
+  /** Compatibility shims for calls newer Odoo removed (src/translate/shims.ts); all off by default. */
+  shims: ShimSettings;
 }
 
 /** `model -> method -> { params, model }` as written in the config file. */
@@ -200,6 +211,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'on SIGTERM, how long calls in flight may take to finish before the bridge exits',
   },
   {
+    env: 'BRIDGE_METRICS_MODELS',
+    flag: '--metrics-models',
+    default: 'false',
+    help: "'true': label /_bridge/metrics' request counts with db, model and method (the first 200 of each, then 'other')",
+  },
+  {
     env: 'BRIDGE_LOG_LEVEL',
     flag: '--log-level',
     default: 'info',
@@ -277,6 +294,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
       throw new ConfigError(`${name}=${v} must be a whole number >= ${min}`);
     return n;
   };
+  const bool = (name: string): boolean => {
+    const v = get(name);
+    if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}=${v} must be 'true' or 'false'`);
+    return v === 'true';
+  };
   const logLevel = get('BRIDGE_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
     throw new ConfigError(
@@ -308,7 +330,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     authFailureWindowMs: int('BRIDGE_AUTH_FAILURE_WINDOW_SECONDS', 1) * 1000,
     credentialsPollMs: int('BRIDGE_CREDENTIALS_POLL_SECONDS', 0) * 1000,
     shutdownGraceMs: int('BRIDGE_SHUTDOWN_GRACE_SECONDS', 0) * 1000,
-    file: configPath ? readConfigFile(configPath) : { signatures: {}, auth: PASSTHROUGH_ONLY },
+    metricsModels: bool('BRIDGE_METRICS_MODELS'),
+    file: configPath
+      ? readConfigFile(configPath)
+      : { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS },
   };
 }
 
@@ -377,5 +402,23 @@ export function parseConfigFile(doc: unknown, where: string): ConfigFile {
   }
   const auth = checkAuthSettings(doc as Record<string, unknown>, where);
   if (auth.problems[0] !== undefined) throw new ConfigError(auth.problems[0]);
-  return { signatures, auth: auth.settings };
+  const shims = parseShims((doc as Record<string, unknown>)['shims'], where);
+  return { signatures, auth: auth.settings, shims };
+}
+
+/** `shims: {name_get: true, search_count: true, fields_get_keys: true}`: each absent one is off. */
+function parseShims(raw: unknown, where: string): ShimSettings {
+  if (raw === undefined || raw === null) return NO_SHIMS;
+  const known = SHIM_NAMES.map((n) => `${n} (removed in Odoo ${SHIM_REMOVED_IN[n]})`).join(', ');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${where}: shims must map shim names to true or false; the shims are ${known}`);
+  const out: Record<ShimName, boolean> = { ...NO_SHIMS };
+  for (const [name, on] of Object.entries(raw as Record<string, unknown>)) {
+    if (!(SHIM_NAMES as readonly string[]).includes(name))
+      throw new ConfigError(`${where}: shims.${name}: no such shim; the shims are ${known}`);
+    if (typeof on !== 'boolean')
+      throw new ConfigError(`${where}: shims.${name} must be true or false, not ${JSON.stringify(on)}`);
+    out[name as ShimName] = on;
+  }
+  return out;
 }

@@ -107,6 +107,8 @@ export class BridgeAuthenticator implements Authenticator {
   readonly hashes: PasswordVerifier;
   /** Settles when the uids of the current entries' keys have been asked for. */
   warmed: Promise<void> = Promise.resolve();
+  /** Told of each failed or throttled attempt: the auth mode and the reason, never who (metrics). */
+  onFailure: ((mode: string, reason: string) => void) | undefined;
 
   constructor(opts: AuthenticatorOptions) {
     this.source = opts.source;
@@ -433,6 +435,7 @@ export class BridgeAuthenticator implements Authenticator {
       },
       'authentication throttled',
     );
+    this.onFailure?.(this.source.current.mode, 'throttled');
     throw accessDenied(`too many failed logins, retry in ${blocked.retryInSeconds} s`);
   }
 
@@ -443,6 +446,7 @@ export class BridgeAuthenticator implements Authenticator {
     reason: string,
   ): void {
     const counts = this.throttle.failed(account, a.client);
+    this.onFailure?.(this.source.current.mode, reason.replace(/ -?\d+$/, '')); // 'wrong uid 7' → 'wrong uid'
     this.log.warn(
       {
         requestId: a.requestId,

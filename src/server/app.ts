@@ -5,7 +5,7 @@
  */
 import express, { type Express } from 'express';
 import type { BridgeParts } from '../services/service.ts';
-import { serveLivez, serveReadyz } from './health.ts';
+import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
 import { methodNotAllowed, serveXmlRpc } from './xmlrpc-route.ts';
 
@@ -21,6 +21,7 @@ export function createApp(parts: BridgeParts): Express {
 
   app.get('/_bridge/livez', serveLivez);
   app.get('/_bridge/readyz', (req, res) => serveReadyz(parts, req, res));
+  app.get('/_bridge/metrics', (req, res) => serveMetrics(parts, req, res));
   app.all('/_bridge/{*rest}', (_req, res) => {
     res.status(404).type('text/plain; charset=utf-8').send('odoo-rpc-bridge: no such endpoint\n');
   });

@@ -33,9 +33,22 @@ export interface CallOutcome {
   startedAt: bigint;
 }
 
-/** One line per call: what was called, by whom, how it ended. No parameters, no secrets. */
+/**
+ * One line per call: what was called, by whom, how it ended. No parameters, no secrets. The
+ * call's metrics are recorded here too, so that each call is counted once, in one place.
+ */
 export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome): void {
   const ms = Number(process.hrtime.bigint() - o.startedAt) / 1e6;
+  ctx.metrics.call({
+    protocol: o.protocol,
+    service: o.call?.service,
+    method: o.call?.method,
+    outcome: o.fault ? 'fault' : 'ok',
+    seconds: ms / 1000,
+    db: ctx.notes.db,
+    model: ctx.notes.model,
+    modelMethod: ctx.notes.method,
+  });
   ctx.log.info(
     {
       requestId: ctx.requestId,

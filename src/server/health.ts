@@ -1,7 +1,8 @@
 /**
  * The bridge's probes, under `/_bridge/` (a prefix Odoo never uses):
  * `livez` answers while the process serves; `readyz` asks Odoo's `GET /web/version` each time
- * (uncached, short timeout) and answers 503 with the reason when Odoo does not answer it.
+ * (uncached, short timeout) and answers 503 with the reason when Odoo does not answer it;
+ * `metrics` is the Prometheus text of this bridge's registry (server/metrics.ts).
  */
 import type { Request, Response } from 'express';
 import { OdooFault } from '../errors.ts';
@@ -41,4 +42,9 @@ export async function serveReadyz(parts: BridgeParts, _req: Request, res: Respon
   }
   parts.log.warn({ reason }, 'not ready');
   res.status(503).json({ status: 'unavailable', reason });
+}
+
+export async function serveMetrics(parts: BridgeParts, _req: Request, res: Response): Promise<void> {
+  const text = await parts.metrics.text();
+  res.status(200).set('Cache-Control', 'no-store').type(parts.metrics.contentType).send(text);
 }

@@ -3,6 +3,7 @@
  * `(params, ctx) → Promise<CallResult>`: adding a legacy function is adding a row.
  */
 import type { Forwarder } from '../server/forward.ts';
+import type { BridgeMetrics } from '../server/metrics.ts';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -38,6 +39,8 @@ export interface BridgeParts {
   webDb: WebDatabaseClient;
   /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
   forwarder: Forwarder;
+  /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */
+  metrics: BridgeMetrics;
   log: Logger;
 }
 

@@ -41,6 +41,8 @@ export class SignatureRegistry {
   private readonly docs: LRUCache<string, ModelDoc, SignatureLookup>;
   /** Upstream requests made for docs, for tests and metrics. */
   docFetches = 0;
+  /** Told of each look-up in the cache of model descriptions: found there (hit) or not (metrics). */
+  onCacheLookup: ((hit: boolean) => void) | undefined;
 
   constructor(opts: SignatureRegistryOptions) {
     this.opts = opts;
@@ -66,7 +68,9 @@ export class SignatureRegistry {
   async lookup(q: SignatureLookup): Promise<SignatureAnswer> {
     const known = this.known(q.model, q.method);
     if (known) return { found: true, signature: known };
-    const doc = await this.docs.fetch(`${q.db}\u0000${q.model}`, { context: q });
+    const key = `${q.db}\u0000${q.model}`;
+    this.onCacheLookup?.(this.docs.has(key));
+    const doc = await this.docs.fetch(key, { context: q });
     if (doc === undefined || doc === 'forbidden') return { found: false, reason: 'docs-unavailable' };
     if (doc === 'missing') return { found: false, reason: 'not-described' };
     const sig = doc.get(q.method);

@@ -6,6 +6,7 @@
  */
 import { Pool } from 'undici';
 import { OdooFault } from '../errors.ts';
+import type { UpstreamEndpoint, UpstreamErrorKind } from '../server/metrics.ts';
 
 export interface UpstreamOptions {
   odooUrl: string;
@@ -34,8 +35,16 @@ export function upstreamError(message: string): OdooFault {
   return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.UpstreamError', message });
 }
 
+/** Told of every request to Odoo when it ends: its time, and how it failed (metrics). */
+export type UpstreamObserver = (
+  endpoint: UpstreamEndpoint,
+  seconds: number,
+  error?: UpstreamErrorKind,
+) => void;
+
 export class OdooClient {
   readonly baseUrl: string;
+  observer: UpstreamObserver | undefined;
   private readonly basePath: string;
   private readonly pool: Pool;
   private readonly opts: UpstreamOptions;
@@ -56,17 +65,17 @@ export class OdooClient {
 
   /** `POST /json/2/<model>/<method>` with a JSON object body. Names must be validated by the caller. */
   json2(model: string, method: string, body: string, o: RequestOptions): Promise<UpstreamAnswer> {
-    return this.send('POST', `/json/2/${model}/${method}`, { ...o, body });
+    return this.send('POST', `/json/2/${model}/${method}`, { ...o, body }, undefined, 'json2');
   }
 
   /** `GET /web/version`: `{"version_info": [...], "version": "19.0"}`; `timeoutMs` overrides the call timeout. */
   version(timeoutMs?: number): Promise<UpstreamAnswer> {
-    return this.send('GET', '/web/version', {}, timeoutMs);
+    return this.send('GET', '/web/version', {}, timeoutMs, 'version');
   }
 
   /** `GET /doc-bearer/<model>.json`: the server's description of a model and its methods. */
   modelDoc(model: string, o: RequestOptions): Promise<UpstreamAnswer> {
-    return this.send('GET', `/doc-bearer/${model}.json`, o);
+    return this.send('GET', `/doc-bearer/${model}.json`, o, undefined, 'doc');
   }
 
   async close(): Promise<void> {
@@ -77,7 +86,36 @@ export class OdooClient {
     method: 'GET' | 'POST',
     path: string,
     o: RequestOptions,
-    timeoutMs?: number,
+    timeoutMs: number | undefined,
+    endpoint: UpstreamEndpoint,
+  ): Promise<UpstreamAnswer> {
+    const observer = this.observer;
+    if (!observer) return this.request(method, path, o, timeoutMs);
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    let answer: UpstreamAnswer;
+    try {
+      answer = await this.request(method, path, o, timeoutMs);
+    } catch (e) {
+      observer(endpoint, seconds(), e instanceof OdooFault ? (upstreamFaultKind(e) ?? 'other') : 'other');
+      throw e;
+    }
+    // A JSON-2 error is an answer (json2-errors.ts); an answer that is not JSON is not Odoo's API
+    // (checked cheaply: the content type and the first character, not by parsing).
+    let kind: UpstreamErrorKind | undefined;
+    if (endpoint === 'json2') {
+      if (!answer.contentType.includes('json')) kind = answer.status === 200 ? 'garbage' : 'status';
+      else if (!JSON_START.test(answer.text)) kind = 'garbage';
+    }
+    observer(endpoint, seconds(), kind);
+    return answer;
+  }
+
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    o: RequestOptions,
+    timeoutMs: number | undefined,
   ): Promise<UpstreamAnswer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
@@ -106,8 +144,11 @@ export class OdooClient {
         size += buf.length;
         if (size > this.opts.maxUpstreamBytes) {
           res.body.destroy();
-          throw upstreamError(
-            `Odoo's answer to ${where} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
+          throw classified(
+            'too_large',
+            upstreamError(
+              `Odoo's answer to ${where} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
+            ),
           );
         }
         chunks.push(buf);
@@ -126,6 +167,22 @@ export class OdooClient {
   }
 }
 
+/** How a JSON text begins (after blanks); anything else is garbage. */
+const JSON_START = /^[\s]*["{[\-0-9tfn]/;
+
+/** The kind of failure of the faults made here, for metrics (a fault's message is for people). */
+const FAULT_KINDS = new WeakMap<OdooFault, UpstreamErrorKind>();
+
+function classified(kind: UpstreamErrorKind, fault: OdooFault): OdooFault {
+  FAULT_KINDS.set(fault, kind);
+  return fault;
+}
+
+/** How a request to Odoo failed, when transportFault made the fault (else undefined). */
+export function upstreamFaultKind(fault: OdooFault): UpstreamErrorKind | undefined {
+  return FAULT_KINDS.get(fault);
+}
+
 export function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault {
   const err = e as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
   // undici errors carry a string `code`; an aborted signal is a DOMException named TimeoutError.
@@ -136,20 +193,28 @@ export function transportFault(e: unknown, where: string, timeoutMs: number): Od
         ? err.cause.code
         : (err.name ?? '');
   if (code === 'UND_ERR_CONNECT_TIMEOUT')
-    return upstreamError(`cannot reach Odoo at ${where}: connection timed out`);
-  if (code === 'ECONNREFUSED') return upstreamError(`cannot reach Odoo at ${where}: connection refused`);
+    return classified('timeout', upstreamError(`cannot reach Odoo at ${where}: connection timed out`));
+  if (code === 'ECONNREFUSED')
+    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: connection refused`));
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return upstreamError(`cannot reach Odoo at ${where}: unknown host`);
+    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: unknown host`));
   if (
     code === 'TimeoutError' ||
     code === 'AbortError' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT'
   )
-    return upstreamError(
-      `Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`,
+    return classified(
+      'timeout',
+      upstreamError(`Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`),
     );
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
-    return upstreamError(`Odoo at ${where} closed the connection before its answer was complete`);
-  return upstreamError(`request to Odoo at ${where} failed: ${code || err.message || 'unknown error'}`);
+    return classified(
+      'reset',
+      upstreamError(`Odoo at ${where} closed the connection before its answer was complete`),
+    );
+  return classified(
+    'other',
+    upstreamError(`request to Odoo at ${where} failed: ${code || err.message || 'unknown error'}`),
+  );
 }

@@ -1,0 +1,156 @@
+/**
+ * Prometheus metrics at `GET /_bridge/metrics` (prom-client), on a registry of this bridge's own
+ * (several bridges can run in one process, as in the tests). Label values are bounded: protocol,
+ * service and method come from fixed sets (anything else is `other`); model/method and db labels
+ * only with BRIDGE_METRICS_MODELS=true, and then only the first MODEL_LABEL_CAP pairs (and dbs),
+ * the rest as `other`. No label ever holds a login, a key or a password.
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** Distinct model.method pairs (and dbs) given their own label value before `other`. */
+export const MODEL_LABEL_CAP = 200;
+
+/** The legacy functions (the rest is `other`, so a client cannot grow the label set). */
+const LEGACY_METHODS: Record<string, ReadonlySet<string>> = {
+  common: new Set(['login', 'authenticate', 'version', 'about', 'set_loglevel']),
+  object: new Set(['execute', 'execute_kw']),
+  db: new Set([
+    'create_database',
+    'duplicate_database',
+    'drop',
+    'dump',
+    'restore',
+    'rename',
+    'change_admin_password',
+    'migrate_databases',
+    'db_exist',
+    'list',
+    'list_lang',
+    'list_countries',
+    'server_version',
+  ]),
+};
+
+/** How an upstream request failed (odoo-client's transportFault classification, and answers). */
+export type UpstreamErrorKind =
+  'refused' | 'timeout' | 'reset' | 'status' | 'garbage' | 'too_large' | 'other';
+export type UpstreamEndpoint = 'json2' | 'version' | 'doc';
+
+export interface CallSample {
+  protocol: string;
+  service: string | undefined;
+  method: string | undefined;
+  outcome: 'ok' | 'fault';
+  seconds: number;
+  db?: string | undefined;
+  model?: string | undefined;
+  modelMethod?: string | undefined;
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  private readonly models: boolean;
+  private readonly pairs = new Set<string>();
+  private readonly dbs = new Set<string>();
+  private readonly requests: Counter;
+  private readonly duration: Histogram;
+  private readonly upstream: Histogram;
+  private readonly upstreamErrors: Counter;
+  private readonly signatureCache: Counter;
+  private readonly authFailures: Counter;
+
+  /** `models`: BRIDGE_METRICS_MODELS (model/method and db labels, capped). */
+  constructor(opts: { models: boolean }) {
+    this.models = opts.models;
+    const registers = [this.registry];
+    const callLabels = ['protocol', 'service', 'method', 'outcome'];
+    if (this.models) callLabels.push('db', 'model', 'model_method');
+    this.requests = new Counter({
+      name: 'odoo_bridge_requests_total',
+      help: 'Legacy calls answered, by protocol, service, method and outcome (ok or fault)',
+      labelNames: callLabels,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'odoo_bridge_request_duration_seconds',
+      help: 'Time to answer a legacy call (the whole call, upstream included)',
+      labelNames: ['protocol', 'service', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.upstream = new Histogram({
+      name: 'odoo_bridge_upstream_duration_seconds',
+      help: 'Time of one request to Odoo (JSON-2 call, /web/version, /doc-bearer), by endpoint',
+      labelNames: ['endpoint'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'odoo_bridge_upstream_errors_total',
+      help: 'Requests to Odoo that failed, by kind (refused, timeout, reset, status, garbage, too_large, other)',
+      labelNames: ['endpoint', 'kind'],
+      registers,
+    });
+    this.signatureCache = new Counter({
+      name: 'odoo_bridge_signature_cache_total',
+      help: 'Look-ups of model descriptions (/doc-bearer) in the signature cache, by result (hit or miss)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'odoo_bridge_auth_failures_total',
+      help: 'Failed or throttled logins and calls, by auth mode and reason (never the login)',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    // Zero series, so that dashboards and alerts see the metrics before the first event.
+    this.signatureCache.inc({ result: 'hit' }, 0);
+    this.signatureCache.inc({ result: 'miss' }, 0);
+  }
+
+  call(s: CallSample): void {
+    const service = s.service !== undefined && Object.hasOwn(LEGACY_METHODS, s.service) ? s.service : 'other';
+    const known = LEGACY_METHODS[service];
+    const method = known && s.method !== undefined && known.has(s.method) ? s.method : 'other';
+    const labels: Record<string, string> = { protocol: s.protocol, service, method, outcome: s.outcome };
+    if (this.models) {
+      labels['db'] = s.db === undefined ? '' : capped(this.dbs, s.db);
+      const pair = s.model === undefined ? undefined : `${s.model}.${s.modelMethod ?? ''}`;
+      const kept = pair === undefined ? '' : capped(this.pairs, pair);
+      labels['model'] = kept === '' || kept === 'other' ? kept : (s.model ?? '');
+      labels['model_method'] = kept === '' || kept === 'other' ? kept : (s.modelMethod ?? '');
+    }
+    this.requests.inc(labels);
+    this.duration.observe({ protocol: s.protocol, service, outcome: s.outcome }, s.seconds);
+  }
+
+  upstreamRequest(endpoint: UpstreamEndpoint, seconds: number, error?: UpstreamErrorKind): void {
+    this.upstream.observe({ endpoint }, seconds);
+    if (error) this.upstreamErrors.inc({ endpoint, kind: error });
+  }
+
+  signatureLookup(hit: boolean): void {
+    this.signatureCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  authFailure(mode: string, reason: string): void {
+    this.authFailures.inc({ mode, reason });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function capped(seen: Set<string>, value: string): string {
+  if (seen.has(value)) return value;
+  if (seen.size >= MODEL_LABEL_CAP) return 'other';
+  seen.add(value);
+  return value;
+}
