@@ -67,6 +67,8 @@ export function buildParts(
     ttlMs: config.signatureCacheTtlMs,
   });
   signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
+  const forwarder = new Forwarder(config, log);
+  forwarder.observer = (sample) => metrics.forwarded(sample);
   return {
     config,
     odoo,
@@ -77,7 +79,7 @@ export function buildParts(
     credentials,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
-    forwarder: new Forwarder(config, log),
+    forwarder,
     signatures,
   };
 }

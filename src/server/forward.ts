@@ -13,6 +13,16 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import type { UpstreamOptions } from '../upstream/odoo-client.ts';
+import { loggedPath, methodLabel, routeFamily, statusClass } from './forward-route.ts';
+import { requestIdOf } from './request-id.ts';
+
+/** One forwarded request, for metrics (labels from fixed sets: see forward-route.ts). */
+export interface ForwardSample {
+  route: string;
+  method: string;
+  status: string;
+  seconds: number;
+}
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect` (node answers 100-continue itself). */
 const HOP_BY_HOP = new Set([
@@ -69,6 +79,8 @@ export class Forwarder {
   private readonly log: Logger;
   /** Open upgraded connections (client side, upstream side). */
   private readonly tunnels = new Set<[Duplex, Socket]>();
+  /** Told of every forwarded request once it ends (metrics). */
+  observer: ((s: ForwardSample) => void) | undefined;
 
   constructor(opts: UpstreamOptions, log: Logger) {
     this.origin = new URL(opts.odooUrl);
@@ -84,8 +96,13 @@ export class Forwarder {
   }
 
   /** The request headers sent upstream: end-to-end ones, Host rewritten, X-Forwarded-* set. */
-  upstreamHeaders(req: IncomingMessage, keep: readonly string[] = []): Record<string, string | string[]> {
+  upstreamHeaders(
+    req: IncomingMessage,
+    requestId: string,
+    keep: readonly string[] = [],
+  ): Record<string, string | string[]> {
     const headers = endToEnd(req.headers, keep);
+    headers['x-request-id'] = requestId;
     const client = req.socket.remoteAddress ?? '';
     const xff = first(req.headers['x-forwarded-for']);
     headers['x-forwarded-for'] = xff ? `${xff}, ${client}` : client;
@@ -99,6 +116,8 @@ export class Forwarder {
   }
 
   async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
     const method = req.method ?? 'GET';
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
@@ -112,32 +131,74 @@ export class Forwarder {
       answer = await this.pool.request({
         method: method as 'GET',
         path: this.basePath + (req.url ?? '/'),
-        headers: this.upstreamHeaders(req),
+        headers: this.upstreamHeaders(req, requestId),
         body: hasBody ? req : null,
         signal: abort.signal,
       });
     } catch (e) {
       const code = (e as { code?: string }).code ?? (e as Error).name;
-      this.log.warn({ path: req.url, method, err: code }, 'forward failed');
       if (!res.headersSent && !res.destroyed) {
-        res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        res.writeHead(502, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          Connection: 'close',
+          'X-Request-Id': requestId,
+        });
         res.end(`502 Bad Gateway: odoo-rpc-bridge could not reach Odoo (${code})\n`);
       } else res.destroy();
       req.resume();
+      this.done(req, requestId, started, undefined, 'unreachable', code);
       return;
     }
-    res.writeHead(answer.statusCode, endToEnd(answer.headers));
+    const headers = endToEnd(answer.headers);
+    headers['x-request-id'] ??= requestId;
+    res.writeHead(answer.statusCode, headers);
     try {
       await pipeline(answer.body, res);
     } catch (e) {
       // Odoo or the client went away mid-answer: cut the connection so nothing reads as complete.
-      this.log.warn({ path: req.url, err: (e as Error).message }, 'forwarded answer cut off');
       res.destroy();
+      this.done(req, requestId, started, answer.statusCode, 'cut off', (e as Error).message);
+      return;
     }
+    this.done(req, requestId, started, answer.statusCode, 'ok');
+  }
+
+  /** One log line and one metrics sample per forwarded request; the path without its query. */
+  private done(
+    req: IncomingMessage,
+    requestId: string,
+    started: bigint,
+    status: number | undefined,
+    outcome: 'ok' | 'cut off' | 'unreachable' | 'upgraded',
+    error?: string,
+  ): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const url = req.url ?? '/';
+    this.observer?.({
+      route: routeFamily(url),
+      method: methodLabel(req.method),
+      status: statusClass(status),
+      seconds,
+    });
+    const line = {
+      requestId,
+      forwarded: loggedPath(url),
+      httpMethod: req.method,
+      status,
+      outcome,
+      ...(error !== undefined ? { err: error } : {}),
+      client: req.socket.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      ms: Math.round(seconds * 10_000) / 10,
+    };
+    if (outcome === 'ok' || outcome === 'upgraded') this.log.info(line, 'forwarded request');
+    else this.log.warn(line, 'forwarded request failed');
   }
 
   /** A websocket (or other) upgrade: the request re-sent upstream, then both sockets piped. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
     const port = Number(this.origin.port) || (this.origin.protocol === 'https:' ? 443 : 80);
     const host = this.origin.hostname.replace(/^\[(.*)\]$/, '$1');
     const up: Socket =
@@ -146,7 +207,8 @@ export class Forwarder {
         : netConnect({ host, port });
     let connected = false;
     const fail = (e: Error): void => {
-      this.log.warn({ path: req.url, err: e.message }, 'forwarded upgrade failed');
+      if (!connected) this.done(req, requestId, started, undefined, 'unreachable', e.message);
+      else this.log.warn({ requestId, err: e.message }, 'forwarded upgrade failed');
       if (!connected && socket.writable)
         socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       else socket.destroy();
@@ -156,7 +218,7 @@ export class Forwarder {
     socket.once('error', () => up.destroy());
     up.once(this.origin.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       connected = true;
-      const headers = this.upstreamHeaders(req, ['upgrade']);
+      const headers = this.upstreamHeaders(req, requestId, ['upgrade']);
       headers['connection'] = 'Upgrade';
       let text = `${req.method ?? 'GET'} ${this.basePath}${req.url ?? '/'} HTTP/1.1\r\n`;
       for (const [name, value] of Object.entries(headers))
@@ -168,6 +230,7 @@ export class Forwarder {
       const tunnel: [Duplex, Socket] = [socket, up];
       this.tunnels.add(tunnel);
       const end = (): void => {
+        if (this.tunnels.has(tunnel)) this.done(req, requestId, started, 101, 'upgraded');
         this.tunnels.delete(tunnel);
         socket.destroy();
         up.destroy();

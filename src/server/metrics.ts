@@ -60,6 +60,8 @@ export class BridgeMetrics {
   private readonly upstreamErrors: Counter;
   private readonly signatureCache: Counter;
   private readonly authFailures: Counter;
+  private readonly forwardedRequests: Counter;
+  private readonly forwardedDuration: Histogram;
 
   /** `models`: BRIDGE_METRICS_MODELS (model/method and db labels, capped). */
   constructor(opts: { models: boolean }) {
@@ -105,6 +107,19 @@ export class BridgeMetrics {
       labelNames: ['mode', 'reason'],
       registers,
     });
+    this.forwardedRequests = new Counter({
+      name: 'odoo_bridge_forwarded_requests_total',
+      help: 'Requests forwarded to Odoo as is (whole-URL drop-in), by route family, HTTP method and status class',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.forwardedDuration = new Histogram({
+      name: 'odoo_bridge_forwarded_duration_seconds',
+      help: 'Time of a forwarded request, until its answer is fully sent (websockets: the whole session)',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     // Zero series, so that dashboards and alerts see the metrics before the first event.
     this.signatureCache.inc({ result: 'hit' }, 0);
     this.signatureCache.inc({ result: 'miss' }, 0);
@@ -133,6 +148,12 @@ export class BridgeMetrics {
 
   signatureLookup(hit: boolean): void {
     this.signatureCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  /** Labels come from forward-route.ts's fixed sets. */
+  forwarded(s: { route: string; method: string; status: string; seconds: number }): void {
+    this.forwardedRequests.inc({ route: s.route, method: s.method, status: s.status });
+    this.forwardedDuration.observe({ route: s.route }, s.seconds);
   }
 
   authFailure(mode: string, reason: string): void {

@@ -136,6 +136,57 @@ describe('whole-URL drop-in', () => {
     ).toEqual({ 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain' });
   });
 
+  it('one log line per forwarded request, X-Request-Id accepted, forwarded and echoed, no query string', async () => {
+    const r = await raw(`${stack.bridge.url}/web/version?token=s3cr3t-in-query`, {
+      headers: { 'X-Request-Id': 'fwd-req-42', 'User-Agent': 'forward-test/1.0' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-request-id']).toBe('fwd-req-42');
+    const sent = stack.odoo.requests.filter((q) => q.path.startsWith('/web/version?token=')).at(-1);
+    expect(sent?.headers['x-request-id']).toBe('fwd-req-42');
+    const line = stack.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['requestId'] === 'fwd-req-42');
+    expect(line).toMatchObject({
+      msg: 'forwarded request',
+      forwarded: '/web/version',
+      httpMethod: 'GET',
+      status: 200,
+      outcome: 'ok',
+      userAgent: 'forward-test/1.0',
+      client: '127.0.0.1',
+    });
+    expect(typeof line?.['ms']).toBe('number');
+    expect(stack.logs.join('\n')).not.toContain('s3cr3t-in-query');
+
+    // Without an id, the bridge makes one and still sends it both ways.
+    const r2 = await raw(`${stack.bridge.url}/web/version?x=3`);
+    const id = r2.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(
+      stack.odoo.requests.filter((q) => q.path === '/web/version?x=3').at(-1)?.headers['x-request-id'],
+    ).toBe(id);
+  });
+
+  it('forwarded requests are counted in /_bridge/metrics by route family, method and status class', async () => {
+    await raw(`${stack.bridge.url}/web/webclient/version_info`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    await raw(`${stack.bridge.url}/some/unknown/path?x=${'a'.repeat(50)}`);
+    const text = await (await fetch(`${stack.bridge.url}/_bridge/metrics`)).text();
+    expect(text).toMatch(
+      /odoo_bridge_forwarded_requests_total\{route="\/web\/version",method="GET",status="2xx"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /odoo_bridge_forwarded_requests_total\{route="\/web\/webclient",method="POST",status="\dxx"\} 1/,
+    );
+    expect(text).toMatch(/odoo_bridge_forwarded_requests_total\{route="other",method="GET",status="4xx"\} 1/);
+    expect(text).toMatch(/odoo_bridge_forwarded_duration_seconds_count\{route="\/web\/version"\} [1-9]/);
+    expect(text).not.toContain('/some/unknown/path');
+  });
+
   it("streams a 50 MiB download at the client's pace (nothing buffered)", async () => {
     const MiB = 1024 * 1024;
     const start = stack.odoo.bigDownloadWritten();
@@ -249,6 +300,18 @@ describe('upstream down', () => {
     expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await r.text()).toMatch(
       /^502 Bad Gateway: odoo-rpc-bridge could not reach Odoo \(ECONNREFUSED\)\n$/,
+    );
+    const line = stack.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['forwarded'] === '/web/login');
+    expect(line).toMatchObject({
+      msg: 'forwarded request failed',
+      outcome: 'unreachable',
+      err: 'ECONNREFUSED',
+    });
+    const text = await (await fetch(`${stack.bridge.url}/_bridge/metrics`)).text();
+    expect(text).toMatch(
+      /odoo_bridge_forwarded_requests_total\{route="\/web",method="GET",status="unreachable"\} 1/,
     );
   });
 });
