@@ -3,9 +3,10 @@
  * set_loglevel. `login`/`authenticate` answer the uid, or `False` (not a fault) when the
  * credentials are refused, like Odoo; src/auth/authenticator.ts decides (pass-through: the
  * password is an API key; mapped: the password is checked against the credential map). A login
- * throttled after too many failures is the one fault: AccessDenied saying when to retry.
+ * throttled after too many failures is `False` too, as Odoo's own login cooldown answers (its
+ * AccessDenied is caught by `exp_authenticate`); the bridge's log says it was throttled.
  */
-import { pythonError } from '../errors.ts';
+import { OdooFault, pythonError } from '../errors.ts';
 import { isStruct, truthy, valueResult, type CallResult, type Value } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
 import { legacyVersionDict } from './version.ts';
@@ -20,7 +21,14 @@ async function authenticate(
     throw pythonError('TypeError', `the database name must be a string, not ${describe(db)}`);
   ctx.notes.db = db;
   if (typeof login !== 'string' || typeof password !== 'string' || !password) return valueResult(false);
-  const uid = await ctx.auth.login({ db, login, password, client: ctx.client, requestId: ctx.requestId });
+  let uid: number | false;
+  try {
+    uid = await ctx.auth.login({ db, login, password, client: ctx.client, requestId: ctx.requestId });
+  } catch (e) {
+    // Throttled: Odoo's login cooldown is an AccessDenied that exp_authenticate turns into False.
+    if (e instanceof OdooFault && e.kind === 'access_denied') return valueResult(false);
+    throw e;
+  }
   if (uid === false) return valueResult(false);
   ctx.notes.uid = uid;
   return valueResult(uid);
