@@ -53,6 +53,15 @@ export interface BridgeConfig {
   shutdownGraceMs: number;
   /** BRIDGE_METRICS_MODELS: label the request metrics with db, model and method (capped). */
   metricsModels?: boolean;
+  /** BRIDGE_INVENTORY_*: the migration inventory (src/inventory/); defaults there. */
+  inventoryFile?: string | undefined;
+  inventoryMaxClients?: number;
+  inventoryMaxCalls?: number;
+  /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts); defaults there. */
+  retryMax?: number;
+  retryBackoffMs?: number;
+  retryBudgetRatio?: number;
+  retryBudgetPerSecond?: number;
   /** From the BRIDGE_CONFIG file. */
   file: ConfigFile;
 }
@@ -217,6 +226,47 @@ export const SETTINGS: readonly Setting[] = [
     help: "'true': label /_bridge/metrics' request counts with db, model and method (the first 200 of each, then 'other')",
   },
   {
+    env: 'BRIDGE_INVENTORY_FILE',
+    flag: '--inventory-file',
+    help: 'file the migration inventory (/_bridge/inventory) is loaded from at start and saved to every 30 s and on exit (default: kept in memory only)',
+  },
+  {
+    env: 'BRIDGE_INVENTORY_MAX_CLIENTS',
+    flag: '--inventory-max-clients',
+    default: '100',
+    help: 'clients the migration inventory keeps, least recently seen dropped first (0: no inventory)',
+  },
+  {
+    env: 'BRIDGE_INVENTORY_MAX_CALLS',
+    flag: '--inventory-max-calls',
+    default: '100',
+    help: 'kinds of call (service, model, method, protocol) the inventory keeps per client, least recently seen dropped first',
+  },
+  {
+    env: 'BRIDGE_RETRY_MAX',
+    flag: '--retry-max',
+    default: '1',
+    help: 'retries of a request to Odoo that provably never reached it, or of a read cut off or answered 502/503/504 by a proxy (0: none); writes are never retried once sent',
+  },
+  {
+    env: 'BRIDGE_RETRY_BACKOFF_MS',
+    flag: '--retry-backoff-ms',
+    default: '50',
+    help: 'delay before a retry (jittered ±50 %, doubled for each further retry)',
+  },
+  {
+    env: 'BRIDGE_RETRY_BUDGET_RATIO',
+    flag: '--retry-budget-ratio',
+    default: '0.1',
+    help: 'retries allowed per request over the last 10 s (0.1: retries add at most 10 % to the load), on top of the per-second floor',
+  },
+  {
+    env: 'BRIDGE_RETRY_BUDGET_PER_SECOND',
+    flag: '--retry-budget-per-second',
+    default: '1',
+    help: 'retries allowed per second whatever the traffic (averaged over 10 s; decimals allowed)',
+  },
+  {
     env: 'BRIDGE_LOG_LEVEL',
     flag: '--log-level',
     default: 'info',
@@ -299,6 +349,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}=${v} must be 'true' or 'false'`);
     return v === 'true';
   };
+  const decimal = (name: string): number => {
+    const v = get(name) ?? '';
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new ConfigError(`${name}=${v} must be a number >= 0, e.g. 0.1`);
+    return Number(v);
+  };
   const logLevel = get('BRIDGE_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
     throw new ConfigError(
@@ -331,6 +386,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     credentialsPollMs: int('BRIDGE_CREDENTIALS_POLL_SECONDS', 0) * 1000,
     shutdownGraceMs: int('BRIDGE_SHUTDOWN_GRACE_SECONDS', 0) * 1000,
     metricsModels: bool('BRIDGE_METRICS_MODELS'),
+    inventoryFile: get('BRIDGE_INVENTORY_FILE'),
+    inventoryMaxClients: int('BRIDGE_INVENTORY_MAX_CLIENTS', 0),
+    inventoryMaxCalls: int('BRIDGE_INVENTORY_MAX_CALLS', 1),
+    retryMax: int('BRIDGE_RETRY_MAX', 0),
+    retryBackoffMs: int('BRIDGE_RETRY_BACKOFF_MS', 0),
+    retryBudgetRatio: decimal('BRIDGE_RETRY_BUDGET_RATIO'),
+    retryBudgetPerSecond: decimal('BRIDGE_RETRY_BUDGET_PER_SECOND'),
     file: configPath
       ? readConfigFile(configPath)
       : { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS },

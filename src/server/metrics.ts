@@ -35,6 +35,8 @@ const LEGACY_METHODS: Record<string, ReadonlySet<string>> = {
 export type UpstreamErrorKind =
   'refused' | 'timeout' | 'reset' | 'status' | 'garbage' | 'too_large' | 'other';
 export type UpstreamEndpoint = 'json2' | 'version' | 'doc';
+/** After JSON-2 refused an argument name the bridge produced: sent again, or not (why). */
+export type SignatureDriftOutcome = 'retried' | 'unchanged' | 'override';
 
 export interface CallSample {
   protocol: string;
@@ -58,7 +60,10 @@ export class BridgeMetrics {
   private readonly duration: Histogram;
   private readonly upstream: Histogram;
   private readonly upstreamErrors: Counter;
+  private readonly upstreamRetries: Counter;
+  private readonly retryBudgetExhausted: Counter;
   private readonly signatureCache: Counter;
+  private readonly signatureDrifts: Counter;
   private readonly authFailures: Counter;
   private readonly forwardedRequests: Counter;
   private readonly forwardedDuration: Histogram;
@@ -95,6 +100,24 @@ export class BridgeMetrics {
       labelNames: ['endpoint', 'kind'],
       registers,
     });
+    this.upstreamRetries = new Counter({
+      name: 'odoo_bridge_upstream_retries_total',
+      help: 'Requests to Odoo sent again, by reason (connect: never reached Odoo; reset or status: a read cut off or answered 502/503/504)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.retryBudgetExhausted = new Counter({
+      name: 'odoo_bridge_upstream_retry_budget_exhausted_total',
+      help: 'Retries not made because the retry budget was spent (the fault was answered), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.signatureDrifts = new Counter({
+      name: 'odoo_bridge_signature_drift_total',
+      help: 'JSON-2 refusals (422) of an argument name the bridge produced, by outcome (retried: described again and sent again; unchanged: the new description names them the same; override: BRIDGE_CONFIG wins)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.signatureCache = new Counter({
       name: 'odoo_bridge_signature_cache_total',
       help: 'Look-ups of model descriptions (/doc-bearer) in the signature cache, by result (hit or miss)',
@@ -123,6 +146,11 @@ export class BridgeMetrics {
     // Zero series, so that dashboards and alerts see the metrics before the first event.
     this.signatureCache.inc({ result: 'hit' }, 0);
     this.signatureCache.inc({ result: 'miss' }, 0);
+    for (const outcome of ['retried', 'unchanged', 'override']) this.signatureDrifts.inc({ outcome }, 0);
+    for (const reason of ['connect', 'reset', 'status']) {
+      this.upstreamRetries.inc({ reason }, 0);
+      this.retryBudgetExhausted.inc({ reason }, 0);
+    }
   }
 
   call(s: CallSample): void {
@@ -144,6 +172,15 @@ export class BridgeMetrics {
   upstreamRequest(endpoint: UpstreamEndpoint, seconds: number, error?: UpstreamErrorKind): void {
     this.upstream.observe({ endpoint }, seconds);
     if (error) this.upstreamErrors.inc({ endpoint, kind: error });
+  }
+
+  /** A retry of a request to Odoo (`granted`), or one refused by the retry budget. */
+  upstreamRetry(reason: string, granted: boolean): void {
+    (granted ? this.upstreamRetries : this.retryBudgetExhausted).inc({ reason });
+  }
+
+  signatureDrift(outcome: SignatureDriftOutcome): void {
+    this.signatureDrifts.inc({ outcome });
   }
 
   signatureLookup(hit: boolean): void {

@@ -2,11 +2,22 @@
  * The only place that talks HTTP to Odoo: JSON-2 calls, `/web/version` and `/doc-bearer`, on one
  * keep-alive undici pool. Every transport failure (refused, reset, timeout, oversized or cut-off
  * answer) becomes an `OdooFault` that says what failed; HTTP error statuses are returned as
- * answers, for json2-errors.ts to map.
+ * answers, for json2-errors.ts to map. Failures that retry.ts deems safe to retry are retried
+ * (within the call's timeout and the retry budget).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { OdooFault } from '../errors.ts';
 import type { UpstreamEndpoint, UpstreamErrorKind } from '../server/metrics.ts';
+import {
+  backoffMs,
+  isReadOnly,
+  PRE_SEND_CODES,
+  RetryBudget,
+  retryReason,
+  type AttemptFailure,
+  type RetryReason,
+} from './retry.ts';
 
 export interface UpstreamOptions {
   odooUrl: string;
@@ -15,6 +26,28 @@ export interface UpstreamOptions {
   upstreamTimeoutMs: number;
   maxUpstreamBytes: number;
   connections?: number;
+  /** Retries of one request (BRIDGE_RETRY_MAX, default 1; 0: never retry). */
+  retryMax?: number;
+  /** Base delay before a retry, jittered (BRIDGE_RETRY_BACKOFF_MS, default 50). */
+  retryBackoffMs?: number;
+  /** Retries per request allowed over the last 10 s (BRIDGE_RETRY_BUDGET_RATIO, default 0.1). */
+  retryBudgetRatio?: number;
+  /** Retries per second allowed whatever the traffic (BRIDGE_RETRY_BUDGET_PER_SECOND, default 1). */
+  retryBudgetPerSecond?: number;
+}
+
+/** A retry about to happen (`granted`), or refused because the retry budget is spent. */
+export interface RetryEvent {
+  endpoint: UpstreamEndpoint;
+  /** `/json/2/<model>/<method>`, `/web/version` or `/doc-bearer/<model>.json` (no secrets). */
+  path: string;
+  reason: RetryReason;
+  /** How the attempt failed: a transport kind, or `status <n>`. */
+  failure: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  granted: boolean;
 }
 
 export interface UpstreamAnswer {
@@ -45,9 +78,14 @@ export type UpstreamObserver = (
 export class OdooClient {
   readonly baseUrl: string;
   observer: UpstreamObserver | undefined;
+  /** Told of each retry and each retry refused by the budget (log line, metrics). */
+  onRetry: ((e: RetryEvent) => void) | undefined;
   private readonly basePath: string;
   private readonly pool: Pool;
   private readonly opts: UpstreamOptions;
+  private readonly retryMax: number;
+  private readonly retryBackoffMs: number;
+  private readonly budget: RetryBudget;
 
   constructor(opts: UpstreamOptions) {
     this.opts = opts;
@@ -61,11 +99,17 @@ export class OdooClient {
       headersTimeout: opts.upstreamTimeoutMs,
       bodyTimeout: opts.upstreamTimeoutMs,
     });
+    this.retryMax = opts.retryMax ?? 1;
+    this.retryBackoffMs = opts.retryBackoffMs ?? 50;
+    this.budget = new RetryBudget({
+      ratio: opts.retryBudgetRatio ?? 0.1,
+      perSecond: opts.retryBudgetPerSecond ?? 1,
+    });
   }
 
   /** `POST /json/2/<model>/<method>` with a JSON object body. Names must be validated by the caller. */
   json2(model: string, method: string, body: string, o: RequestOptions): Promise<UpstreamAnswer> {
-    return this.send('POST', `/json/2/${model}/${method}`, { ...o, body }, undefined, 'json2');
+    return this.send('POST', `/json/2/${model}/${method}`, { ...o, body }, undefined, 'json2', method);
   }
 
   /** `GET /web/version`: `{"version_info": [...], "version": "19.0"}`; `timeoutMs` overrides the call timeout. */
@@ -78,24 +122,84 @@ export class OdooClient {
     return this.send('GET', `/doc-bearer/${model}.json`, o, undefined, 'doc');
   }
 
+  /** The connection pool's counts (connected, free, pending, running, size), for the soak. */
+  poolStats(): { connected: number; free: number; pending: number; running: number; size: number } {
+    const { connected, free, pending, running, size } = this.pool.stats;
+    return { connected, free, pending, running, size };
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
 
+  /** One request, retried when retry.ts allows it, all attempts within the call's timeout. */
   private async send(
     method: 'GET' | 'POST',
     path: string,
     o: RequestOptions,
     timeoutMs: number | undefined,
     endpoint: UpstreamEndpoint,
+    odooMethod?: string,
+  ): Promise<UpstreamAnswer> {
+    const timeout = timeoutMs ?? this.opts.upstreamTimeoutMs;
+    const deadline = Date.now() + timeout;
+    this.budget.request();
+    for (let attempt = 1; ; attempt++) {
+      let answer: UpstreamAnswer | undefined;
+      let failure: AttemptFailure | undefined;
+      let fault: OdooFault | undefined;
+      try {
+        answer = await this.attempt(method, path, o, timeout, deadline, endpoint);
+        if (answer.status >= 500) failure = { status: answer.status, contentType: answer.contentType };
+      } catch (e) {
+        if (!(e instanceof OdooFault)) throw e;
+        fault = e;
+        failure = { kind: upstreamFaultKind(e) ?? 'other', preSend: PRE_SEND.has(e) };
+      }
+      const reason =
+        failure && attempt <= this.retryMax
+          ? retryReason(failure, isReadOnly(endpoint, odooMethod))
+          : undefined;
+      const delayMs = reason ? backoffMs(attempt, this.retryBackoffMs) : 0;
+      // No retry that could not finish within the call's timeout.
+      if (!reason || !failure || Date.now() + delayMs >= deadline) {
+        if (fault) throw fault;
+        return answer as UpstreamAnswer;
+      }
+      const granted = this.budget.tryRetry();
+      this.onRetry?.({
+        endpoint,
+        path,
+        reason,
+        failure: 'status' in failure ? `status ${failure.status}` : failure.kind,
+        attempt,
+        delayMs,
+        granted,
+      });
+      if (!granted) {
+        if (fault) throw fault;
+        return answer as UpstreamAnswer;
+      }
+      await sleep(delayMs);
+    }
+  }
+
+  /** One attempt, told to the observer. */
+  private async attempt(
+    method: 'GET' | 'POST',
+    path: string,
+    o: RequestOptions,
+    timeout: number,
+    deadline: number,
+    endpoint: UpstreamEndpoint,
   ): Promise<UpstreamAnswer> {
     const observer = this.observer;
-    if (!observer) return this.request(method, path, o, timeoutMs);
+    if (!observer) return this.request(method, path, o, timeout, deadline);
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     let answer: UpstreamAnswer;
     try {
-      answer = await this.request(method, path, o, timeoutMs);
+      answer = await this.request(method, path, o, timeout, deadline);
     } catch (e) {
       observer(endpoint, seconds(), e instanceof OdooFault ? (upstreamFaultKind(e) ?? 'other') : 'other');
       throw e;
@@ -115,7 +219,8 @@ export class OdooClient {
     method: 'GET' | 'POST',
     path: string,
     o: RequestOptions,
-    timeoutMs: number | undefined,
+    timeout: number,
+    deadline: number,
   ): Promise<UpstreamAnswer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
@@ -123,7 +228,6 @@ export class OdooClient {
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
     const where = `${this.baseUrl}${path}`;
-    const timeout = timeoutMs ?? this.opts.upstreamTimeoutMs;
     let res;
     try {
       res = await this.pool.request({
@@ -131,16 +235,32 @@ export class OdooClient {
         path: this.basePath + path,
         headers,
         body: o.body,
-        signal: AbortSignal.timeout(timeout),
+        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
       });
     } catch (e) {
       throw transportFault(e, where, timeout);
     }
+    const ct = res.headers['content-type'];
+    const contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
     const chunks: Buffer[] = [];
     let size = 0;
+    // An answer that is not JSON (an error page, garbage) only feeds a fault's message: its start
+    // is kept and the rest is not read, so a proxy's endless page costs no memory.
+    let notJson: boolean | undefined = contentType.includes('json') ? undefined : true;
+    const keep = Math.min(NON_JSON_KEEP, this.opts.maxUpstreamBytes);
     try {
       for await (const chunk of res.body) {
         const buf = chunk as Buffer;
+        if (notJson === undefined) {
+          const first = buf.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+          if (first >= 0) notJson = !JSON_FIRST_BYTES.has(buf[first] as number);
+        }
+        if (notJson && size + buf.length > keep) {
+          chunks.push(buf.subarray(0, keep - size));
+          size = keep;
+          res.body.destroy();
+          break;
+        }
         size += buf.length;
         if (size > this.opts.maxUpstreamBytes) {
           res.body.destroy();
@@ -157,10 +277,9 @@ export class OdooClient {
       if (e instanceof OdooFault) throw e;
       throw transportFault(e, where, timeout);
     }
-    const ct = res.headers['content-type'];
     return {
       status: res.statusCode,
-      contentType: (Array.isArray(ct) ? ct[0] : ct) ?? '',
+      contentType,
       text: Buffer.concat(chunks, size).toString('utf8'),
       headers: res.headers,
     };
@@ -169,12 +288,20 @@ export class OdooClient {
 
 /** How a JSON text begins (after blanks); anything else is garbage. */
 const JSON_START = /^[\s]*["{[\-0-9tfn]/;
+const JSON_FIRST_BYTES: ReadonlySet<number> = new Set([...'"{[-0123456789tfn'].map((c) => c.charCodeAt(0)));
+
+/** How much of an answer that is not JSON is read (for the fault's message). */
+const NON_JSON_KEEP = 64 * 1024;
 
 /** The kind of failure of the faults made here, for metrics (a fault's message is for people). */
 const FAULT_KINDS = new WeakMap<OdooFault, UpstreamErrorKind>();
 
-function classified(kind: UpstreamErrorKind, fault: OdooFault): OdooFault {
+/** Faults that happened before the request was written (retry.ts PRE_SEND_CODES). */
+const PRE_SEND = new WeakSet<OdooFault>();
+
+function classified(kind: UpstreamErrorKind, fault: OdooFault, code?: string): OdooFault {
   FAULT_KINDS.set(fault, kind);
+  if (code !== undefined && PRE_SEND_CODES.has(code)) PRE_SEND.add(fault);
   return fault;
 }
 
@@ -193,11 +320,11 @@ export function transportFault(e: unknown, where: string, timeoutMs: number): Od
         ? err.cause.code
         : (err.name ?? '');
   if (code === 'UND_ERR_CONNECT_TIMEOUT')
-    return classified('timeout', upstreamError(`cannot reach Odoo at ${where}: connection timed out`));
+    return classified('timeout', upstreamError(`cannot reach Odoo at ${where}: connection timed out`), code);
   if (code === 'ECONNREFUSED')
-    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: connection refused`));
+    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: connection refused`), code);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: unknown host`));
+    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: unknown host`), code);
   if (
     code === 'TimeoutError' ||
     code === 'AbortError' ||

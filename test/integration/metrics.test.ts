@@ -46,7 +46,8 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 
 describe('/_bridge/metrics', () => {
   it('counts calls by protocol, service, method and outcome, upstream time and errors, cache, auth', async () => {
-    const s = await stack();
+    // No retries, so that each injected fault is one upstream error (retries: retry.test.ts).
+    const s = await stack({ config: { retryMax: 0 } });
     expect((await call(s, KEYS.labAdmin, 'res.partner', 'search_count', [[]])).fault).toBeUndefined();
     // Not a built-in signature: read from /doc-bearer once (a miss), then from the cache (a hit).
     for (let i = 0; i < 2; i++)
@@ -97,7 +98,7 @@ describe('/_bridge/metrics', () => {
   });
 
   it('counts an upstream that is down as refused', async () => {
-    const s = await stack({ odooUrl: await closedPortUrl() });
+    const s = await stack({ odooUrl: await closedPortUrl(), config: { retryMax: 0 } });
     expect((await call(s, KEYS.labAdmin, 'res.partner', 'search_count', [[]])).fault).toBeDefined();
     const text = await metrics(s);
     expect(value(text, 'odoo_bridge_requests_total', { service: 'object', outcome: 'fault' })).toBe(1);

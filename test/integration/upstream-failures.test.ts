@@ -47,6 +47,28 @@ describe('upstream failures', () => {
     );
   });
 
+  it('the listener closed (refused at its port) → a fault, and calls work once it listens again', async () => {
+    stack = await startStack({ config: { retryBackoffMs: 5 } });
+    await search(stack);
+    await stack.odoo.stopListening();
+    const port = new URL(stack.odoo.url).port;
+    const a = await search(stack);
+    expect(lastLine(a.fault?.faultString ?? '')).toBe(
+      `odoo_rpc_bridge.UpstreamError: cannot reach Odoo at http://127.0.0.1:${port}/json/2/res.partner/search_count: connection refused`,
+    );
+    const j = await jsonrpcCall(stack.bridge.url, 'object', 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      'res.partner',
+      'search_count',
+      [[]],
+    ]);
+    expect(j.json?.error?.data.message).toMatch(/connection refused$/);
+    await stack.odoo.listenAgain();
+    expect((await search(stack)).value).toBeTypeOf('number');
+  });
+
   it('slow upstream → a timeout fault within the configured time', async () => {
     stack = await startStack({ config: { upstreamTimeoutMs: 300 } });
     await search(stack); // warm the key cache
@@ -70,6 +92,13 @@ describe('upstream failures', () => {
     ['a body cut short', { kind: 'truncate' }, /closed the connection before its answer was complete/],
     ['a reset connection', { kind: 'reset' }, /closed the connection|failed/],
     ['a slow body', { kind: 'slow-body', ms: 3000 }, /did not answer within/],
+    [
+      'a reset in the middle of a chunked body',
+      { kind: 'reset-mid-body' },
+      /closed the connection before its answer was complete/,
+    ],
+    ['a complete answer whose JSON is cut short', { kind: 'truncated-json' }, /not JSON|invalid JSON/i],
+    ['10 MB of garbage with a JSON content type', { kind: 'big-garbage' }, /not JSON|invalid JSON/i],
   ];
   for (const [what, fault, expected] of cases) {
     it(`${what} → a clear fault on XML-RPC and JSON-RPC`, async () => {
@@ -91,6 +120,20 @@ describe('upstream failures', () => {
       expect(j.status).toBe(200);
       expect(j.json?.error?.data.name).toBe('odoo_rpc_bridge.UpstreamError');
       expect(j.json?.error?.data.message).toMatch(expected);
+      expect(x.fault?.faultString.length).toBeLessThan(4000);
+      expect(j.text.length).toBeLessThan(8000);
+      // A write under the same fault is sent exactly once (src/upstream/retry.ts).
+      const from = stack.odoo.requests.length;
+      const w = await xmlrpcCall(`${stack.bridge.url}/xmlrpc/2/object`, 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'create',
+        [{ name: `under ${fault.kind}` }],
+      ]);
+      expect(lastLine(w.fault?.faultString ?? '')).toMatch(/^odoo_rpc_bridge\.UpstreamError: /);
+      expect(stack.odoo.requests.slice(from).filter((r) => r.path.endsWith('/create'))).toHaveLength(1);
       stack.odoo.setFault(null);
       expect((await search(stack)).value).toBeTypeOf('number');
     });

@@ -11,7 +11,8 @@
  *     odoo.setFault({ kind: 'status', status: 502, times: 1 });
  *     await odoo.close();
  *
- * `/web/session/authenticate` (capture 4d-50, minimally: the password is the login) and
+ * `/web/session/authenticate` (capture 4d-50, minimally: the password is the login; uid, db,
+ * username, versions and user_context) and
  * `/web/dataset/call_kw` answer JSON-RPC for the whole-URL drop-in tests, and
  * `/web/content/big-download?mb=N` streams N MiB. Not modelled (see the test file for the
  * captures this skips): the legacy `/xmlrpc` and `/jsonrpc`
@@ -33,6 +34,7 @@ import {
 } from './fake-odoo-errors.ts';
 import { DEFAULT_FIXTURES_DIR, loadFixtures, seedDatabase } from './fake-odoo-data.ts';
 import { FakeDatabaseManager, type FakeDatabaseManagerOptions } from './fake-odoo-database.ts';
+import { sendBrokenReply, type BodyFault } from './fake-odoo-faults.ts';
 import {
   dumpsPy,
   isDict,
@@ -48,6 +50,10 @@ import {
   BindError,
   HIDDEN_CORE_METHODS,
   PRIVATE_METHODS,
+  REMOVED_AFTER_19_0,
+  after19,
+  renameParam,
+  versionInfoOf,
   type MethodSig,
 } from './fake-odoo-signatures.ts';
 
@@ -83,6 +89,11 @@ export interface FakeOdooOptions {
   database?: FakeDatabaseManagerOptions;
   /** Port to listen on (default: a free one). */
   port?: number;
+  /**
+   * What `/web/version` says (default `'19.0'`; `'saas~19.2'`, `'20.0'`, …). Past 19.0 the methods
+   * the next release removed (`read_group`, `check_access_rights`, `check_access_rule`) are gone.
+   */
+  serverVersion?: string;
 }
 
 export interface RecordedRequest {
@@ -108,7 +119,9 @@ export type FakeFault =
   /** Announce a longer Content-Length than sent, send half the body, then destroy the socket. */
   | { kind: 'truncate'; times?: number }
   /** Destroy the socket without answering. */
-  | { kind: 'reset'; times?: number };
+  | { kind: 'reset'; times?: number }
+  /** reset-mid-body, truncated-json, big-garbage (test/support/fake-odoo-faults.ts). */
+  | BodyFault;
 
 /** The in-memory databases by name. */
 export type FakeOdooData = Record<string, FakeDatabase>;
@@ -125,6 +138,19 @@ export interface FakeOdoo {
   setFault(f: FakeFault | null): void;
   /** Bytes of `/web/content/big-download` written so far (all downloads together). */
   bigDownloadWritten(): number;
+  /** Closes the listener and every connection: connecting is refused until listenAgain(). */
+  stopListening(): Promise<void>;
+  /** Listens again on the same port. */
+  listenAgain(): Promise<void>;
+  /** Signature drift: a module renamed `method`'s parameter (binding, and `/doc-bearer` unless `doc: false`). */
+  renameParam(
+    db: string,
+    model: string,
+    method: string,
+    from: string,
+    to: string,
+    opts?: { doc?: boolean },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -241,6 +267,7 @@ class FakeOdooServer {
       sessions: opts.sessions ?? [],
       fixturesDir: opts.fixturesDir ?? DEFAULT_FIXTURES_DIR,
       database: opts.database ?? {},
+      serverVersion: opts.serverVersion ?? '19.0',
     };
     const fx = loadFixtures(this.opts.fixturesDir);
     for (const db of this.opts.dbs) {
@@ -338,6 +365,8 @@ class FakeOdooServer {
       setTimeout(() => res.destroy(), 10);
       return;
     }
+    if (fault?.kind === 'reset-mid-body' || fault?.kind === 'truncated-json' || fault?.kind === 'big-garbage')
+      return sendBrokenReply(res, fault, reply);
     if (fault?.kind === 'slow-body') {
       const bytes = Buffer.from(reply.body, 'utf8');
       res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(bytes.length) });
@@ -385,7 +414,11 @@ class FakeOdooServer {
   route(req: IncomingMessage, path: string, body: string): Reply {
     const method = req.method ?? 'GET';
     if (path === '/web/version' || path === '/json/version') {
-      return jsonReply(200, { version_info: VERSION_INFO, version: '19.0' });
+      const version = this.opts.serverVersion;
+      return jsonReply(200, {
+        version_info: version === '19.0' ? VERSION_INFO : versionInfoOf(version),
+        version,
+      });
     }
     if (path === '/web/webclient/version_info') {
       let id: PyJson = null;
@@ -508,6 +541,8 @@ class FakeOdooServer {
           username: login,
           server_version: '19.0',
           server_version_info: VERSION_INFO,
+          // session_info's `user_context` is the user's `context_get()` (odoorpc 0.9 reads it).
+          user_context: this.rpc(this.data[db] as FakeDatabase, key.uid, 'res.users', 'context_get', []),
         },
       },
       {
@@ -662,7 +697,8 @@ class FakeOdooServer {
       (db.registry.get(modelName)?.methods.has(methodName) ?? false) ||
       HIDDEN_CORE_METHODS.some((m) => m.name === methodName);
     if (PRIVATE_METHODS.has(methodName)) throw accessError(privateMsg);
-    if (!exists) throw notFound(`The method '${modelName}.${methodName}' does not exist`);
+    if (!exists || (REMOVED_AFTER_19_0.has(methodName) && after19(this.opts.serverVersion)))
+      throw notFound(`The method '${modelName}.${methodName}' does not exist`);
     if (!model) throw notImplemented(`the model '${modelName}'`);
     const sig: MethodSig | undefined = model.methods.get(methodName);
     if (!sig) throw notImplemented(`the signature of ${modelName}.${methodName}`);
@@ -800,9 +836,28 @@ export async function startFakeOdoo(opts: FakeOdooOptions = {}): Promise<FakeOdo
     database: fake.database,
     setFault: (f) => fake.setFault(f),
     bigDownloadWritten: () => fake.bigWritten,
+    renameParam: (db, model, method, from, to, o) => {
+      const m = fake.data[db]?.models[model];
+      if (!m) throw new Error(`fake Odoo: no model ${db}/${model}`);
+      renameParam(m, method, from, to, o);
+    },
+    stopListening: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+    listenAgain: () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
+        if (!server.listening) return resolve();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };

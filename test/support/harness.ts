@@ -62,6 +62,9 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
     authFailureWindowMs: 60_000,
     credentialsPollMs: 0,
     shutdownGraceMs: 5000,
+    inventoryFile: undefined,
+    inventoryMaxClients: 100,
+    inventoryMaxCalls: 100,
     file: parseConfigFile({}, 'test'),
     ...over,
   };

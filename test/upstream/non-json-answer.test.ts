@@ -1,0 +1,84 @@
+/**
+ * An answer that is not JSON (an error page, garbage behind a JSON content type) is read only as
+ * far as a fault's message needs: a proxy streaming megabytes of garbage costs no memory.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OdooClient } from '../../src/upstream/odoo-client.ts';
+
+let server: Server | undefined;
+let client: OdooClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = client = undefined;
+});
+
+/** A server answering `first` then 64 KiB chunks of `fill` up to `mb` MiB; counts the bytes it wrote. */
+async function serve(
+  contentType: string,
+  first: string,
+  mb: number,
+): Promise<{ url: string; written: () => number }> {
+  let written = 0;
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  server = createServer((_req, res) => {
+    const head = Buffer.from(first);
+    res.writeHead(200, {
+      'content-type': contentType,
+      'content-length': String(head.length + mb * 2 ** 20),
+    });
+    res.write(head);
+    written += head.length;
+    const pump = (): void => {
+      const total = head.length + mb * 2 ** 20;
+      while (written < total) {
+        const part = chunk.subarray(0, Math.min(chunk.length, total - written));
+        written += part.length;
+        if (!res.write(part)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, written: () => written };
+}
+
+const opts = (odooUrl: string) => ({
+  odooUrl,
+  dbHeader: 'auto' as const,
+  connectTimeoutMs: 2000,
+  upstreamTimeoutMs: 10_000,
+  maxUpstreamBytes: 512 * 2 ** 20,
+});
+
+describe('answers that are not JSON', () => {
+  it('keeps the first 64 KiB of 64 MiB of garbage with a JSON content type, and stops reading', async () => {
+    const up = await serve('application/json', '<garbage>', 64);
+    client = new OdooClient(opts(up.url));
+    const a = await client.json2('res.partner', 'search_count', '{}', {});
+    expect(a.status).toBe(200);
+    expect(a.text.startsWith('<garbage>xxx')).toBe(true);
+    expect(a.text.length).toBe(64 * 1024);
+    expect(up.written()).toBeLessThan(16 * 2 ** 20);
+  });
+
+  it('does the same for an HTML page', async () => {
+    const up = await serve('text/html', '<html><title>502 Bad Gateway</title>', 64);
+    client = new OdooClient(opts(up.url));
+    const a = await client.json2('res.partner', 'search_count', '{}', {});
+    expect(a.text).toMatch(/^<html><title>502 Bad Gateway<\/title>x+$/);
+    expect(a.text.length).toBe(64 * 1024);
+  });
+
+  it('reads a JSON answer whole, blanks first included', async () => {
+    const body = `  \n[${'1,'.repeat(100_000)}1]`;
+    const up = await serve('application/json', body, 0);
+    client = new OdooClient(opts(up.url));
+    const a = await client.json2('res.partner', 'search', '{}', {});
+    expect(a.text).toBe(body);
+  });
+});
