@@ -8,14 +8,16 @@
  * the model/method are resolved (by the upstream, which knows them), the positional arguments
  * are named, and the answer is passed on without being turned into objects.
  */
+import type { Grant } from '../auth/authenticator.ts';
 import { accessDenied, pythonError, userError, type OdooFault } from '../errors.ts';
 import { toPythonJson } from '../protocol/json/stringify.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
-import { toJson2Call } from '../translate/named-args.ts';
+import type { SignatureDriftOutcome } from '../server/metrics.ts';
+import { toJson2Call, type Json2Call } from '../translate/named-args.ts';
 import { firstCreatedId } from '../translate/results.ts';
-import { applyShim } from '../translate/shims.ts';
-import { faultFromJson2 } from '../upstream/json2-errors.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
+import { applyShim, isShimmedCall, shimFor, type OdooRelease, type ShimmedCall } from '../translate/shims.ts';
+import { faultFromJson2, readJson2Error } from '../upstream/json2-errors.ts';
+import { upstreamError, type UpstreamAnswer } from '../upstream/odoo-client.ts';
 import {
   PyFloat,
   isStruct,
@@ -27,6 +29,7 @@ import {
   type Value,
 } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
+import { releaseOf } from './version.ts';
 
 /** Model names Odoo can have (`res.partner`, `x_custom`); anything else cannot exist. */
 const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -87,6 +90,7 @@ async function dispatchObject(
   if (typeof password !== 'string') throw accessDenied();
   const grant = await ctx.auth.authorize({ db, uid, password, client: ctx.client, requestId: ctx.requestId });
   ctx.notes.auth = grant.via;
+  if (grant.credential) ctx.notes.login = grant.credential.login;
 
   if (typeof model !== 'string' || !MODEL_NAME.test(model) || model.includes('..'))
     throw userError(`Object ${typeof model === 'string' ? model : toPythonJson(model)} doesn't exist`);
@@ -98,34 +102,135 @@ async function dispatchObject(
   ctx.notes.model = model;
   ctx.notes.method = method;
 
-  // Compatibility shims (src/translate/shims.ts), each enabled in BRIDGE_CONFIG: a call Odoo 19
-  // removed becomes one JSON-2 call of what replaced it.
-  const shim = applyShim(method, args, kw, ctx.config.file.shims);
-  const called = shim?.method ?? method;
-  if (shim) {
-    args = shim.args;
-    kw = shim.kw;
+  // Compatibility shims (src/translate/shims.ts), each enabled in BRIDGE_CONFIG and version-aware:
+  // a call the upstream's Odoo removed or changed becomes JSON-2 calls of what replaced it.
+  const target: Target = { db, model, grant };
+  const shims = ctx.config.file.shims;
+  const shim = shimFor(method, shims)
+    ? applyShim(method, args, kw, shims, { model, release: await upstreamRelease(ctx) })
+    : undefined;
+  if (!shim) {
+    const { text, call } = await callJson2(ctx, target, method, args, kw);
+    if (call.singleCreate) return firstCreatedId(text, { db, model, method, baseUrl: ctx.odoo.baseUrl });
+    return jsonResult(text);
   }
+  for (let step: ShimmedCall = shim; ;) {
+    const { text } = await callJson2(ctx, target, step.method, step.args, step.kw);
+    if (!step.then) return step.mapResult ? step.mapResult(text) : jsonResult(text);
+    const next = step.then(text);
+    if (!isShimmedCall(next)) return next;
+    step = next;
+  }
+}
 
-  const signature = await resolveSignature(db, model, called, args, grant.apiKey, ctx);
+interface Target {
+  db: string;
+  model: string;
+  grant: Grant;
+}
+
+/** The upstream's (major, minor) for the version-aware shims; undefined when it cannot be read. */
+async function upstreamRelease(ctx: CallContext): Promise<OdooRelease | undefined> {
+  try {
+    return releaseOf(await ctx.version.get());
+  } catch (e) {
+    ctx.log.warn(
+      { requestId: ctx.requestId, err: e instanceof Error ? e.message : String(e) },
+      'cannot read the upstream version for the compatibility shims; taking it as 19.0',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * One JSON-2 call: name the positional arguments, send, and answer Odoo's JSON text (status 200),
+ * or throw the legacy fault for its error. A 422 refusing an argument name the bridge produced
+ * from a positional argument (signature drift) makes it describe the method again, once, and send
+ * the call again if the new description names the arguments differently: JSON-2 binds the
+ * arguments before it runs the method (`addons/rpc/controllers/json2.py`), so such a refusal
+ * proves the method did not run.
+ */
+async function callJson2(
+  ctx: CallContext,
+  t: Target,
+  method: string,
+  args: Value[],
+  kw: Struct,
+): Promise<{ text: string; call: Json2Call }> {
+  const { db, model, grant } = t;
+  const { apiKey } = grant;
+  let signature = await resolveSignature(db, model, method, args, apiKey, ctx);
+  let call = toJson2Call(model, method, args, kw, signature);
+  ctx.json2 = { model, method, body: call.body }; // for the migration inventory
+  const send = (c: Json2Call) =>
+    ctx.odoo.json2(model, method, toPythonJson(c.body), { db, apiKey, requestId: ctx.requestId });
+  let answer = await send(call);
+  const argument = answer.status === 422 ? driftedArgument(answer, call, kw, signature) : undefined;
+  if (argument !== undefined) {
+    let outcome: SignatureDriftOutcome = 'override';
+    if (signature.source !== 'override') {
+      outcome = 'unchanged';
+      const fresh = await ctx.signatures.refresh({ db, model, method, apiKey, requestId: ctx.requestId });
+      if (fresh.found && fresh.signature.source !== 'override') {
+        let again: Json2Call | undefined;
+        try {
+          again = toJson2Call(model, method, args, kw, fresh.signature);
+        } catch {
+          again = undefined; // the new description cannot take these arguments: keep Odoo's answer
+        }
+        if (again && toPythonJson(again.body) !== toPythonJson(call.body)) {
+          outcome = 'retried';
+          signature = fresh.signature;
+          call = again;
+          ctx.json2 = { model, method, body: call.body };
+          answer = await send(call);
+        }
+      }
+    }
+    ctx.metrics.signatureDrift(outcome);
+    ctx.log.warn(
+      { requestId: ctx.requestId, db, model, method, argument, outcome },
+      outcome === 'retried'
+        ? 'JSON-2 refused an argument name the bridge produced; the method was described again and the call sent again'
+        : 'JSON-2 refused an argument name the bridge produced; the call was not sent again',
+    );
+  }
   ctx.notes.signature = signature.source;
-  const call = toJson2Call(model, called, args, kw, signature);
-  const answer = await ctx.odoo.json2(model, called, toPythonJson(call.body), {
-    db,
-    apiKey: grant.apiKey,
-    requestId: ctx.requestId,
-  });
   ctx.notes.upstreamStatus = answer.status;
   if (answer.status === 401) ctx.auth.keyRejected(grant, ctx.requestId);
-  const site = { db, model, method: called, baseUrl: ctx.odoo.baseUrl };
+  const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))
     throw upstreamError(
-      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${called} with ${answer.contentType || 'no content type'}, not JSON`,
+      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`,
     );
-  if (shim?.mapResult) return shim.mapResult(answer.text);
-  if (call.singleCreate) return firstCreatedId(answer.text, site);
-  return jsonResult(answer.text);
+  return { text: answer.text, call };
+}
+
+/**
+ * The argument a 422 from JSON-2's argument binding names, when the bridge produced the call's
+ * argument names from positional arguments (not when the client named them all): inspect's
+ * `got an unexpected keyword argument 'x'` for a name the bridge produced, or `missing a required
+ * argument: 'y'` for one it did not send and does not know (the method's parameter has another
+ * name). Only werkzeug's UnprocessableEntity carries these (a UserError is a 422 too, and says
+ * other things).
+ */
+function driftedArgument(
+  answer: UpstreamAnswer,
+  call: Json2Call,
+  kw: Struct,
+  signature: MethodSignature,
+): string | undefined {
+  const err = readJson2Error(answer);
+  if (err?.name !== 'werkzeug.exceptions.UnprocessableEntity') return undefined;
+  const produced = [...call.body.keys()].filter((k) => k !== 'ids' && k !== 'context' && !kw.has(k));
+  if (produced.length === 0) return undefined;
+  const unexpected = /^got an unexpected keyword argument '([^']+)'$/.exec(err.message)?.[1];
+  if (unexpected !== undefined) return produced.includes(unexpected) ? unexpected : undefined;
+  // A parameter the bridge's description has too was simply not given (too few arguments).
+  const missing = /^missing a required argument: '([^']+)'$/.exec(err.message)?.[1];
+  if (missing === undefined || call.body.has(missing)) return undefined;
+  return signature.params.some((p) => p.name === missing) ? undefined : missing;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { CredentialSource } from '../auth/credential-source.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { BridgeConfig } from '../config.ts';
+import type { Inventory, Json2Note } from '../inventory/inventory.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
@@ -41,6 +42,8 @@ export interface BridgeParts {
   forwarder: Forwarder;
   /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */
   metrics: BridgeMetrics;
+  /** The migration inventory (`/_bridge/inventory`, `/_bridge/`), recorded from `logCall`. */
+  inventory: Inventory;
   log: Logger;
 }
 
@@ -48,6 +51,8 @@ export interface BridgeParts {
 export interface CallNotes {
   db?: string;
   uid?: number;
+  /** The user's login, when the bridge knows it (a credential map entry). */
+  login?: string;
   /** How the call was authenticated. */
   auth?: 'mapped' | 'passthrough';
   model?: string;
@@ -63,6 +68,8 @@ export interface CallContext extends BridgeParts {
   /** The socket's remote address (throttling of failed logins). */
   client: string | undefined;
   notes: CallNotes;
+  /** The JSON-2 call an object call became (for the inventory; never logged: it holds arguments). */
+  json2: Json2Note | undefined;
 }
 
 /**

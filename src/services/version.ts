@@ -52,12 +52,28 @@ export class VersionSource {
 }
 
 /**
+ * The (major, minor) release of an upstream, for the version-aware shims: `version_info` starts
+ * `[19, 0, …]`, or `['saas~19', 1, …]` on SaaS builds (Odoo's `odoo/release.py`); the `version`
+ * string (`19.0`, `saas~19.1`) is the fallback. Undefined when neither reads as a release.
+ */
+export function releaseOf(v: OdooVersion): readonly [number, number] | undefined {
+  const [major, minor] = v.versionInfo;
+  const m = typeof major === 'string' ? /^(?:saas~)?(\d+)$/.exec(major) : null;
+  const maj = typeof major === 'number' ? major : m ? Number(m[1]) : NaN;
+  if (Number.isInteger(maj) && typeof minor === 'number' && Number.isInteger(minor)) return [maj, minor];
+  const s = /^(?:saas~)?(\d+)\.(\d+)/.exec(v.version);
+  return s ? [Number(s[1]), Number(s[2])] : undefined;
+}
+
+/**
  * `common.version()`: Odoo's RPC_VERSION_1 dict, keys in this order. `server_serie` is the major
- * and minor of version_info (`19.0`, or `saas~18.3` on SaaS builds).
+ * and minor of version_info joined by a dot (`19.0`; `saas~19.1` on SaaS builds, whose
+ * version_info starts with `'saas~19'`).
  */
 export function legacyVersionDict(v: OdooVersion): Struct {
   const [major, minor] = v.versionInfo;
-  const serie = `${v.version.startsWith('saas~') ? 'saas~' : ''}${String(major)}.${String(minor)}`;
+  const saas = v.version.startsWith('saas~') && !String(major).startsWith('saas~') ? 'saas~' : '';
+  const serie = `${saas}${String(major)}.${String(minor)}`;
   return new Map<string, Value>([
     ['server_version', v.version],
     ['server_version_info', v.versionInfo],

@@ -13,6 +13,9 @@ import { signaturesFromModelDoc } from './api-doc.ts';
 import { BUILTIN_SIGNATURES } from './builtin.ts';
 import { positional, type MethodSignature } from './method-signature.ts';
 
+/** The least time between two fresh descriptions of a model after signature drift. */
+const REFRESH_INTERVAL_MS = 60_000;
+
 export interface SignatureLookup {
   db: string;
   model: string;
@@ -39,6 +42,8 @@ export interface SignatureRegistryOptions {
 export class SignatureRegistry {
   private readonly opts: SignatureRegistryOptions;
   private readonly docs: LRUCache<string, ModelDoc, SignatureLookup>;
+  /** Models described again recently (`refresh`): not again within REFRESH_INTERVAL_MS. */
+  private readonly refreshed: LRUCache<string, true>;
   /** Upstream requests made for docs, for tests and metrics. */
   docFetches = 0;
   /** Told of each look-up in the cache of model descriptions: found there (hit) or not (metrics). */
@@ -46,6 +51,10 @@ export class SignatureRegistry {
 
   constructor(opts: SignatureRegistryOptions) {
     this.opts = opts;
+    this.refreshed = new LRUCache<string, true>({
+      max: opts.cacheSize,
+      ttl: opts.ttlMs > 0 ? Math.min(opts.ttlMs, REFRESH_INTERVAL_MS) : REFRESH_INTERVAL_MS,
+    });
     this.docs = new LRUCache<string, ModelDoc, SignatureLookup>({
       max: opts.cacheSize,
       ttl: opts.ttlMs,
@@ -80,6 +89,34 @@ export class SignatureRegistry {
   /** Forgets what the server said of a model (e.g. after a signature turned out wrong). */
   forget(db: string, model: string): void {
     this.docs.delete(`${db}\u0000${model}`);
+  }
+
+  /**
+   * The signature again, after JSON-2 refused an argument name the bridge produced (signature
+   * drift): an override is kept as it is (overrides win); otherwise the model's description is
+   * forgotten and fetched anew from the server, bypassing the cache, and the server's signature is
+   * answered even where the built-in table has one (a module may have renamed a parameter). A
+   * model described again less than a minute ago is answered from the cache: a method that keeps
+   * failing does not make every call fetch the description.
+   */
+  async refresh(q: SignatureLookup): Promise<SignatureAnswer> {
+    const o = this.opts.overrides[q.model]?.[q.method];
+    if (o)
+      return {
+        found: true,
+        signature: { apiModel: o.model, params: positional(o.params), source: 'override' },
+      };
+    const key = `${q.db}\u0000${q.model}`;
+    const recent = this.refreshed.has(key);
+    if (!recent) {
+      this.refreshed.set(key, true);
+      this.docs.delete(key);
+    }
+    const doc = await this.docs.fetch(key, { context: q, forceRefresh: !recent });
+    if (doc === undefined || doc === 'forbidden') return { found: false, reason: 'docs-unavailable' };
+    if (doc === 'missing') return { found: false, reason: 'not-described' };
+    const sig = doc.get(q.method);
+    return sig ? { found: true, signature: sig } : { found: false, reason: 'not-described' };
   }
 
   private async fetchModelDoc(q: SignatureLookup): Promise<ModelDoc> {

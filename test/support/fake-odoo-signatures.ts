@@ -31,6 +31,8 @@ export interface MethodSig {
   apiModel: boolean;
   /** Hidden from api_doc (deprecated) but still callable. */
   hidden?: boolean;
+  /** Parameters renamed by a test (`renameParam`): new name → the name the fake ORM reads. */
+  renamed?: Record<string, string>;
 }
 
 /** Splits `a, b=(1, 2), c='x,y'` at its top-level commas. */
@@ -256,7 +258,7 @@ export function bind(method: MethodSig, kwargs: [string, PyJson][]): Bound {
     }
     if (p.kind === 'POSITIONAL_ONLY')
       throw new BindError(`'${p.name}' parameter is positional only, but was passed as a keyword`);
-    args.set(p.name, remaining.get(p.name) as PyJson);
+    args.set(method.renamed?.[p.name] ?? p.name, remaining.get(p.name) as PyJson);
     remaining.delete(p.name);
   }
   if (remaining.size && varKwParam === null) {
@@ -268,6 +270,66 @@ export function bind(method: MethodSig, kwargs: [string, PyJson][]): Bound {
 /** The value of a parameter after binding: what was passed, else its default. */
 export function argOf(method: MethodSig, bound: Bound, name: string): PyJson | undefined {
   if (bound.args.has(name)) return bound.args.get(name);
-  const p = method.params.find((x) => x.name === name);
+  const p = method.params.find((x) => (method.renamed?.[x.name] ?? x.name) === name);
   return p?.default;
+}
+
+/**
+ * Signature drift, for tests: an override in some module renamed a parameter. The method's
+ * binding takes the new name (JSON-2 then answers its 422 for the old one), and with `doc` (the
+ * default) its `/doc-bearer` description says so too; the fake ORM keeps reading the old name.
+ * Copies what it changes (the seed data may be shared).
+ */
+export function renameParam(
+  model: { methods: Map<string, MethodSig>; doc: PyDict },
+  method: string,
+  from: string,
+  to: string,
+  opts: { doc?: boolean } = {},
+): void {
+  const sig = model.methods.get(method);
+  if (!sig || !sig.params.some((p) => p.name === from)) throw new Error(`no parameter ${method}(${from})`);
+  const internal = sig.renamed?.[from] ?? from;
+  const renamed = Object.fromEntries([
+    ...Object.entries(sig.renamed ?? {}).filter(([k]) => k !== from),
+    [to, internal],
+  ]);
+  model.methods = new Map(model.methods).set(method, {
+    ...sig,
+    params: sig.params.map((p) => (p.name === from ? { ...p, name: to } : p)),
+    renamed,
+  });
+  if (opts.doc === false) return;
+  const methods = (model.doc.methods ?? {}) as PyDict;
+  const entry = methods[method];
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return;
+  const e = entry as PyDict;
+  const parameters = Object.fromEntries(
+    Object.entries((e.parameters ?? {}) as PyDict).map(([k, v]) => [k === from ? to : k, v]),
+  );
+  const signature =
+    typeof e.signature === 'string' ? e.signature.replace(new RegExp(`\\b${from}\\b`), to) : e.signature;
+  model.doc = { ...model.doc, methods: { ...methods, [method]: { ...e, parameters, signature } as PyJson } };
+}
+
+/** Methods the development branch after 19.0 no longer has (odoo/odoo master `odoo/orm/models.py`). */
+export const REMOVED_AFTER_19_0: ReadonlySet<string> = new Set([
+  'read_group',
+  'check_access_rights',
+  'check_access_rule',
+]);
+
+/** `'19.0'` → `[19, 0, 0, 'final', 0, '']`; `'saas~19.2'` → `['saas~19', 2, 0, 'final', 0, '']`. */
+export function versionInfoOf(version: string): PyJson[] {
+  const m = /^(saas~)?(\d+)\.(\d+)$/.exec(version);
+  if (!m) throw new Error(`fake Odoo: unreadable serverVersion '${version}'`);
+  const major = m[1] ? `saas~${m[2] as string}` : Number(m[2]);
+  return [major, Number(m[3]), 0, 'final', 0, ''];
+}
+
+/** Whether a fake server of this version is past 19.0 (then REMOVED_AFTER_19_0 are gone). */
+export function after19(version: string): boolean {
+  const m = /^(?:saas~)?(\d+)\.(\d+)$/.exec(version);
+  const major = Number(m?.[1] ?? 19);
+  return major > 19 || (major === 19 && Number(m?.[2] ?? 0) > 0);
 }
