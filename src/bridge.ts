@@ -9,9 +9,11 @@ import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import type { BridgeConfig } from './config.ts';
-import { createApp } from './server/app.ts';
+import { createListener } from './server/app.ts';
 import { Forwarder } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
+import { Inventory } from './inventory/inventory.ts';
+import { InventoryPersister, loadInventory } from './inventory/persist.ts';
 import type { BridgeParts } from './services/service.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
@@ -46,6 +48,13 @@ export function buildParts(
   const metrics = new BridgeMetrics({ models: config.metricsModels === true });
   const odoo = new OdooClient(config);
   odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
+  odoo.onRetry = (e) => {
+    metrics.upstreamRetry(e.reason, e.granted);
+    log.warn(
+      { path: e.path, reason: e.reason, failure: e.failure, attempt: e.attempt, delayMs: e.delayMs },
+      e.granted ? 'retrying a request to Odoo' : 'not retrying a request to Odoo: retry budget spent',
+    );
+  };
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
   const auth = new BridgeAuthenticator({
     source: credentials,
@@ -73,6 +82,10 @@ export function buildParts(
     config,
     odoo,
     metrics,
+    inventory: new Inventory({
+      ...(config.inventoryMaxClients !== undefined ? { maxClients: config.inventoryMaxClients } : {}),
+      ...(config.inventoryMaxCalls !== undefined ? { maxCalls: config.inventoryMaxCalls } : {}),
+    }),
     log,
     keys,
     auth,
@@ -90,7 +103,13 @@ export async function startBridge(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningBridge> {
   const parts = buildParts(config, log, env);
-  const server = createServer({ keepAliveTimeout: 65_000 }, createApp(parts));
+  // The migration inventory's file: loaded before the first call, saved periodically and on close.
+  let persister: InventoryPersister | undefined;
+  if (config.inventoryFile !== undefined && parts.inventory.enabled) {
+    await loadInventory(parts.inventory, config.inventoryFile, log);
+    persister = new InventoryPersister(parts.inventory, config.inventoryFile, log);
+  }
+  const server = createServer({ keepAliveTimeout: 65_000 }, createListener(parts));
   server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -122,6 +141,7 @@ export async function startBridge(
         await closed;
       }
       parts.credentials.close();
+      await persister?.close();
       const pools = Promise.all([
         parts.odoo.close(),
         parts.webDb.close(),

@@ -1,0 +1,308 @@
+/**
+ * The migration inventory over HTTP: legacy calls made with real clients show up in
+ * `GET /_bridge/inventory` per client (User-Agent, address, db, login) with counts, faults and
+ * the JSON-2 request that replaces each call; the page escapes what clients send; the inventory
+ * survives a restart through BRIDGE_INVENTORY_FILE, and a corrupt file does not stop the bridge.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import xmlrpc from 'xmlrpc';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InventoryClient, InventoryJson } from '../../src/inventory/inventory.ts';
+import { KEYS, startStack, type Stack } from '../support/harness.ts';
+
+const stacks: Stack[] = [];
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.close()));
+});
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bridge-inventory-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function stack(opts: Parameters<typeof startStack>[0] = {}): Promise<Stack> {
+  const s = await startStack(opts);
+  stacks.push(s);
+  return s;
+}
+
+/** The xmlrpc npm client with a User-Agent of our choosing; faults are answers. */
+function call(url: string, userAgent: string, method: string, params: unknown[]): Promise<unknown> {
+  const client = xmlrpc.createClient({ url, headers: { 'User-Agent': userAgent } });
+  return new Promise((resolve, reject) =>
+    client.methodCall(method, params, (err: unknown, value: unknown) => {
+      if (!err) return resolve(value);
+      const f = err as { faultCode?: unknown; faultString?: string };
+      if (f.faultCode !== undefined) return resolve({ fault: f.faultString });
+      reject(err as Error);
+    }),
+  );
+}
+
+async function inventory(s: Stack): Promise<InventoryJson> {
+  const r = await fetch(`${s.bridge.url}/_bridge/inventory`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+  return (await r.json()) as InventoryJson;
+}
+
+const UA = 'erp-sync/2.3 (nightly import)';
+
+/** A typical integration: authenticate, search_read with positional args, a call that faults. */
+async function legacySession(s: Stack, userAgent = UA): Promise<void> {
+  const common = `${s.bridge.url}/xmlrpc/2/common`;
+  const object = `${s.bridge.url}/xmlrpc/2/object`;
+  expect(await call(common, userAgent, 'version', [])).toMatchObject({ server_version: expect.any(String) });
+  expect(await call(common, userAgent, 'authenticate', ['lab', 'admin', KEYS.labAdmin, {}])).toBe(2);
+  for (let i = 0; i < 2; i++)
+    expect(
+      await call(object, userAgent, 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'search_read',
+        [[['is_company', '=', true]], ['name', 'email']],
+        { limit: 3 },
+      ]),
+    ).toBeInstanceOf(Array);
+  expect(
+    await call(object, userAgent, 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      'res.partner',
+      'no_such_method',
+      [[1]],
+    ]),
+  ).toMatchObject({ fault: expect.any(String) });
+}
+
+function clientOf(inv: InventoryJson, userAgent: string): InventoryClient[] {
+  return inv.clients.filter((c) => c.userAgent === userAgent);
+}
+
+describe('/_bridge/inventory', () => {
+  it('lists each client with its calls, counts, faults and the JSON-2 request replacing each call', async () => {
+    const s = await stack();
+    await legacySession(s);
+    const inv = await inventory(s);
+    expect(inv.enabled).toBe(true);
+    expect(inv.limits).toEqual({ maxClients: 100, maxCalls: 100, maxExampleBytes: 2048 });
+
+    // common.version has no db: a client of its own; the rest is (UA, 127.0.0.1, lab, admin).
+    const clients = clientOf(inv, UA);
+    const lab = clients.find((c) => c.db === 'lab');
+    expect(lab).toMatchObject({ address: '127.0.0.1', login: 'admin', uid: 2, count: 4, errors: 1 });
+    const calls = lab?.calls ?? [];
+    expect(calls.map((c) => `${c.service} ${c.model ?? '-'} ${c.method}`)).toEqual([
+      'common - authenticate',
+      'object res.partner no_such_method',
+      'object res.partner search_read',
+    ]);
+
+    const auth = calls[0];
+    expect(auth).toMatchObject({ protocol: 'xmlrpc/2', function: 'authenticate', count: 1, errors: 0 });
+    expect(auth?.replacement).toMatchObject({ kind: 'json2', request: 'POST /json/2/res.users/context_get' });
+    expect(auth?.replacement.note).toMatch(/^Not needed: JSON-2 takes an API key/);
+
+    const fault = calls[1];
+    expect(fault).toMatchObject({ count: 1, errors: 1 });
+    expect(fault?.lastFault).toMatch(/\w/);
+
+    const sr = calls[2];
+    expect(sr).toMatchObject({ function: 'execute_kw', count: 2, errors: 0, lastFault: null });
+    expect(Date.parse(sr?.firstSeen ?? '')).toBeLessThanOrEqual(Date.parse(sr?.lastSeen ?? ''));
+    const r = sr?.replacement;
+    expect(r?.kind).toBe('json2');
+    expect(r?.request).toBe('POST /json/2/res.partner/search_read');
+    // The positional arguments, named as the bridge named them for Odoo.
+    expect(JSON.parse(r?.body ?? '')).toEqual({
+      domain: [['is_company', '=', true]],
+      fields: ['name', 'email'],
+      limit: 3,
+    });
+    expect(r?.curl).toContain(`curl -sS -X POST "$ODOO_URL/json/2/res.partner/search_read"`);
+    expect(r?.curl).toContain(`-H "Authorization: bearer $ODOO_API_KEY"`);
+    expect(r?.curl).toContain(`-H 'X-Odoo-Database: lab'`);
+    expect(r?.curl).toContain(
+      `-d '{"domain": [["is_company", "=", true]], "fields": ["name", "email"], "limit": 3}'`,
+    );
+    expect(r?.python).toContain(
+      `json={"domain": [["is_company", "=", True]], "fields": ["name", "email"], "limit": 3},`,
+    );
+    expect(r?.python).toContain(`"X-Odoo-Database": "lab",`);
+
+    const version = clients.find((c) => c.db === null)?.calls[0];
+    expect(version).toMatchObject({ service: 'common', method: 'version' });
+    expect(version?.replacement).toMatchObject({ kind: 'http', request: 'GET /web/version' });
+
+    // The API key (the legacy password) is nowhere in the inventory.
+    const text = JSON.stringify(inv);
+    expect(text).not.toContain(KEYS.labAdmin);
+  });
+
+  it('keeps clients apart by User-Agent and login, most recently seen first', async () => {
+    const s = await stack();
+    await legacySession(s, 'first-client/1.0');
+    await legacySession(s, 'second-client/1.0');
+    // The demo user, same User-Agent as the second client: another client.
+    expect(
+      await call(`${s.bridge.url}/xmlrpc/2/common`, 'second-client/1.0', 'login', [
+        'lab',
+        'demo',
+        KEYS.labDemo,
+      ]),
+    ).toBe(5);
+    const inv = await inventory(s);
+    const withDb = inv.clients.filter((c) => c.db !== null);
+    expect(withDb.map((c) => `${c.userAgent} ${c.login}`)).toEqual([
+      'second-client/1.0 demo',
+      'second-client/1.0 admin',
+      'first-client/1.0 admin',
+    ]);
+    const seen = inv.clients.map((c) => Date.parse(c.lastSeen));
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+  });
+
+  it('records JSON-RPC calls, and object calls whose login it cannot know under their uid', async () => {
+    const s = await stack();
+    const r = await fetch(`${s.bridge.url}/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'jsonrpc-client/0.1' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'call',
+        id: 1,
+        params: {
+          service: 'object',
+          method: 'execute',
+          args: ['lab', 5, KEYS.labDemo, 'res.partner', 'search_count', [['is_company', '=', true]]],
+        },
+      }),
+    });
+    expect(((await r.json()) as { result?: unknown }).result).toEqual(expect.any(Number));
+    const [client] = clientOf(await inventory(s), 'jsonrpc-client/0.1');
+    expect(client).toMatchObject({ db: 'lab', login: null, uid: 5, count: 1 });
+    expect(client?.calls[0]).toMatchObject({
+      protocol: 'jsonrpc',
+      function: 'execute',
+      method: 'search_count',
+    });
+    expect(JSON.parse(client?.calls[0]?.replacement.body ?? '')).toEqual({
+      domain: [['is_company', '=', true]],
+    });
+  });
+
+  it('keeps no password given as an argument: secret-looking members are redacted', async () => {
+    const s = await stack();
+    await call(`${s.bridge.url}/xmlrpc/2/object`, UA, 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      'res.users',
+      'write',
+      [[5], { password: 'n3w-s3cret-pw', name: 'Demo' }],
+    ]);
+    const inv = await inventory(s);
+    const text = JSON.stringify(inv);
+    expect(text).not.toContain('n3w-s3cret-pw');
+    const write = clientOf(inv, UA)[0]?.calls.find((c) => c.method === 'write');
+    expect(JSON.parse(write?.replacement.body ?? '')).toEqual({
+      ids: [5],
+      vals: { password: '<redacted>', name: 'Demo' },
+    });
+  });
+
+  it('is empty and off with BRIDGE_INVENTORY_MAX_CLIENTS=0', async () => {
+    const s = await stack({ config: { inventoryMaxClients: 0 } });
+    await legacySession(s);
+    const inv = await inventory(s);
+    expect(inv).toMatchObject({ enabled: false, clients: [] });
+    const page = await (await fetch(`${s.bridge.url}/_bridge/`)).text();
+    expect(page).toContain('The inventory is off');
+  });
+});
+
+describe('GET /_bridge/', () => {
+  it('shows what clients sent as text: a <script> User-Agent is escaped, and the CSP allows no other script', async () => {
+    const s = await stack();
+    const evil = '<script>alert("ua")</script><img src=x onerror=alert(1)>';
+    await legacySession(s, evil);
+    const r = await fetch(`${s.bridge.url}/_bridge/`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = r.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'sha256-[\w+/=]+'/);
+    const html = await r.text();
+    expect(html).not.toContain(evil);
+    expect(html).not.toContain('<img');
+    expect(html).toContain(
+      '&lt;script&gt;alert(&quot;ua&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;',
+    );
+    // One script element: the page's own.
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).toContain('/json/2/res.partner/search_read');
+    expect(html).not.toContain(KEYS.labAdmin);
+  });
+
+  it('redirects /_bridge to /_bridge/ and still answers 404 for unknown /_bridge/ paths', async () => {
+    const s = await stack();
+    const r = await fetch(`${s.bridge.url}/_bridge`, { redirect: 'manual' });
+    expect(r.status).toBe(301);
+    expect(new URL(r.headers.get('location') ?? '', `${s.bridge.url}/_bridge`).pathname).toBe('/_bridge/');
+    expect((await fetch(`${s.bridge.url}/_bridge/nope`)).status).toBe(404);
+  });
+});
+
+describe('BRIDGE_INVENTORY_FILE', () => {
+  it('saves the inventory on close and loads it at the next start', async () => {
+    const file = join(dir, 'saved.json');
+    const first = await startStack({ config: { inventoryFile: file } });
+    await legacySession(first);
+    const before = await inventory(first);
+    await first.close();
+
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain(KEYS.labAdmin);
+    expect(JSON.parse(text)).toMatchObject({ format: 'odoo-rpc-bridge inventory', version: 1 });
+
+    const second = await stack({ config: { inventoryFile: file } });
+    const after = await inventory(second);
+    expect(after.clients).toEqual(before.clients);
+    // Known again: a call with only the uid is put under the login learnt before the restart.
+    await call(`${second.bridge.url}/xmlrpc/2/object`, UA, 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      'res.partner',
+      'search_read',
+      [[]],
+      { limit: 1 },
+    ]);
+    const lab = clientOf(await inventory(second), UA).find((c) => c.db === 'lab');
+    expect(lab?.count).toBe(5);
+    expect(lab?.calls.find((c) => c.method === 'search_read')?.count).toBe(3);
+  });
+
+  it('starts with an empty inventory when the file is missing or corrupt, and replaces a corrupt file', async () => {
+    const missing = await stack({ config: { inventoryFile: join(dir, 'absent', 'x.json') } });
+    expect((await inventory(missing)).clients).toEqual([]);
+
+    const file = join(dir, 'corrupt.json');
+    await writeFile(file, '{"format": "odoo-rpc-bridge inventory", "clients": [tru');
+    const s = await startStack({ config: { inventoryFile: file } });
+    expect((await inventory(s)).clients).toEqual([]);
+    expect(s.logs.join('')).toContain('inventory file is not JSON');
+    await legacySession(s);
+    await s.close();
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { clients: unknown[] };
+    expect(saved.clients.length).toBeGreaterThan(0);
+  });
+});
