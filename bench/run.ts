@@ -2,34 +2,54 @@
  * End-to-end benchmark of the bridge (npm run bench). In one run, on this machine:
  *
  * 1. large read: a 20,000-record res.partner search_read (10 fields) through the bridge over
- *    XML-RPC and JSON-RPC, against a local upstream that answers the recorded JSON instantly.
- *    The bridge's own time is (time through the bridge) − (time of the same JSON-2 call made
- *    directly), compared with CPython's `xmlrpc.client.dumps` of the same records, i.e. the
- *    marshalling legacy Odoo itself does for that answer.
- * 2. small calls: requests/s of a one-record `read` through the bridge (XML-RPC) with autocannon,
- *    against the same JSON-2 call made directly, concurrency 16.
+ *    XML-RPC and JSON-RPC. The bridge's own time is (time through the bridge) − (time of the same
+ *    JSON-2 call made directly), compared with CPython's `xmlrpc.client.dumps` of the same records
+ *    (the marshalling legacy Odoo itself does for that answer) and, added to real Odoo 19's JSON-2
+ *    time, with real Odoo 19's own legacy endpoints (reference figures below).
+ * 2. small calls: a one-record `read` at concurrency 1, 16, 64 and 256 through the bridge
+ *    (XML-RPC, JSON-RPC), a plain Node pass-through proxy and the upstream directly
+ *    (bench/small-calls.ts).
+ * 3. memory: the bridge's peak RSS during the large reads and during the 256-connection runs.
  *
- * The bridge runs as its own process (`node src/main.ts`), as in production.
+ * Each server is its own process, as in production: the bridge (`node src/main.ts`, default
+ * settings, info-level logging: one line per call), the plain proxy, and the JSON-2 upstream
+ * stand-in, which answers recorded JSON-2 texts from memory (bench/stand-in.ts).
+ * Settings (environment): BENCH_RECORDS (20000), BENCH_REPS (7), and those of
+ * bench/small-calls.ts and bench/procs.ts.
  */
-import autocannon from 'autocannon';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import { peakRssDuring, startBridge, startPlainProxy, startStandIn } from './procs.ts';
+import {
+  KEY,
+  jsonExecuteKw,
+  mib,
+  printMatrix,
+  smallCallMatrix,
+  xmlExecuteKw,
+  type MatrixRow,
+} from './small-calls.ts';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const REPS = Number(process.env['BENCH_REPS'] ?? 7);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const KEY = 'b'.repeat(40);
 const TMP = new URL('../.bench-tmp/', import.meta.url).pathname;
+const RSS_TARGET = 200e6;
+
+/**
+ * Real Odoo 19 on a 2-core machine (issue 7): 20k × 10-field search_read and a one-record read,
+ * through its own legacy endpoints and through JSON-2.
+ */
+const ODOO19 = { largeXmlRpc: 1208, largeJsonRpc: 469, largeJson2: 291, readXmlRpc: 9.0, readJson2: 6.7 };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 const fmt = (n: number, d = 1): string => n.toFixed(d);
+const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function pythonDumps(): Promise<{
   dumps_ms: number[];
@@ -42,78 +62,10 @@ async function pythonDumps(): Promise<{
   const { stdout } = await promisify(execFile)(
     'python3',
     [new URL('py_marshal.py', import.meta.url).pathname, String(RECORDS), path, String(REPS)],
-    {
-      maxBuffer: 1 << 20,
-    },
+    { maxBuffer: 1 << 20 },
   );
   return { ...(JSON.parse(stdout) as { dumps_ms: number[]; xml_bytes: number; json_bytes: number }), path };
 }
-
-function startUpstream(bigJson: string): Promise<Server> {
-  const one =
-    '[{"id": 7, "name": "Partner 7 & Co <7>", "email": "partner7@example.com", "credit_limit": 8.75}]';
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      let body = '{}';
-      if (req.url === '/json/2/res.users/context_get')
-        body = '{"lang": "en_US", "tz": "Europe/Brussels", "uid": 2}';
-      else if (req.url === '/json/2/res.partner/search_read') body = bigJson;
-      else if (req.url === '/json/2/res.partner/read') body = one;
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-async function startBridge(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  return startChild(
-    [new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'],
-    odooUrl,
-  );
-}
-
-async function startPlainProxy(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  return startChild([new URL('plain-proxy.ts', import.meta.url).pathname, odooUrl], odooUrl);
-}
-
-async function startChild(args: string[], odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, {
-    // Default log level (info): one JSON line per call, as in production; the lines are read and dropped.
-    env: { ...process.env, ODOO_URL: odooUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const keep = (c: Buffer): void => {
-    out += c.toString();
-  };
-  child.stdout?.on('data', keep);
-  const url = await waitForUrl(child, () => out);
-  child.stdout?.off('data', keep);
-  child.stdout?.resume();
-  return { child, url };
-}
-
-async function waitForUrl(child: ChildProcess, out: () => string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const m = /"url":"([^"]+)"/.exec(out());
-    if (m?.[1]) return m[1];
-    await new Promise((r) => setTimeout(r, 50));
-    if (child.exitCode !== null) throw new Error('bridge exited');
-  }
-  throw new Error('bridge did not start');
-}
-
-const xmlCall = (method: string, args: string, kw: string): string =>
-  `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-  ['bench', '<int>2</int>', KEY, 'res.partner', method]
-    .map((v) => `<param>\n<value>${v.startsWith('<') ? v : `<string>${v}</string>`}</value>\n</param>\n`)
-    .join('') +
-  `<param>\n<value>${args}</value>\n</param>\n<param>\n<value>${kw}</value>\n</param>\n</params>\n</methodCall>\n`;
 
 async function timePost(
   url: string,
@@ -134,74 +86,57 @@ async function timePost(
   return { ms, bytes: Buffer.byteLength(text) };
 }
 
-async function rps(
-  url: string,
-  body: string,
-  contentType: string,
-  headers: Record<string, string> = {},
-): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const r = await autocannon({
-    url,
-    method: 'POST',
-    body,
-    headers: { 'content-type': contentType, ...headers },
-    connections: 16,
-    duration: SECONDS,
-  });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
-}
-
 async function main(): Promise<void> {
+  const started = performance.now();
   console.log(
-    `odoo-rpc-bridge benchmark — node ${process.version}, ${RECORDS} records, ${REPS} repetitions, ${SECONDS}s load runs`,
+    `odoo-rpc-bridge benchmark — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at start, ${RECORDS} records, ${REPS} repetitions`,
   );
   const py = await pythonDumps();
-  const bigJson = readFileSync(py.path, 'utf8');
-  const upstream = await startUpstream(bigJson);
-  const odooUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const bridge = await startBridge(odooUrl);
-  const proxy = await startPlainProxy(odooUrl);
+  const upstream = await startStandIn(py.path);
+  const bridge = await startBridge(upstream.url);
+  const proxy = await startPlainProxy(upstream.url);
   try {
-    const direct = `${odooUrl}/json/2/res.partner/search_read`;
+    // ---------------------------------------------------------------------------------------
+    // Large read
+    const direct = `${upstream.url}/json/2/res.partner/search_read`;
     const j2Headers = { authorization: `bearer ${KEY}`, 'x-odoo-database': 'bench' };
     const j2Body = '{"domain": [], "fields": ["name"]}';
-    const xmlBody = xmlCall(
+    const xmlBody = xmlExecuteKw(
       'search_read',
       '<array><data>\n<value><array><data>\n</data></array></value>\n</data></array>',
       '<struct></struct>',
     );
-    const jsonBody = JSON.stringify({
-      jsonrpc: '2.0',
-      method: 'call',
-      id: 1,
-      params: {
-        service: 'object',
-        method: 'execute_kw',
-        args: ['bench', 2, KEY, 'res.partner', 'search_read', [[]], {}],
-      },
-    });
-
+    const jsonBody = jsonExecuteKw('search_read', [[]], {});
     // Warm up (key cache, JIT, keep-alive).
     for (let i = 0; i < 3; i++) {
       await timePost(direct, j2Body, 'application/json', j2Headers);
       await timePost(`${bridge.url}/xmlrpc/2/object`, xmlBody, 'text/xml');
       await timePost(`${bridge.url}/jsonrpc`, jsonBody, 'application/json');
     }
-    const d: number[] = [],
-      x: number[] = [],
-      j: number[] = [];
+    const d: number[] = [];
+    for (let i = 0; i < REPS; i++) d.push((await timePost(direct, j2Body, 'application/json', j2Headers)).ms);
     let xmlBytes = 0;
-    for (let i = 0; i < REPS; i++) {
-      d.push((await timePost(direct, j2Body, 'application/json', j2Headers)).ms);
-      const xr = await timePost(`${bridge.url}/xmlrpc/2/object`, xmlBody, 'text/xml');
-      x.push(xr.ms);
-      xmlBytes = xr.bytes;
-      j.push((await timePost(`${bridge.url}/jsonrpc`, jsonBody, 'application/json')).ms);
-    }
+    const xml = await peakRssDuring(bridge.pid, async () => {
+      const x: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        const r = await timePost(`${bridge.url}/xmlrpc/2/object`, xmlBody, 'text/xml');
+        x.push(r.ms);
+        xmlBytes = r.bytes;
+      }
+      return x;
+    });
+    const json = await peakRssDuring(bridge.pid, async () => {
+      const j: number[] = [];
+      for (let i = 0; i < REPS; i++)
+        j.push((await timePost(`${bridge.url}/jsonrpc`, jsonBody, 'application/json')).ms);
+      return j;
+    });
     const dumps = median(py.dumps_ms);
     const directMs = median(d);
-    const xmlOwn = median(x) - directMs;
-    const jsonOwn = median(j) - directMs;
+    const xmlOwn = median(xml.result) - directMs;
+    const jsonOwn = median(json.result) - directMs;
     console.log(
       '\n## Large read: search_read of %d records (JSON %s MB, XML %s MB)',
       RECORDS,
@@ -211,42 +146,116 @@ async function main(): Promise<void> {
     console.log('| measure | median ms |');
     console.log('|---|---|');
     console.log(`| JSON-2 call made directly (the baseline) | ${fmt(directMs)} |`);
-    console.log(`| through the bridge, XML-RPC | ${fmt(median(x))} |`);
-    console.log(`| through the bridge, JSON-RPC | ${fmt(median(j))} |`);
+    console.log(`| through the bridge, XML-RPC | ${fmt(median(xml.result))} |`);
+    console.log(`| through the bridge, JSON-RPC | ${fmt(median(json.result))} |`);
     console.log(`| bridge's own time, XML-RPC (bridge − direct) | ${fmt(xmlOwn)} |`);
     console.log(`| bridge's own time, JSON-RPC (bridge − direct) | ${fmt(jsonOwn)} |`);
     console.log(`| CPython xmlrpc.client.dumps of the same records | ${fmt(dumps)} |`);
     console.log(`\nratio bridge XML-RPC own time / CPython dumps: ${fmt(xmlOwn / dumps, 2)} (target ≤ 1.00)`);
-    console.log(`ratio bridge XML-RPC own time / JSON-RPC own time: ${fmt(xmlOwn / jsonOwn, 2)}`);
+    console.log(`bridge peak RSS: XML-RPC ${mib(xml.peak)} MiB, JSON-RPC ${mib(json.peak)} MiB`);
 
-    const readXml = xmlCall(
-      'read',
-      '<array><data>\n<value><array><data>\n<value><int>7</int></value>\n</data></array></value>\n</data></array>',
-      '<struct><member><name>fields</name><value><array><data><value><string>name</string></value></data></array></value></member></struct>',
-    );
-    const j2Read = '{"ids": [7], "fields": ["name"]}';
-    const r1 = await rps(`${odooUrl}/json/2/res.partner/read`, j2Read, 'application/json', j2Headers);
-    const r0 = await rps(`${proxy.url}/json/2/res.partner/read`, j2Read, 'application/json', j2Headers);
-    const r2 = await rps(`${bridge.url}/xmlrpc/2/object`, readXml, 'text/xml');
-    console.log('\n## Small calls: one-record read, 16 connections, %ds each', SECONDS);
-    console.log('| target | req/s | p50 ms | p99 ms | errors |');
-    console.log('|---|---|---|---|---|');
+    // ---------------------------------------------------------------------------------------
+    // Small calls
+    const rows = await smallCallMatrix(upstream, proxy, bridge);
+    printMatrix(rows);
+
+    // ---------------------------------------------------------------------------------------
+    // Summary: the table of BENCHMARKS.md
+    summary({ directMs, xmlOwn, jsonOwn, dumps, xmlPeak: xml.peak, jsonPeak: json.peak }, rows);
     console.log(
-      `| JSON-2 directly (stub upstream) | ${fmt(r1.rps, 0)} | ${r1.p50} | ${r1.p99} | ${r1.errors} |`,
+      `\n(load average at the end: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}; ` + `${fmt((performance.now() - started) / 1000, 0)} s)`,
     );
-    console.log(
-      `| plain Node pass-through proxy → JSON-2 | ${fmt(r0.rps, 0)} | ${r0.p50} | ${r0.p99} | ${r0.errors} |`,
-    );
-    console.log(
-      `| bridge, XML-RPC execute_kw read | ${fmt(r2.rps, 0)} | ${r2.p50} | ${r2.p99} | ${r2.errors} |`,
-    );
-    console.log(`\nratio bridge / plain proxy requests/s: ${fmt(r2.rps / r0.rps, 2)} (target ≥ 0.60)`);
-    console.log(`ratio bridge / direct requests/s: ${fmt(r2.rps / r1.rps, 2)}`);
   } finally {
-    bridge.child.kill('SIGTERM');
-    proxy.child.kill('SIGTERM');
-    upstream.close();
+    await Promise.all([bridge.stop(), proxy.stop(), upstream.stop()]);
   }
+}
+
+function summary(
+  large: {
+    directMs: number;
+    xmlOwn: number;
+    jsonOwn: number;
+    dumps: number;
+    xmlPeak: number;
+    jsonPeak: number;
+  },
+  rows: MatrixRow[],
+): void {
+  const cmd = '`npm run bench`';
+  const out: string[] = ['| scenario | bridge | reference | ratio | command |', '|---|---|---|---|---|'];
+  const add = (scenario: string, bridge: string, reference: string, ratio: string): void => {
+    out.push(`| ${scenario} | ${bridge} | ${reference} | ${ratio} | ${cmd} |`);
+  };
+  add(
+    `${thousands(RECORDS)}-record search_read, bridge's own time on XML-RPC (bridge − direct JSON-2)`,
+    `${fmt(large.xmlOwn, 0)} ms`,
+    `CPython \`xmlrpc.client.dumps\` of the same records: ${fmt(large.dumps, 0)} ms`,
+    `${fmt(large.xmlOwn / large.dumps, 2)} (target ≤ 1)`,
+  );
+  add('same, JSON-RPC', `${fmt(large.jsonOwn, 0)} ms`, '—', '—');
+  add(
+    "same, in front of Odoo 19: Odoo's JSON-2 time (291 ms) + the bridge's own time, XML-RPC",
+    `${thousands(ODOO19.largeJson2 + large.xmlOwn)} ms`,
+    `Odoo 19's own /xmlrpc/2: ${thousands(ODOO19.largeXmlRpc)} ms`,
+    fmt((ODOO19.largeJson2 + large.xmlOwn) / ODOO19.largeXmlRpc, 2),
+  );
+  add(
+    'same, JSON-RPC',
+    `${thousands(ODOO19.largeJson2 + large.jsonOwn)} ms`,
+    `Odoo 19's own /jsonrpc: ${thousands(ODOO19.largeJsonRpc)} ms`,
+    fmt((ODOO19.largeJson2 + large.jsonOwn) / ODOO19.largeJsonRpc, 2),
+  );
+  const one = rows.find((r) => r.connections === 1);
+  const oneX = one?.results.xmlrpc;
+  const oneD = one?.results.direct;
+  if (oneX && oneD) {
+    const own = oneX.p50 - oneD.p50;
+    add(
+      "one-record read in front of Odoo 19: Odoo's JSON-2 time (6.7 ms) + the bridge's own latency (p50 bridge − direct, 1 connection), XML-RPC",
+      `${fmt(ODOO19.readJson2 + own, 1)} ms`,
+      `Odoo 19's own /xmlrpc/2: ${fmt(ODOO19.readXmlRpc, 1)} ms`,
+      fmt((ODOO19.readJson2 + own) / ODOO19.readXmlRpc, 2),
+    );
+  }
+  for (const row of rows) {
+    const p = row.results.proxy;
+    for (const proto of ['xmlrpc', 'jsonrpc'] as const) {
+      const b = row.results[proto];
+      if (!p || !b) continue;
+      const name = proto === 'xmlrpc' ? 'XML-RPC' : 'JSON-RPC';
+      add(
+        `one-record read, ${name}, ${row.connections} connection${row.connections > 1 ? 's' : ''}: requests/s`,
+        thousands(b.rps),
+        `plain Node proxy: ${thousands(p.rps)}`,
+        `${fmt(b.rps / p.rps, 2)} (target ≥ 0.6)`,
+      );
+      add(
+        `same, p99 latency`,
+        `${fmt(b.p99, 1)} ms`,
+        `plain Node proxy: ${fmt(p.p99, 1)} ms`,
+        fmt(b.p99 / p.p99, 2),
+      );
+    }
+  }
+  const peak = (bytes: number): string => `${fmt(bytes / 1e6, 0)} MB`;
+  add(
+    `bridge peak RSS during the ${thousands(RECORDS)}-record read, XML-RPC / JSON-RPC`,
+    `${peak(large.xmlPeak)} / ${peak(large.jsonPeak)}`,
+    'target < 200 MB',
+    `${fmt(large.xmlPeak / RSS_TARGET, 2)} / ${fmt(large.jsonPeak / RSS_TARGET, 2)}`,
+  );
+  const top = rows.find((r) => r.connections === 256) ?? rows[rows.length - 1];
+  if (top?.peakRss.xmlrpc !== undefined && top.peakRss.jsonrpc !== undefined)
+    add(
+      `bridge peak RSS during ${top.connections} concurrent calls, XML-RPC / JSON-RPC`,
+      `${peak(top.peakRss.xmlrpc)} / ${peak(top.peakRss.jsonrpc)}`,
+      'target < 200 MB',
+      `${fmt(top.peakRss.xmlrpc / RSS_TARGET, 2)} / ${fmt(top.peakRss.jsonrpc / RSS_TARGET, 2)}`,
+    );
+  console.log('\n## Summary\n');
+  console.log(out.join('\n'));
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,136 @@
+/**
+ * The benchmarks' child processes (the bridge, the plain proxy, the upstream stand-in) and what
+ * is read about them from /proc: each runs as its own process, as in production, so that its
+ * memory is its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+
+export interface Child {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const here = (file: string): string => new URL(file, import.meta.url).pathname;
+
+/** Children still running: killed if the benchmark itself exits early (an error, Ctrl-C). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+process.once('SIGINT', () => process.exit(130));
+
+/**
+ * Starts `node <args>` and waits for the `"url":"..."` it prints once listening. `nodeArgs`: node
+ * flags (e.g. `--cpu-prof`); `logTo`: a file for its output (else it is read and dropped).
+ */
+export async function startChild(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  logTo?: string,
+): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  const keep = (c: Buffer): void => {
+    out += c.toString();
+  };
+  child.stdout?.on('data', keep);
+  for (let i = 0; i < 400; i++) {
+    const m = /"url":"([^"]+)"/.exec(out);
+    if (m?.[1]) {
+      child.stdout?.off('data', keep);
+      if (logTo) child.stdout?.pipe(createWriteStream(logTo));
+      else child.stdout?.resume();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      return {
+        child,
+        url: m[1],
+        pid: child.pid ?? NaN,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            // A profiled process takes a while to write its profile.
+            const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+            await exited;
+            clearTimeout(timer);
+          }
+        },
+      };
+    }
+    if (child.exitCode !== null) throw new Error(`${args[0]} exited: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${args[0]} did not start`);
+}
+
+/** The bridge (`node src/main.ts`, default settings: info-level logging, one line per call). */
+export function startBridge(odooUrl: string, env: Record<string, string> = {}): Promise<Child> {
+  // BENCH_NODE_ARGS: node flags for the bridge (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  return startChild(
+    // BENCH_BRIDGE_MAIN: another checkout's src/main.ts, to compare before and after a change.
+    [process.env['BENCH_BRIDGE_MAIN'] ?? here('../src/main.ts'), '--listen', '127.0.0.1:0'],
+    { ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info', ...env },
+    nodeArgs,
+    process.env['BENCH_BRIDGE_LOG'],
+  );
+}
+
+export function startPlainProxy(odooUrl: string): Promise<Child> {
+  return startChild([here('plain-proxy.ts'), odooUrl]);
+}
+
+export function startStandIn(recordsPath?: string): Promise<Child> {
+  return startChild([here('stand-in.ts'), ...(recordsPath ? [recordsPath] : [])]);
+}
+
+/** A `/proc/<pid>/status` field in bytes (VmRSS, VmHWM). */
+export function procStatus(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** The process's CPU time so far (user + system), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+/** Resets the process's peak RSS (VmHWM) to its current RSS; false where the kernel does not let us. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `work` and returns its result with the process's peak RSS meanwhile: VmHWM after a reset,
+ * or (where it cannot be reset) the largest VmRSS sampled every 20 ms.
+ */
+export async function peakRssDuring<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; peak: number }> {
+  const canReset = resetPeak(pid);
+  let sampled = procStatus(pid, 'VmRSS');
+  const timer = setInterval(() => (sampled = Math.max(sampled, procStatus(pid, 'VmRSS'))), 20);
+  try {
+    const result = await work();
+    const peak = canReset ? procStatus(pid, 'VmHWM') : Math.max(sampled, procStatus(pid, 'VmRSS'));
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
