@@ -8,13 +8,13 @@
  * 2. db.restore over /xmlrpc/2/db: the client streams a request carrying the base64 of the same
  *    bytes; the stub takes the multipart upload and checks the sha256 of the file part.
  *
- * The bridge runs as its own process (`node src/main.ts`); its peak RSS is VmHWM from
+ * The bridge runs as its own process, as the image runs it (bench/procs.ts `bridgeCommand`); its peak RSS is VmHWM from
  * /proc/<pid>/status (reset before each run through /proc/<pid>/clear_refs), and its CPU time
  * is read from /proc/<pid>/stat. The stub Odoo runs in a worker thread, the client in the main
  * thread, so that neither shares the bridge's CPU.
  *
  * Knobs: BENCH_DUMP_BYTES (backup size), BENCH_ONLY (run the cases whose name contains it),
- * BENCH_NODE_ARGS (node flags for the bridge, e.g. `--cpu-prof` or `--max-semi-space-size=4`),
+ * BENCH_NODE_ARGS and BENCH_BRIDGE_MAIN (see bench/procs.ts),
  * BENCH_BRIDGE_LOG (a file for the bridge's output, e.g. with `--trace-gc`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { bridgeCommand } from './procs.ts';
 
 const SIZE = Number(process.env['BENCH_DUMP_BYTES'] ?? 1024 ** 3);
 const MASTER = 'bench-master';
@@ -170,16 +171,11 @@ function resetPeak(pid: number): boolean {
 }
 
 async function startBridge(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  // BENCH_NODE_ARGS: extra node flags for the bridge (e.g. --cpu-prof).
-  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, new URL('../src/main.ts', import.meta.url).pathname, '--listen', '127.0.0.1:0'],
-    {
-      env: { ...process.env, ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const { main, nodeArgs } = bridgeCommand();
+  const child = spawn(process.execPath, [...nodeArgs, main, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const keep = (c: Buffer): void => {
     out += c.toString();

@@ -4,7 +4,7 @@
  * memory is its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface Child {
   child: ChildProcess;
@@ -72,13 +72,25 @@ export async function startChild(
   throw new Error(`${args[0]} did not start`);
 }
 
-/** The bridge (`node src/main.ts`, default settings: info-level logging, one line per call). */
+/**
+ * How the benchmarks run the bridge: as the image does (`node --max-semi-space-size=8
+ * dist/main.js`, built by `npm run bench`). BENCH_BRIDGE_MAIN: another entry point (this
+ * checkout's src/main.ts, or another checkout's, to compare before and after a change);
+ * BENCH_NODE_ARGS: node flags instead of the default (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`,
+ * or an empty string for V8's defaults).
+ */
+export function bridgeCommand(): { main: string; nodeArgs: string[] } {
+  const main = process.env['BENCH_BRIDGE_MAIN'] ?? here('../dist/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
+  const flags = process.env['BENCH_NODE_ARGS'] ?? '--max-semi-space-size=8';
+  return { main, nodeArgs: flags.split(' ').filter((a) => a !== '') };
+}
+
+/** The bridge (default settings: info-level logging, one line per call). */
 export function startBridge(odooUrl: string, env: Record<string, string> = {}): Promise<Child> {
-  // BENCH_NODE_ARGS: node flags for the bridge (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const { main, nodeArgs } = bridgeCommand();
   return startChild(
-    // BENCH_BRIDGE_MAIN: another checkout's src/main.ts, to compare before and after a change.
-    [process.env['BENCH_BRIDGE_MAIN'] ?? here('../src/main.ts'), '--listen', '127.0.0.1:0'],
+    [main, '--listen', '127.0.0.1:0'],
     { ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info', ...env },
     nodeArgs,
     process.env['BENCH_BRIDGE_LOG'],

@@ -9,8 +9,7 @@
  * Run alone: `npx node bench/small-calls.ts` (npm run bench runs it too). Settings (environment):
  * BENCH_SECONDS (each run, default 2, after a 1 s warm-up), BENCH_ROUNDS (runs per figure,
  * default 3), BENCH_CONCURRENCY (e.g. `16` or `1,256`), BENCH_TARGETS (e.g. `xmlrpc,proxy`),
- * BENCH_NODE_ARGS (node flags for the bridge, e.g. `--cpu-prof`), BENCH_BRIDGE_MAIN (another
- * checkout's src/main.ts, or a build's dist/main.js).
+ * BENCH_NODE_ARGS and BENCH_BRIDGE_MAIN (how the bridge is run: bench/procs.ts).
  */
 import autocannon from 'autocannon';
 import { request } from 'undici';

@@ -228,15 +228,32 @@ export class OdooClient {
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
     const where = `${this.baseUrl}${path}`;
+    // A timer cleared as soon as the answer is in (AbortSignal.timeout would keep every call's
+    // signal and timer alive for the whole timeout: tens of thousands of them under load).
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      Math.max(1, deadline - Date.now()),
+    );
+    try {
+      return await this.receive(method, path, o, headers, abort.signal, where, timeout);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async receive(
+    method: 'GET' | 'POST',
+    path: string,
+    o: RequestOptions,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    where: string,
+    timeout: number,
+  ): Promise<UpstreamAnswer> {
     let res;
     try {
-      res = await this.pool.request({
-        method,
-        path: this.basePath + path,
-        headers,
-        body: o.body,
-        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
-      });
+      res = await this.pool.request({ method, path: this.basePath + path, headers, body: o.body, signal });
     } catch (e) {
       throw transportFault(e, where, timeout);
     }
