@@ -14,14 +14,14 @@
  * - a db's entries never authenticate another db (entries are looked up by db first);
  * - a uid is matched to an entry only through the uid Odoo gave for that entry's key.
  *
- * Verifications are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under an HMAC (per-process random
- * secret) of the JSON tuple [kind, db, login or uid, password]: never the password, never a
+ * Verifications are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under a SHA-256 (per-process random
+ * prefix, keyed-hash.ts) of the JSON tuple [kind, db, login or uid, password]: never the password, never a
  * concatenation. A cached verdict is tied to the hashes it was made against, so a reload that
  * changes a hash invalidates it. Failed verifications are counted per account and per client
  * address (throttle.ts); a correct password already verified within the TTL is not throttled, so
  * an attacker cannot lock a running integration out.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { accessDenied } from '../errors.ts';
@@ -30,6 +30,7 @@ import type { Credential, CredentialMap } from './credential-map.ts';
 import type { CredentialSource } from './credential-source.ts';
 import type { KeyVerifier } from './key-verifier.ts';
 import { DEFAULT_PBKDF2_ROUNDS, PasswordVerifier, type PasswordHash } from './password-hash.ts';
+import { KeyedHash } from './keyed-hash.ts';
 import { Throttle, type ThrottleOptions } from './throttle.ts';
 
 export interface LoginAttempt {
@@ -94,11 +95,10 @@ export class BridgeAuthenticator implements Authenticator {
   private readonly source: CredentialSource;
   private readonly keys: KeyVerifier;
   private readonly log: Logger;
-  // A KeyObject, made once: createHmac with raw key bytes builds one on every call (3× slower).
-  private readonly secret = createSecretKey(randomBytes(32));
+  private readonly keyed = new KeyedHash();
   private readonly verdicts: LRUCache<string, Verdict>;
   private readonly pending = new Map<string, Promise<Verdict>>();
-  /** HMAC([db, login, key]) → the uid Odoo gave for an entry's key (its login checked). */
+  /** keyed hash of [db, login, key] → the uid Odoo gave for an entry's key (its login checked). */
   private readonly uids = new Map<string, number>();
   private readonly resolving = new Map<string, Promise<number | null>>();
   /** Entries' keys Odoo refused recently: not asked again, not logged again, until the TTL or a new key. */
@@ -181,7 +181,7 @@ export class BridgeAuthenticator implements Authenticator {
     const account = accountOf(who);
     const known = this.keys.cached(a.db, a.password);
     if (known?.uid !== a.uid) this.checkThrottle(account, a, who);
-    // A key verified within the TTL is not looked up twice (each look-up is an HMAC).
+    // A key verified within the TTL is not looked up twice (each look-up is a hash).
     const identity = known ?? (await this.keys.userOf(a.db, a.password, a.requestId));
     if (!identity || identity.uid !== a.uid) {
       this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
@@ -350,15 +350,11 @@ export class BridgeAuthenticator implements Authenticator {
   // Verdicts, throttling
 
   private tupleId(kind: 'login' | 'call', db: string, who: string | number, password: string): string {
-    return createHmac('sha256', this.secret)
-      .update(JSON.stringify([kind, db, who, password]))
-      .digest('base64');
+    return this.keyed.of([kind, db, who, password]);
   }
 
   private uidKey(c: Credential, apiKey: string): string {
-    return createHmac('sha256', this.secret)
-      .update(JSON.stringify(['key', c.db, c.login, apiKey]))
-      .digest('base64');
+    return this.keyed.of(['key', c.db, c.login, apiKey]);
   }
 
   private cachedVerdict(id: string, map: CredentialMap): Verdict | undefined {

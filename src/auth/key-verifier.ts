@@ -4,14 +4,14 @@
  * for a call, the bridge asks Odoo whose key it is (`res.users/context_get` with that key as bearer)
  * so that a legacy `uid` that is not the key's user gets `Access Denied`, as Odoo does.
  *
- * Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under an HMAC of (db, key) with a
- * per-process secret: the key itself is never a cache key, never logged.
+ * Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under a keyed hash of (db, key) with a
+ * per-process secret (keyed-hash.ts): the key itself is never a cache key, never logged.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
+import { KeyedHash } from './keyed-hash.ts';
 
 export interface KeyIdentity {
   uid: number;
@@ -21,8 +21,7 @@ export interface KeyIdentity {
 
 export class KeyVerifier {
   private readonly odoo: OdooClient;
-  // A KeyObject, made once: createHmac with raw key bytes builds one on every call (3× slower).
-  private readonly secret = createSecretKey(randomBytes(32));
+  private readonly keyed = new KeyedHash();
   private readonly cache: LRUCache<string, KeyIdentity>;
   /** Upstream verifications made (not answered from the cache), for tests and metrics. */
   verifications = 0;
@@ -85,9 +84,7 @@ export class KeyVerifier {
   }
 
   private cacheKey(db: string, apiKey: string): string {
-    return createHmac('sha256', this.secret)
-      .update(JSON.stringify([db, apiKey]))
-      .digest('base64');
+    return this.keyed.of([db, apiKey]);
   }
 }
 
