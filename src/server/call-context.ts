@@ -2,17 +2,14 @@
  * Per-call plumbing shared by the protocol routes: the request id, the context handed to the
  * services, turning any error into an `OdooFault`, and the one log line per call.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { OdooFault } from '../errors.ts';
 import { REDACTED_KEYS, unredacted } from '../log.ts';
 import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
-
-const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+import { requestIdOf } from './request-id.ts';
 
 export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallContext {
-  const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  const requestId = requestIdOf(req);
   return { ...parts, requestId, client: req.socket.remoteAddress, notes: {}, json2: undefined };
 }
 

@@ -162,8 +162,19 @@ async function callJson2(
   let signature = await resolveSignature(db, model, method, args, apiKey, ctx);
   let call = toJson2Call(model, method, args, kw, signature);
   ctx.json2 = { model, method, body: call.body }; // for the migration inventory
-  const send = (c: Json2Call) =>
-    ctx.odoo.json2(model, method, toPythonJson(c.body), { db, apiKey, requestId: ctx.requestId });
+  const send = async (c: Json2Call) => {
+    const started = performance.now();
+    try {
+      return await ctx.odoo.json2(model, method, toPythonJson(c.body), {
+        db,
+        apiKey,
+        requestId: ctx.requestId,
+      });
+    } finally {
+      const ms = (ctx.notes.upstreamMs ?? 0) + performance.now() - started;
+      ctx.notes.upstreamMs = Math.round(ms * 10) / 10;
+    }
+  };
   let answer = await send(call);
   const argument = answer.status === 422 ? driftedArgument(answer, call, kw, signature) : undefined;
   if (argument !== undefined) {

@@ -73,9 +73,14 @@ describe('call log lines (node src/main.ts)', () => {
           uid: 2,
           model: 'res.partner',
           method: 'search_count',
+          upstreamStatus: 200,
           outcome: 'ok',
         });
         expect(typeof line['ms']).toBe('number');
+        // The upstream's share of the call: measured, and part of the call's own time.
+        expect(typeof line['upstreamMs']).toBe('number');
+        expect(line['upstreamMs'] as number).toBeGreaterThan(0);
+        expect(line['upstreamMs'] as number).toBeLessThanOrEqual((line['ms'] as number) + 0.1);
       }
       expect(out).not.toContain(KEYS.labAdmin);
       expect(out).toMatch(/"msg":"stopped"/);
