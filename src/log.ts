@@ -62,9 +62,76 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 /**
  * Standard output, written asynchronously in batches: lines are held until 4 KiB are waiting or
  * 250 ms have passed, so that a busy bridge makes one write for a dozen calls rather than one per
- * call (a write costs more than the line). Whatever is held when the process exits (process.exit
- * after SIGTERM, an uncaught error) is written synchronously by pino's exit handler.
+ * call (a write costs more than the line). The lines are held in an array and joined once per
+ * batch: sonic-boom's own batching (`minLength`) appends each line to a string and measures it
+ * again, copying the whole batch for every line. Whatever is held when the process exits
+ * (process.exit after SIGTERM, an uncaught error) is written synchronously.
  */
 function stdoutInBatches(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
+  return new LineBatches(pino.destination({ dest: 1, sync: false, minLength: 0 }));
+}
+
+interface Flushable {
+  write(chunk: string): unknown;
+  flushSync(): void;
+}
+
+const BATCHERS = new Set<LineBatches>();
+let exitHookInstalled = false;
+
+export class LineBatches implements DestinationStream {
+  private pending: string[] = [];
+  private size = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly out: Flushable;
+  private readonly minLength: number;
+  private readonly periodMs: number;
+
+  constructor(out: Flushable, minLength = 4096, periodMs = 250) {
+    this.out = out;
+    this.minLength = minLength;
+    this.periodMs = periodMs;
+    BATCHERS.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const b of BATCHERS) b.flushOnExit();
+      });
+    }
+  }
+
+  write(line: string): void {
+    this.pending.push(line);
+    this.size += line.length;
+    if (this.size >= this.minLength) this.flush();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.periodMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Hands the held lines to the output as one string (written asynchronously). */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
+    this.pending = [];
+    this.size = 0;
+    this.out.write(chunk);
+  }
+
+  /** Writes everything held, here and in the output, before returning (pino calls it after a fatal line). */
+  flushSync(): void {
+    this.flush();
+    this.out.flushSync();
+  }
+
+  private flushOnExit(): void {
+    try {
+      this.flushSync();
+    } catch {
+      // The output is closed or broken (EPIPE): nothing more can be written.
+    }
+  }
 }

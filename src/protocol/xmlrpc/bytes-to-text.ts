@@ -90,25 +90,30 @@ export function decodeBytes(buf: Buffer): DecodedDoc {
 /** The `encoding=` of a leading `<?xml ...?>` declaration, read as ASCII. */
 function declaredEncoding(buf: Buffer): { name: string; offset: number } | undefined {
   if (buf.length < 6 || buf[0] !== 0x3c || buf[1] !== 0x3f) return undefined;
-  const head = buf.toString('latin1', 0, Math.min(buf.length, 1024));
-  const end = head.indexOf('?>');
-  const decl = end < 0 ? head : head.slice(0, end);
+  // Only the declaration is made a string (a small call's whole body would be up to 1 KiB more).
+  const limit = Math.min(buf.length, 1024);
+  const end = buf.indexOf('?>');
+  const decl = buf.toString('latin1', 0, end < 0 || end > limit ? limit : end);
   const m = /^<\?xml\s[^]*?\bencoding\s*=\s*(["'])([^"']*)\1/.exec(decl);
   if (m === null || m[2] === undefined) return undefined;
   return { name: m[2], offset: m.index + m[0].length - 1 - m[2].length };
 }
 
+// Made once: decode() without `stream` keeps no state between calls.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const LENIENT_UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
 function decodeUtf8(buf: Buffer, start: number): DecodedDoc {
   const bytes = start === 0 ? buf : buf.subarray(start);
   try {
     return {
-      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes),
+      text: STRICT_UTF8.decode(bytes),
       invalid: undefined,
     };
   } catch {
     const bad = firstInvalidUtf8(bytes);
     return {
-      text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, bad)),
+      text: LENIENT_UTF8.decode(bytes.subarray(0, bad)),
       invalid: INVALID_TOKEN,
     };
   }

@@ -85,6 +85,41 @@ function plainText(text: string, from: number, to: number): string | undefined {
   return last === from ? text.slice(from, to) : out + text.slice(last, to);
 }
 
+/** XML-RPC's element names, by length: a tag among them is reported without a new string. */
+const KNOWN_NAMES: ReadonlyMap<number, readonly string[]> = (() => {
+  const names = [
+    'methodCall',
+    'methodName',
+    'params',
+    'param',
+    'value',
+    'string',
+    'int',
+    'i4',
+    'i8',
+    'double',
+    'boolean',
+    'array',
+    'data',
+    'struct',
+    'member',
+    'name',
+    'nil',
+    'base64',
+    'dateTime.iso8601',
+  ];
+  const byLength = new Map<number, string[]>();
+  for (const n of names) byLength.set(n.length, [...(byLength.get(n.length) ?? []), n]);
+  return byLength;
+})();
+
+/** `text[from, to)`, as the known string when it is one of XML-RPC's names. */
+function tagName(text: string, from: number, to: number): string {
+  const known = KNOWN_NAMES.get(to - from);
+  if (known) for (const n of known) if (text.startsWith(n, from)) return n;
+  return text.slice(from, to);
+}
+
 /**
  * Scans `text` into `events` when it is in the plain subset; returns false (having reported some
  * events, maybe) when it is not. Errors thrown by the handler propagate.
@@ -129,7 +164,7 @@ export function scanPlainDocument(text: string, events: XmlEvents): boolean {
     if (!isNameStart(c) || (seenRoot && open.length === 0)) return false;
     let j = lt + 2;
     while (j < n && isNameChar((c = text.charCodeAt(j)))) j++;
-    const name = text.slice(lt + 1, j);
+    const name = tagName(text, lt + 1, j);
     seenRoot = true;
     if (c === GT) {
       open.push(name);
