@@ -17,13 +17,12 @@
  * BENCH_NODE_ARGS and BENCH_BRIDGE_MAIN (see bench/procs.ts),
  * BENCH_BRIDGE_LOG (a file for the bridge's output, e.g. with `--trace-gc`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { bridgeCommand } from './procs.ts';
+import { startBridge } from './procs.ts';
 
 const SIZE = Number(process.env['BENCH_DUMP_BYTES'] ?? 1024 ** 3);
 const MASTER = 'bench-master';
@@ -168,33 +167,6 @@ function resetPeak(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function startBridge(odooUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const { main, nodeArgs } = bridgeCommand();
-  const child = spawn(process.execPath, [...nodeArgs, main, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const keep = (c: Buffer): void => {
-    out += c.toString();
-  };
-  child.stdout?.on('data', keep);
-  for (let i = 0; i < 200; i++) {
-    const m = /"url":"([^"]+)"/.exec(out);
-    if (m?.[1]) {
-      child.stdout?.off('data', keep);
-      // BENCH_BRIDGE_LOG: where to keep the bridge's output (its log lines; with --trace-gc, the GC's).
-      const log = process.env['BENCH_BRIDGE_LOG'];
-      if (log) child.stdout?.pipe(createWriteStream(log));
-      else child.stdout?.resume();
-      return { child, url: m[1] };
-    }
-    if (child.exitCode !== null) throw new Error(`bridge exited: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('bridge did not start');
 }
 
 interface Run {

@@ -74,6 +74,17 @@ export function pythonError(
   return new OdooFault({ kind: 'generic', name, message, ...opts });
 }
 
+/**
+ * Names as Python's "missing N required positional arguments" lists them: `'a'`, `'a' and 'b'`,
+ * `'a', 'b', and 'c'`.
+ */
+export function pythonNameList(names: readonly string[]): string {
+  const quoted = names.map((n) => `'${n}'`);
+  if (quoted.length <= 1) return quoted[0] ?? '';
+  if (quoted.length === 2) return `${quoted[0]} and ${quoted[1]}`;
+  return `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}`;
+}
+
 export function userError(message: string): OdooFault {
   return new OdooFault({ kind: 'user_error', name: 'odoo.exceptions.UserError', message });
 }

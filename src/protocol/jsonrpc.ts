@@ -11,7 +11,7 @@
  *
  * Responses are written with Python's `json.dumps` layout, byte for byte.
  */
-import { OdooFault, bridgeError, pythonError } from '../errors.ts';
+import { OdooFault, bridgeError, pythonError, pythonNameList } from '../errors.ts';
 import { PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '../values.ts';
 import { JsonDepthError, JsonSyntaxError, parseJsonValue } from './json/parse.ts';
 import { toPythonJson } from './json/stringify.ts';
@@ -202,13 +202,7 @@ function pyIterate(v: Value): Value[] | undefined {
 }
 
 function missingArguments(names: string[]): OdooFault {
-  const quoted = names.map((n) => `'${n}'`);
-  const list =
-    quoted.length === 1
-      ? quoted[0]
-      : quoted.length === 2
-        ? `${quoted[0]} and ${quoted[1]}`
-        : `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}`;
+  const list = pythonNameList(names);
   const plural = names.length === 1 ? 'argument' : 'arguments';
   return pythonError(
     'TypeError',

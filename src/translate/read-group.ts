@@ -14,7 +14,7 @@
  *    aggregates under the names the caller used, `__domain` (the caller's domain AND the group's),
  *    and `__context: {group_by: [...]}` for the levels a lazy call left out.
  */
-import { pythonError } from '../errors.ts';
+import { pythonError, pythonNameList } from '../errors.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import { isStruct, pyTypeName, truthy, type Struct, type Value } from '../values.ts';
@@ -61,13 +61,7 @@ export function parseLegacyReadGroup(args: readonly Value[], kw: Struct): Legacy
   }
   const missing = PARAMS.slice(0, REQUIRED).filter((p) => !bound.has(p));
   if (missing.length) {
-    const quoted = missing.map((m) => `'${m}'`);
-    const list =
-      quoted.length === 1
-        ? quoted[0]
-        : quoted.length === 2
-          ? `${quoted[0]} and ${quoted[1]}`
-          : `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}`;
+    const list = pythonNameList(missing);
     throw pythonError(
       'TypeError',
       `${QUALNAME}() missing ${missing.length} required positional argument${missing.length === 1 ? '' : 's'}: ${list}`,
