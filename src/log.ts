@@ -60,15 +60,17 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 }
 
 /**
- * Standard output, written asynchronously in batches: lines are held until 4 KiB are waiting or
- * 250 ms have passed, so that a busy bridge makes one write for a dozen calls rather than one per
- * call (a write costs more than the line). The lines are held in an array and joined once per
- * batch: sonic-boom's own batching (`minLength`) appends each line to a string and measures it
- * again, copying the whole batch for every line. Whatever is held when the process exits
- * (process.exit after SIGTERM, an uncaught error) is written synchronously.
+ * Standard output, written in batches: lines are held until 4 KiB are waiting or 250 ms have
+ * passed, so that a busy bridge makes one write for a dozen calls rather than one per call (a
+ * write costs more than the line). The lines are held in an array and joined once per batch
+ * (sonic-boom's own batching, `minLength`, appends each line to a string and measures it again,
+ * copying the whole batch for every line). Each batch is written synchronously, as pino's
+ * destination does by default and as Node writes to a pipe or file on Linux: so whatever is held
+ * when the process exits (process.exit after SIGTERM, an uncaught error) is written before it
+ * does, in order, where an asynchronous write still in flight at exit could be lost.
  */
 function stdoutInBatches(): DestinationStream {
-  return new LineBatches(pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  return new LineBatches(pino.destination({ dest: 1, sync: true }));
 }
 
 interface Flushable {
@@ -110,7 +112,7 @@ export class LineBatches implements DestinationStream {
     }
   }
 
-  /** Hands the held lines to the output as one string (written asynchronously). */
+  /** Hands the held lines to the output as one string. */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LineBatches } from '../../src/log.ts';
 
@@ -50,5 +52,27 @@ describe('LineBatches (the log destination)', () => {
     // Nothing is left for the timer to write twice.
     vi.advanceTimersByTime(1000);
     expect(out.chunks).toEqual(['a\n', 'b\nc\n']);
+  });
+
+  it('loses no line when the process exits at once after logging (stdout a pipe)', async () => {
+    // The bridge's own logger on its own stdout: 3,000 lines, then process.exit without waiting.
+    const script = `
+      import { createLogger } from ${JSON.stringify(new URL('../../src/log.ts', import.meta.url).href)};
+      const log = createLogger('info');
+      for (let i = 0; i < 3000; i++) log.info({ i, pad: 'x'.repeat(100) }, 'line');
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(3000);
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => i),
+    );
   });
 });
