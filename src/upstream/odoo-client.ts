@@ -309,6 +309,7 @@ function readAnswer(
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onError);
+      body.off('close', onClose);
       if (e !== undefined) reject(e);
       else resolve({ chunks, size });
     };
@@ -336,9 +337,12 @@ function readAnswer(
     };
     const onEnd = (): void => done();
     const onError = (e: unknown): void => done(e);
+    // Closed without an end or an error: the answer was cut off (never left unsettled).
+    const onClose = (): void => done(Object.assign(new Error('answer cut off'), { code: 'ECONNRESET' }));
     body.on('data', onData);
     body.once('end', onEnd);
     body.once('error', onError);
+    body.once('close', onClose);
   });
 }
 
