@@ -92,8 +92,8 @@ function declaredEncoding(buf: Buffer): { name: string; offset: number } | undef
   if (buf.length < 6 || buf[0] !== 0x3c || buf[1] !== 0x3f) return undefined;
   // Only the declaration is made a string (a small call's whole body would be up to 1 KiB more).
   const limit = Math.min(buf.length, 1024);
-  const end = buf.indexOf('?>');
-  const decl = buf.toString('latin1', 0, end < 0 || end > limit ? limit : end);
+  const end = buf.subarray(0, limit).indexOf('?>');
+  const decl = buf.toString('latin1', 0, end < 0 ? limit : end);
   const m = /^<\?xml\s[^]*?\bencoding\s*=\s*(["'])([^"']*)\1/.exec(decl);
   if (m === null || m[2] === undefined) return undefined;
   return { name: m[2], offset: m.index + m[0].length - 1 - m[2].length };
