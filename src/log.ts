@@ -112,15 +112,23 @@ export class LineBatches implements DestinationStream {
     }
   }
 
-  /** Hands the held lines to the output as one string. */
-  flush(): void {
+  /** Hands the held lines to the output as one string; `done` (pino's `logger.flush(cb)`) after. */
+  flush(done?: (err?: Error) => void): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const chunk = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
-    this.pending = [];
-    this.size = 0;
-    this.out.write(chunk);
+    if (this.pending.length > 0) {
+      const chunk = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
+      this.pending = [];
+      this.size = 0;
+      try {
+        this.out.write(chunk);
+      } catch (e) {
+        if (!done) throw e;
+        done(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+    }
+    done?.();
   }
 
   /** Writes everything held, here and in the output, before returning (pino calls it after a fatal line). */

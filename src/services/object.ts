@@ -163,9 +163,10 @@ async function callJson2(
   let call = toJson2Call(model, method, args, kw, signature);
   ctx.json2 = { model, method, body: call.body }; // for the migration inventory
   const send = async (c: Json2Call) => {
+    const body = toPythonJson(c.body); // before the clock starts: upstreamMs is Odoo's share
     const started = performance.now();
     try {
-      return await ctx.odoo.json2(model, method, toPythonJson(c.body), {
+      return await ctx.odoo.json2(model, method, body, {
         db,
         apiKey,
         requestId: ctx.requestId,

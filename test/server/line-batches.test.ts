@@ -49,9 +49,15 @@ describe('LineBatches (the log destination)', () => {
     b.flushSync();
     expect(out.chunks).toEqual(['a\n', 'b\nc\n']);
     expect(out.syncs).toBe(1);
+    // pino's logger.flush(cb): the callback is called once the held lines are handed on.
+    b.write('d\n');
+    const called = vi.fn();
+    b.flush(called);
+    expect(called).toHaveBeenCalledWith();
+    expect(out.chunks.at(-1)).toBe('d\n');
     // Nothing is left for the timer to write twice.
     vi.advanceTimersByTime(1000);
-    expect(out.chunks).toEqual(['a\n', 'b\nc\n']);
+    expect(out.chunks).toEqual(['a\n', 'b\nc\n', 'd\n']);
   });
 
   it('loses no line when the process exits at once after logging (stdout a pipe)', async () => {
