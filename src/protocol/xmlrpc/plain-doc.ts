@@ -85,38 +85,33 @@ function plainText(text: string, from: number, to: number): string | undefined {
   return last === from ? text.slice(from, to) : out + text.slice(last, to);
 }
 
-/** XML-RPC's element names, by length: a tag among them is reported without a new string. */
-const KNOWN_NAMES: ReadonlyMap<number, readonly string[]> = (() => {
-  const names = [
-    'methodCall',
-    'methodName',
-    'params',
-    'param',
-    'value',
-    'string',
-    'int',
-    'i4',
-    'i8',
-    'double',
-    'boolean',
-    'array',
-    'data',
-    'struct',
-    'member',
-    'name',
-    'nil',
-    'base64',
-    'dateTime.iso8601',
-  ];
-  const byLength = new Map<number, string[]>();
-  for (const n of names) byLength.set(n.length, [...(byLength.get(n.length) ?? []), n]);
-  return byLength;
-})();
+/** XML-RPC's element names: a tag among them is reported as this string, not a new one. */
+const KNOWN_NAMES: readonly string[] = [
+  'methodCall',
+  'methodName',
+  'params',
+  'param',
+  'value',
+  'string',
+  'int',
+  'i4',
+  'i8',
+  'double',
+  'boolean',
+  'array',
+  'data',
+  'struct',
+  'member',
+  'name',
+  'nil',
+  'base64',
+  'dateTime.iso8601',
+];
 
 /** `text[from, to)`, as the known string when it is one of XML-RPC's names. */
 function tagName(text: string, from: number, to: number): string {
-  const known = KNOWN_NAMES.get(to - from);
-  if (known) for (const n of known) if (text.startsWith(n, from)) return n;
+  const length = to - from;
+  for (const n of KNOWN_NAMES) if (n.length === length && text.startsWith(n, from)) return n;
   return text.slice(from, to);
 }
 
