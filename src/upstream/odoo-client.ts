@@ -284,13 +284,27 @@ export class OdooClient {
     return {
       status: res.statusCode,
       contentType,
-      text: Buffer.concat(chunks, size).toString('utf8'),
+      text: utf8Text(chunks, size),
       headers: res.headers,
     };
   }
 }
 
 class AnswerTooLarge extends Error {}
+
+/**
+ * An answer's chunks as text, decoded one by one rather than joined into one buffer first: a large
+ * answer's bytes are then held once (its chunks), not twice, until the garbage collector frees them.
+ */
+function utf8Text(chunks: readonly Buffer[], size: number): string {
+  if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
+  if (size < 65536) return Buffer.concat(chunks, size).toString('utf8');
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const parts: string[] = [];
+  for (const chunk of chunks) parts.push(decoder.decode(chunk, { stream: true }));
+  parts.push(decoder.decode());
+  return parts.join('');
+}
 
 /**
  * Reads an answer's body with 'data' events (cheaper per call than an async iterator): all of it,
