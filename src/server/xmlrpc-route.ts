@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
-import { encodeFault, encodeResponseBytes } from '../protocol/xmlrpc/encode.ts';
+import { encodeFault, encodeResponseChunks, type EncodedAnswer } from '../protocol/xmlrpc/encode.ts';
 import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
@@ -24,8 +24,9 @@ export async function serveXmlRpc(
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
   let call: LegacyCall | undefined;
-  // Bytes for results (written straight as UTF-8 by the encoder), a string for faults.
-  let body: Buffer | string;
+  // Bytes for results (written straight as UTF-8 by the encoder, in pooled chunks when large), a
+  // string for faults.
+  let body: EncodedAnswer | string;
   let fault;
   let input: XmlRpcInput | undefined;
   try {
@@ -46,7 +47,7 @@ export async function serveXmlRpc(
       logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
       return;
     }
-    body = encodeResponseBytes(result);
+    body = encodeResponseChunks(result);
   } catch (e) {
     if (e instanceof BodyTooLarge) {
       fault = bodyTooLargeFault(parts.config.maxBodyBytes);
@@ -58,12 +59,31 @@ export async function serveXmlRpc(
   if (!res.headersSent && !res.destroyed) {
     res.writeHead(200, {
       'content-type': 'text/xml; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
       'x-request-id': ctx.requestId,
     });
-    res.end(body);
-  }
+    if (typeof body === 'string') res.end(body);
+    else sendChunks(res, body);
+  } else if (typeof body !== 'string') body.release();
   logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
+}
+
+/**
+ * Sends an encoded answer and gives its pooled chunks back once the response is over: on `close`,
+ * which comes after the last bytes were handed to the OS, or after the connection was destroyed
+ * (its pending writes cancelled): either way nothing reads the chunks any more.
+ */
+function sendChunks(res: ServerResponse, answer: EncodedAnswer): void {
+  const { chunks } = answer;
+  if (answer.pooled) res.once('close', answer.release);
+  if (chunks.length === 1) {
+    res.end(chunks[0]);
+    return;
+  }
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.end();
+  res.uncork();
 }
 
 export function methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -8,10 +8,12 @@ import {
   encodeFault,
   encodeResponse,
   encodeResponseBytes,
+  encodeResponseChunks,
   encodeValue,
   transcodeJson,
 } from '../../src/protocol/xmlrpc/encode.ts';
 import { Binary, DateTime, jsonResult, PyFloat, struct, valueResult, type Value } from '../../src/values.ts';
+import { CHUNK_BYTES, freeBytes } from '../../src/protocol/chunk-pool.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
 import { picker, prng } from '../support/random.ts';
 
@@ -584,3 +586,66 @@ function randomJson(rnd: () => number, depth: number, withNull = true): string {
   }
   return `{${sp()}${[...keys.values()].map((k) => `${k}${sp()}:${sp()}${randomJson(rnd, depth + 1, withNull)}`).join(`,${sp()}`)}${sp()}}`;
 }
+
+describe('large answers, written into pooled chunks', () => {
+  /** The XML of one string value, escaped by hand (no control characters in these strings). */
+  const stringXml = (v: string): string =>
+    `<value><string>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</string></value>\n`;
+  const recordXml = (id: number, name: string): string =>
+    `<value><struct>\n<member>\n<name>id</name>\n<value><int>${id}</int></value>\n</member>\n` +
+    `<member>\n<name>name</name>\n${stringXml(name)}</member>\n</struct></value>\n`;
+
+  it('writes the same bytes whatever falls on a chunk boundary (multi-byte characters, entities, a string over a chunk)', () => {
+    const rnd = prng(7);
+    const pieces = ['a', 'é', '日', '😀', '&', '<', '>', ' ', 'Partner '];
+    const records = Array.from({ length: 3000 }, (_, id) => {
+      const len = id === 1500 ? 3 * CHUNK_BYTES : Math.floor(rnd() * 60);
+      let name = '';
+      while (name.length < len) name += pieces[Math.floor(rnd() * pieces.length)];
+      return { id, name };
+    });
+    const text = JSON.stringify(records);
+    const expected =
+      '<value><array><data>\n' +
+      records.map((r) => recordXml(r.id, r.name)).join('') +
+      '</data></array></value>\n';
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(10 * CHUNK_BYTES);
+    expect(transcodeJson(text)).toBe(expected);
+    const answer = encodeResponseChunks(jsonResult(text));
+    expect(answer.chunks.length).toBeGreaterThan(5);
+    expect(answer.length).toBe(answer.chunks.reduce((n, c) => n + c.length, 0));
+    expect(Buffer.concat(answer.chunks).equals(encodeResponseBytes(jsonResult(text)))).toBe(true);
+    expect(Buffer.concat(answer.chunks).toString('utf8')).toContain(expected);
+    answer.release();
+  });
+
+  it('gives its chunks back on release, once, and the next large answer takes them again', () => {
+    const text = JSON.stringify(
+      Array.from({ length: 5000 }, (_, id) => ({ id, name: `Partner ${id} & Co` })),
+    );
+    encodeResponseChunks(jsonResult(text)).release(); // the pool now holds at least one answer's chunks
+    const before = freeBytes();
+    const a = encodeResponseChunks(jsonResult(text));
+    expect(a.pooled).toBe(true);
+    const taken = before - freeBytes();
+    expect(taken).toBeGreaterThan(0);
+    expect(taken).toBe(Math.ceil(a.length / CHUNK_BYTES) * CHUNK_BYTES);
+    const copy = Buffer.concat(a.chunks);
+    a.release();
+    expect(freeBytes()).toBe(before);
+    a.release();
+    expect(freeBytes()).toBe(before);
+    // The reused chunks hold the same answer again.
+    const b = encodeResponseChunks(jsonResult(text));
+    expect(Buffer.concat(b.chunks).equals(copy)).toBe(true);
+    b.release();
+  });
+
+  it('gives a small answer a buffer of its own, outside the pool', () => {
+    const before = freeBytes();
+    const a = encodeResponseChunks(jsonResult('[1, 2, 3]'));
+    expect(a.pooled).toBe(false);
+    expect(a.chunks).toHaveLength(1);
+    expect(freeBytes()).toBe(before);
+  });
+});

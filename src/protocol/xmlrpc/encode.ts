@@ -9,9 +9,11 @@
  *   building objects ({@link transcodeJson}). That is the hot path of the whole bridge: a
  *   `search_read` of thousands of records goes through here.
  *
- * Both write UTF-8 straight into a growing byte buffer ({@link XmlBytes}): markup as precomputed
- * bytes, text while it is escaped, so a large answer makes almost no garbage. The `...Bytes`
- * variants hand that buffer to the HTTP layer as is; the string variants decode it once.
+ * Both write UTF-8 straight into bytes ({@link XmlBytes}): markup as precomputed bytes, text while
+ * it is escaped, so a large answer makes almost no garbage. A small answer is one buffer; a large
+ * one is written into 64 KiB chunks that are reused from one answer to the next
+ * (protocol/chunk-pool.ts). {@link encodeResponseChunks} hands the chunks to the HTTP layer as
+ * they are; the string variants decode them once.
  *
  * Marshalling errors are the faults Odoo raises for the same result: `None` anywhere is a
  * `TypeError`, an int outside 32 bits an `OverflowError` (Odoo raises both after committing, and
@@ -20,6 +22,7 @@
 import { OdooFault, pythonError } from '../../errors.ts';
 import { Binary, DateTime, PyFloat } from '../../values.ts';
 import type { CallResult, Value } from '../../values.ts';
+import { CHUNK_BYTES, giveChunks, takeChunk } from '../chunk-pool.ts';
 import { pyFloatRepr } from '../py-float.ts';
 
 const RESPONSE_HEAD = '<?xml version="1.0"?>\n<methodResponse>\n<params>\n<param>\n';
@@ -35,14 +38,32 @@ export function encodeResponse(result: CallResult): string {
   return encodeResponseBytes(result).toString('utf8');
 }
 
-/** {@link encodeResponse} as the UTF-8 bytes to send (no string round trip for large answers). */
+/** {@link encodeResponse} as one buffer of UTF-8 bytes. */
 export function encodeResponseBytes(result: CallResult): Buffer {
-  if (result.kind === 'json') return encodeJsonResponseBytes(result.text);
+  return writeResponse(result).bytes();
+}
+
+/**
+ * {@link encodeResponse} as the UTF-8 bytes to send, in chunks (no string round trip, no copy for
+ * large answers). The caller sends them, then calls `release()`.
+ */
+export function encodeResponseChunks(result: CallResult): EncodedAnswer {
+  return writeResponse(result).answer();
+}
+
+function writeResponse(result: CallResult): XmlBytes {
+  if (result.kind === 'json') {
+    const w = new JsonToXml(result.text, B_HEAD.length + B_TAIL.length);
+    w.put(B_HEAD);
+    w.run();
+    w.put(B_TAIL);
+    return w;
+  }
   const w = new XmlBytes(1024);
   w.put(B_HEAD);
   writeValue(w, result.value);
   w.put(B_TAIL);
-  return w.bytes();
+  return w;
 }
 
 /**
@@ -146,32 +167,102 @@ const B_DOUBLE_CLOSE = ascii('</double></value>\n');
 const B_INT_OPEN = ascii('<value><int>');
 const B_INT_CLOSE = ascii('</int></value>\n');
 
-/** A growing UTF-8 byte buffer with the XML-RPC text primitives. */
+/**
+ * An answer's UTF-8 bytes, in order: views of 64 KiB chunks from the pool (protocol/chunk-pool.ts)
+ * for a large answer, one plain buffer for a small one.
+ */
+export interface EncodedAnswer {
+  readonly chunks: readonly Buffer[];
+  /** The total of the chunks' lengths. */
+  readonly length: number;
+  /** Whether any chunk is the pool's (else release() does nothing). */
+  readonly pooled: boolean;
+  /**
+   * Gives the pooled chunks back. Call it once, when the bytes have been handed to the OS (the
+   * response's `close`) or will not be sent; the chunks must not be read afterwards.
+   */
+  release(): void;
+}
+
+/** The release() of an answer with nothing pooled. */
+const NOTHING = (): void => undefined;
+
+/**
+ * A UTF-8 byte writer with the XML-RPC text primitives. It writes into one buffer while the answer
+ * fits the first one, then into pooled chunks: a full chunk is set aside as it is and writing goes
+ * on in a new one, so nothing is ever copied. `room(need)` guarantees `need` contiguous bytes in
+ * the current buffer, which may be a new one: callers reload `buf` and `o` after calling it.
+ */
 class XmlBytes {
   protected buf: Buffer;
   protected o = 0;
+  /** Views of the chunks already full, in order (none for a small answer). */
+  private full: Buffer[] | undefined;
+  private fullBytes = 0;
+  /** The pooled chunks written into, given back by the answer's release() (none for a small answer). */
+  private pooled: Buffer[] | undefined;
 
+  /** `size`: the expected length; up to a chunk, one plain buffer of that size is tried first. */
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, size));
+    if (size > CHUNK_BYTES) {
+      this.buf = takeChunk();
+      this.pooled = [this.buf];
+    } else this.buf = Buffer.allocUnsafe(Math.max(1024, size));
   }
 
-  /** The bytes written (a view, not a copy). */
+  get length(): number {
+    return this.fullBytes + this.o;
+  }
+
+  /** The bytes written, and the pooled chunks' release: what the HTTP layer sends. */
+  answer(): EncodedAnswer {
+    const last = this.buf.subarray(0, this.o);
+    const pooled = this.pooled;
+    if (pooled === undefined && this.full === undefined)
+      return { chunks: [last], length: this.o, pooled: false, release: NOTHING };
+    const chunks = this.full === undefined ? [last] : [...this.full, last];
+    let released = false;
+    return {
+      chunks,
+      length: this.length,
+      pooled: pooled !== undefined,
+      release: () => {
+        if (released || pooled === undefined) return;
+        released = true;
+        giveChunks(pooled);
+      },
+    };
+  }
+
+  /** The bytes written, as one buffer of their own (a copy when there are several chunks). */
   bytes(): Buffer {
-    return this.buf.subarray(0, this.o);
+    if (this.full === undefined && this.pooled === undefined) return this.buf.subarray(0, this.o);
+    const a = this.answer();
+    const copy = Buffer.concat(a.chunks, a.length);
+    a.release();
+    return copy;
   }
 
   result(): string {
-    return this.buf.toString('utf8', 0, this.o);
+    if (this.full === undefined && this.pooled === undefined) return this.buf.toString('utf8', 0, this.o);
+    return this.bytes().toString('utf8');
   }
 
-  /** Makes room for `need` more bytes. */
+  /**
+   * Makes room for `need` more contiguous bytes: the current buffer is set aside as full and
+   * writing goes on in a new chunk (or, for more than a chunk at once, a buffer of that size).
+   */
   protected room(need: number): void {
     if (this.o + need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.o + need) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.o);
-    this.buf = bigger;
+    if (this.o > 0) {
+      (this.full ??= []).push(this.buf.subarray(0, this.o));
+      this.fullBytes += this.o;
+    }
+    if (need <= CHUNK_BYTES) {
+      this.buf = takeChunk();
+      (this.pooled ??= []).push(this.buf);
+    } else this.buf = Buffer.allocUnsafe(need);
+    this.o = 0;
   }
 
   put(bytes: Uint8Array): void {
@@ -380,20 +471,16 @@ export function transcodeJson(text: string): string {
 }
 
 /**
- * The whole `methodResponse` for a JSON-2 answer, as UTF-8 bytes: what the HTTP layer sends,
- * without encoding a string again. `encodeResponse(jsonResult(text))` is this, decoded.
+ * The whole `methodResponse` for a JSON-2 answer, as UTF-8 bytes in one buffer.
+ * `encodeResponse(jsonResult(text))` is this, decoded.
  */
 export function encodeJsonResponseBytes(text: string): Buffer {
-  const w = new JsonToXml(text, B_HEAD.length + B_TAIL.length);
-  w.put(B_HEAD);
-  w.run();
-  w.put(B_TAIL);
-  return w.bytes();
+  return writeResponse({ kind: 'json', text }).bytes();
 }
 
 /**
- * The single pass behind {@link transcodeJson}. The XML is written as UTF-8 straight into a
- * growing byte buffer, markup as precomputed bytes and string contents while they are scanned,
+ * The single pass behind {@link transcodeJson}. The XML is written as UTF-8 straight into bytes
+ * ({@link XmlBytes}), markup as precomputed bytes and string contents while they are scanned,
  * and turned into a string once: no intermediate strings, so almost no garbage.
  */
 class JsonToXml extends XmlBytes {
@@ -403,7 +490,8 @@ class JsonToXml extends XmlBytes {
   private fault: OdooFault | null = null;
 
   constructor(text: string, extra: number) {
-    // Python-written JSON grows about 3.5 times as XML-RPC (more for lists of small ints).
+    // Python-written JSON grows about 3.5 times as XML-RPC (more for lists of small ints): an
+    // answer expected to fit a chunk gets one buffer of that size, a larger one pooled chunks.
     super(text.length * 4 + extra);
     this.text = text;
     this.n = text.length;
@@ -552,6 +640,7 @@ class JsonToXml extends XmlBytes {
           this.o = o;
           this.room(5 * (end - i) + 16);
           buf = this.buf;
+          o = this.o;
         }
       }
       let c = text.charCodeAt(i);
