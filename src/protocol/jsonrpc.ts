@@ -95,18 +95,27 @@ export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefin
 
 /** `{"jsonrpc": "2.0", "id": <id>, "result": <result>}`, without `result` when it is `null` (Python `None`). */
 export function encodeJsonRpcResult(id: Value, result: CallResult): string {
+  return jsonRpcResultPieces(id, result).join('');
+}
+
+/**
+ * {@link encodeJsonRpcResult} as the pieces to write one after the other: the upstream's JSON text
+ * is one of them as it is, so a large answer is never copied into a joined string (sent as pieces,
+ * it is encoded to UTF-8 straight from the upstream's text).
+ */
+export function jsonRpcResultPieces(id: Value, result: CallResult): string[] {
   const head = '{"jsonrpc": "2.0", "id": ' + toPythonJson(id);
   let text: string;
   if (result.kind === 'value') {
-    if (result.value === null) return head + '}';
+    if (result.value === null) return [head + '}'];
     text = toPythonJson(result.value);
   } else {
     // Upstream JSON was written by the same Python json.dumps: splice it without reparsing.
     text = trimJsonWhitespace(result.text);
     if (text === '') throw bridgeError('Odoo answered an empty body where a JSON value was expected');
-    if (text === 'null') return head + '}';
+    if (text === 'null') return [head + '}'];
   }
-  return head + ', "result": ' + text + '}';
+  return [head + ', "result": ', text, '}'];
 }
 
 /** `{"jsonrpc": "2.0", "id": X, "error": {"code": 0, "message": "Odoo Server Error", "data": {...}}}` (Odoo 19). */

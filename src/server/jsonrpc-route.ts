@@ -10,7 +10,7 @@ import {
   JsonRpcHttpError,
   decodeJsonRpcRequest,
   encodeJsonRpcError,
-  encodeJsonRpcResult,
+  jsonRpcResultPieces,
 } from '../protocol/jsonrpc.ts';
 import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
@@ -35,7 +35,8 @@ export async function serveJsonRpc(
   let status = 200;
   let contentType = 'application/json; charset=utf-8';
   let extraHeaders: Readonly<Record<string, string>> = {};
-  let body: string;
+  // The answer's pieces, written one after the other (a large upstream text is never joined).
+  let body: string | string[];
   let input: JsonRpcInput | undefined;
   try {
     input = await readJsonRpcInput(req, parts);
@@ -66,7 +67,7 @@ export async function serveJsonRpc(
       logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
       return;
     }
-    body = encodeJsonRpcResult(id, checkedJson(result));
+    body = jsonRpcResultPieces(id, checkedJson(result));
   } catch (e) {
     if (input?.kind === 'restore') id = input.id();
     if (e instanceof JsonRpcHttpError) {
@@ -87,12 +88,25 @@ export async function serveJsonRpc(
     res.writeHead(status, {
       ...extraHeaders,
       'content-type': contentType,
-      'content-length': Buffer.byteLength(body),
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : byteLengthOf(body),
       'x-request-id': ctx.requestId,
     });
-    res.end(body);
+    if (typeof body === 'string') res.end(body);
+    else if (body.length === 1) res.end(body[0]);
+    else {
+      res.cork();
+      for (const piece of body) res.write(piece);
+      res.end();
+      res.uncork();
+    }
   }
   logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
+}
+
+function byteLengthOf(pieces: readonly string[]): number {
+  let n = 0;
+  for (const piece of pieces) n += Buffer.byteLength(piece);
+  return n;
 }
 
 /**

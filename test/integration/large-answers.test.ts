@@ -1,7 +1,8 @@
 /**
- * Large XML-RPC answers are written from pooled chunks (src/protocol/chunk-pool.ts): real clients
- * get them whole, and the chunks go back to the pool when the response is over, whether the client
- * read it all or hung up in the middle.
+ * Large answers. XML-RPC ones are written from pooled chunks (src/protocol/chunk-pool.ts): real
+ * clients get them whole, and the chunks go back to the pool when the response is over, whether
+ * the client read it all or hung up in the middle. JSON-RPC ones are written as pieces around the
+ * upstream's text (never joined): the client gets them whole, with the right Content-Length.
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +103,27 @@ describe('large XML-RPC answers', () => {
     await poolBackTo(held);
     const after = await xmlrpcCall(object(), 'execute_kw', readArgs());
     expect(after.value).toEqual(direct);
+  });
+});
+
+describe('large JSON-RPC answers', () => {
+  it('reach a client whole, with a Content-Length that counts their UTF-8 bytes', async () => {
+    const res = await fetch(`${stack.bridge.url}/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'call',
+        id: 7,
+        params: { service: 'object', method: 'execute_kw', args: readArgs() },
+      }),
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
+    expect(bytes.length).toBeGreaterThan(2 ** 20);
+    const answer = JSON.parse(bytes.toString('utf8')) as { id: number; result: unknown };
+    expect(answer.id).toBe(7);
+    expect(answer.result).toEqual(direct);
   });
 });
