@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OdooFault } from '../errors.ts';
+import { utf8Chunks, type EncodedAnswer } from '../protocol/chunk-pool.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
 import {
   JsonRpcHttpError,
@@ -21,6 +22,7 @@ import type { CallResult, Value } from '../values.ts';
 import { asFault, logCall, newCallContext } from './call-context.ts';
 import { dropRestOfRequest, readJsonRpcInput, writeStreamedAnswer, type JsonRpcInput } from './db-streams.ts';
 import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
+import { sendChunks } from './send-answer.ts';
 
 export async function serveJsonRpc(
   parts: BridgeParts,
@@ -35,8 +37,8 @@ export async function serveJsonRpc(
   let status = 200;
   let contentType = 'application/json; charset=utf-8';
   let extraHeaders: Readonly<Record<string, string>> = {};
-  // The answer's pieces, written one after the other (a large upstream text is never joined).
-  let body: string | string[];
+  // A large answer in pooled chunks (its pieces never joined into one string), else a string.
+  let body: string | EncodedAnswer;
   let input: JsonRpcInput | undefined;
   try {
     input = await readJsonRpcInput(req, parts);
@@ -67,7 +69,7 @@ export async function serveJsonRpc(
       logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
       return;
     }
-    body = jsonRpcResultPieces(id, checkedJson(result));
+    body = jsonRpcBody(jsonRpcResultPieces(id, checkedJson(result)));
   } catch (e) {
     if (input?.kind === 'restore') id = input.id();
     if (e instanceof JsonRpcHttpError) {
@@ -88,25 +90,22 @@ export async function serveJsonRpc(
     res.writeHead(status, {
       ...extraHeaders,
       'content-type': contentType,
-      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : byteLengthOf(body),
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
       'x-request-id': ctx.requestId,
     });
     if (typeof body === 'string') res.end(body);
-    else if (body.length === 1) res.end(body[0]);
-    else {
-      res.cork();
-      for (const piece of body) res.write(piece);
-      res.end();
-      res.uncork();
-    }
-  }
+    else sendChunks(res, body);
+  } else if (typeof body !== 'string') body.release();
   logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
 }
 
-function byteLengthOf(pieces: readonly string[]): number {
+/** Past this many UTF-16 units an answer goes out in pooled chunks. */
+const CHUNKED_FROM = 16 * 1024;
+
+function jsonRpcBody(pieces: string[]): string | EncodedAnswer {
   let n = 0;
-  for (const piece of pieces) n += Buffer.byteLength(piece);
-  return n;
+  for (const piece of pieces) n += piece.length;
+  return n < CHUNKED_FROM ? pieces.join('') : utf8Chunks(pieces);
 }
 
 /**

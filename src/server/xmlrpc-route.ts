@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
-import { encodeFault, encodeResponseChunks, type EncodedAnswer } from '../protocol/xmlrpc/encode.ts';
+import type { EncodedAnswer } from '../protocol/chunk-pool.ts';
+import { encodeFault, encodeResponseChunks } from '../protocol/xmlrpc/encode.ts';
 import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
@@ -13,6 +14,7 @@ import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service
 import { asFault, logCall, newCallContext } from './call-context.ts';
 import { dropRestOfRequest, readXmlRpcInput, writeStreamedAnswer, type XmlRpcInput } from './db-streams.ts';
 import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
+import { sendChunks } from './send-answer.ts';
 
 export async function serveXmlRpc(
   parts: BridgeParts,
@@ -66,24 +68,6 @@ export async function serveXmlRpc(
     else sendChunks(res, body);
   } else if (typeof body !== 'string') body.release();
   logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
-}
-
-/**
- * Sends an encoded answer and gives its pooled chunks back once the response is over: on `close`,
- * which comes after the last bytes were handed to the OS, or after the connection was destroyed
- * (its pending writes cancelled): either way nothing reads the chunks any more.
- */
-function sendChunks(res: ServerResponse, answer: EncodedAnswer): void {
-  const { chunks } = answer;
-  if (answer.pooled) res.once('close', answer.release);
-  if (chunks.length === 1) {
-    res.end(chunks[0]);
-    return;
-  }
-  res.cork();
-  for (const chunk of chunks) res.write(chunk);
-  res.end();
-  res.uncork();
 }
 
 export function methodNotAllowed(res: ServerResponse, allow: string): void {

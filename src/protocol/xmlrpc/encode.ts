@@ -22,7 +22,7 @@
 import { OdooFault, pythonError } from '../../errors.ts';
 import { Binary, DateTime, PyFloat } from '../../values.ts';
 import type { CallResult, Value } from '../../values.ts';
-import { CHUNK_BYTES, giveChunks, takeChunk } from '../chunk-pool.ts';
+import { CHUNK_BYTES, giveChunks, releaseNothing, takeChunk, type EncodedAnswer } from '../chunk-pool.ts';
 import { pyFloatRepr } from '../py-float.ts';
 
 const RESPONSE_HEAD = '<?xml version="1.0"?>\n<methodResponse>\n<params>\n<param>\n';
@@ -168,26 +168,6 @@ const B_INT_OPEN = ascii('<value><int>');
 const B_INT_CLOSE = ascii('</int></value>\n');
 
 /**
- * An answer's UTF-8 bytes, in order: views of 64 KiB chunks from the pool (protocol/chunk-pool.ts)
- * for a large answer, one plain buffer for a small one.
- */
-export interface EncodedAnswer {
-  readonly chunks: readonly Buffer[];
-  /** The total of the chunks' lengths. */
-  readonly length: number;
-  /** Whether any chunk is the pool's (else release() does nothing). */
-  readonly pooled: boolean;
-  /**
-   * Gives the pooled chunks back. Call it once, when the bytes have been handed to the OS (the
-   * response's `close`) or will not be sent; the chunks must not be read afterwards.
-   */
-  release(): void;
-}
-
-/** The release() of an answer with nothing pooled. */
-const NOTHING = (): void => undefined;
-
-/**
  * A UTF-8 byte writer with the XML-RPC text primitives. It writes into one buffer while the answer
  * fits the first one, then into pooled chunks: a full chunk is set aside as it is and writing goes
  * on in a new one, so nothing is ever copied. `room(need)` guarantees `need` contiguous bytes in
@@ -219,7 +199,7 @@ class XmlBytes {
     const last = this.buf.subarray(0, this.o);
     const pooled = this.pooled;
     if (pooled === undefined && this.full === undefined)
-      return { chunks: [last], length: this.o, pooled: false, release: NOTHING };
+      return { chunks: [last], length: this.o, pooled: false, release: releaseNothing };
     const chunks = this.full === undefined ? [last] : [...this.full, last];
     let released = false;
     return {
