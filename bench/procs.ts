@@ -74,15 +74,16 @@ export async function startChild(
 
 /**
  * How the benchmarks run the bridge: as the image does (`node --max-semi-space-size=8
- * dist/main.js`, built by `npm run bench`). BENCH_BRIDGE_MAIN: another entry point (this
- * checkout's src/main.ts, or another checkout's, to compare before and after a change);
+ * --heap-growing-percent=100 dist/main.js`, built by `npm run bench`). BENCH_BRIDGE_MAIN: another
+ * entry point (this checkout's src/main.ts, or another checkout's, to compare before and after a
+ * change);
  * BENCH_NODE_ARGS: node flags instead of the default (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`,
  * or an empty string for V8's defaults).
  */
 export function bridgeCommand(): { main: string; nodeArgs: string[] } {
   const main = process.env['BENCH_BRIDGE_MAIN'] ?? here('../dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
-  const flags = process.env['BENCH_NODE_ARGS'] ?? '--max-semi-space-size=8';
+  const flags = process.env['BENCH_NODE_ARGS'] ?? '--max-semi-space-size=8 --heap-growing-percent=100';
   return { main, nodeArgs: flags.split(' ').filter((a) => a !== '') };
 }
 

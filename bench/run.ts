@@ -12,9 +12,9 @@
  * 3. memory: the bridge's peak RSS during the large reads and during the 256-connection runs.
  *
  * Each server is its own process, as in production: the bridge (run as the image runs it,
- * `node --max-semi-space-size=8 dist/main.js`, default settings, info-level logging: one line
- * per call), the plain proxy, and the JSON-2 upstream
- * stand-in, which answers recorded JSON-2 texts from memory (bench/stand-in.ts).
+ * `node --max-semi-space-size=8 --heap-growing-percent=100 dist/main.js`, default settings,
+ * info-level logging: one line per call), the plain proxy, and the JSON-2 upstream stand-in,
+ * which answers recorded JSON-2 texts from memory (bench/stand-in.ts).
  * Settings (environment): BENCH_RECORDS (20000), BENCH_REPS (7), and those of
  * bench/small-calls.ts and bench/procs.ts.
  */
