@@ -207,6 +207,18 @@ function medianResult(results: LoadResult[]): LoadResult {
   };
 }
 
+/** One XML-RPC small-call run at `connections` on `bridge`, and the bridge's peak RSS meanwhile. */
+export async function xmlRpcLoadPeak(
+  upstream: Child,
+  bridge: Child,
+  connections: number,
+  seconds = SECONDS,
+): Promise<{ result: LoadResult; peak: number }> {
+  const t = targets(upstream.url, bridge.url, bridge.url).find((x) => x.name === 'xmlrpc');
+  if (!t) throw new Error('no xmlrpc target');
+  return peakRssDuring(bridge.pid, () => load(t, connections, seconds, bridge.pid));
+}
+
 /** Runs the matrix with the processes given (the bridge's pid for its memory). */
 export async function smallCallMatrix(
   upstream: Child,
