@@ -10,9 +10,10 @@
  * log many users in at once).
  *
  * Memory is bounded: at most `maxTracked` accounts and clients are remembered (least recently
- * failed first out), each with at most `limit` timestamps.
+ * failed first out), each with at most `limit` timestamps. It is also only what failures use: the
+ * windows are plain maps (an LRU cache sized for 50,000 entries allocates them all up front: about
+ * 3 MB that V8's old generation carried for nothing).
  */
-import { LRUCache } from 'lru-cache';
 
 export interface ThrottleOptions {
   /** Failures per account within the window before it is throttled. */
@@ -37,18 +38,20 @@ export interface FailureCounts {
 }
 
 class Window {
-  private readonly log: LRUCache<string, number[]>;
+  /** Failure times by key; a key's last failure moves it to the end (Map order: least recent first). */
+  private readonly log = new Map<string, number[]>();
   private readonly limit: number;
   private readonly windowMs: number;
+  private readonly max: number;
 
   constructor(limit: number, windowMs: number, max: number) {
     this.limit = Math.max(1, limit);
     this.windowMs = Math.max(1, windowMs);
-    this.log = new LRUCache<string, number[]>({ max, ttl: this.windowMs });
+    this.max = Math.max(1, max);
   }
 
   private recent(key: string, now: number): number[] {
-    const times = this.log.get(key, { updateAgeOnGet: false });
+    const times = this.log.get(key);
     return times ? times.filter((t) => t > now - this.windowMs) : [];
   }
 
@@ -65,7 +68,9 @@ class Window {
 
   add(key: string, now: number): number {
     const times = [...this.recent(key, now), now].slice(-this.limit);
+    this.log.delete(key);
     this.log.set(key, times);
+    this.prune(now);
     return times.length;
   }
 
@@ -75,6 +80,15 @@ class Window {
 
   clear(key: string): void {
     this.log.delete(key);
+  }
+
+  /** Drops the least recent keys past the cap, and those whose last failure has left the window. */
+  private prune(now: number): void {
+    for (const [key, times] of this.log) {
+      const last = times[times.length - 1] ?? 0;
+      if (this.log.size <= this.max && last > now - this.windowMs) return;
+      this.log.delete(key);
+    }
   }
 }
 

@@ -79,4 +79,24 @@ describe('Throttle', () => {
     expect(th.blocked('a999', undefined)).toBeDefined();
     expect(th.blocked('a0', undefined)).toBeUndefined();
   });
+
+  it('forgets the account that failed least recently first', () => {
+    let now = 1_000_000;
+    const th = new Throttle({
+      maxPerAccount: 2,
+      maxPerClient: 1_000_000,
+      windowMs: 60_000,
+      maxTracked: 3,
+      now: () => now,
+    });
+    for (const a of ['a', 'b', 'c']) th.failed(a, undefined);
+    now += 1;
+    th.failed('a', undefined); // a is now the most recent, b the least
+    th.failed('d', undefined); // one too many: b goes
+    expect(th.counts('a', undefined).account).toBe(2);
+    expect(th.counts('b', undefined).account).toBe(0);
+    expect(th.counts('c', undefined).account).toBe(1);
+    expect(th.counts('d', undefined).account).toBe(1);
+    expect(th.blocked('a', undefined)?.by).toBe('account');
+  });
 });
