@@ -1,7 +1,8 @@
 /**
  * XML-RPC codec benchmark against CPython, in one run on the same bytes:
  * - encode: a 20,000-record `search_read` answer, JSON-2 text → XML-RPC response bytes
- *   (`encodeResponseBytes`, what the HTTP layer sends) and → string (`encodeResponse`), and the
+ *   (`encodeResponseChunks`: what the HTTP layer sends, pooled chunks given back after each run)
+ *   and → string (`encodeResponse`), and the
  *   same result as a `Value`, vs CPython on the same data: `xmlrpc.client.dumps` (a str), and what
  *   Odoo does per response (its marshaller deleting control characters, the envelope, UTF-8);
  * - decode: a 5 MB `create` call (one struct, one 5 MB base64 text as a `<string>`, as Odoo
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJsonValue } from '../src/protocol/json/parse.ts';
 import { decodeMethodCall } from '../src/protocol/xmlrpc/decode.ts';
-import { encodeResponse, encodeResponseBytes } from '../src/protocol/xmlrpc/encode.ts';
+import { encodeResponse, encodeResponseChunks } from '../src/protocol/xmlrpc/encode.ts';
 import { jsonResult, valueResult } from '../src/values.ts';
 
 const reps = Number(process.argv[2] ?? 7);
@@ -111,9 +112,9 @@ try {
 
   const value = parseJsonValue(json);
   const ours = {
-    bytes: median(() => void encodeResponseBytes(jsonResult(json))),
+    bytes: median(() => encodeResponseChunks(jsonResult(json)).release()),
     string: median(() => void encodeResponse(jsonResult(json))),
-    value: median(() => void encodeResponseBytes(valueResult(value))),
+    value: median(() => encodeResponseChunks(valueResult(value)).release()),
     big: median(() => void decodeMethodCall(big)),
     b64: median(() => void decodeMethodCall(b64)),
     many: median(() => void decodeMethodCall(many)),
