@@ -641,6 +641,14 @@ describe('large answers, written into pooled chunks', () => {
     b.release();
   });
 
+  it('gives its chunks back when the answer turns out to be a marshalling fault', () => {
+    const text = JSON.stringify(Array.from({ length: 5000 }, (_, id) => ({ id, name: `Partner ${id}` })));
+    encodeResponseChunks(jsonResult(text)).release();
+    const before = freeBytes();
+    expect(() => encodeResponseChunks(jsonResult(text.slice(0, -1) + ', null]'))).toThrow(OdooFault);
+    expect(freeBytes()).toBe(before);
+  });
+
   it('gives a small answer a buffer of its own, outside the pool', () => {
     const before = freeBytes();
     const a = encodeResponseChunks(jsonResult('[1, 2, 3]'));

@@ -54,16 +54,23 @@ export function encodeResponseChunks(result: CallResult): EncodedAnswer {
 function writeResponse(result: CallResult): XmlBytes {
   if (result.kind === 'json') {
     const w = new JsonToXml(result.text, B_HEAD.length + B_TAIL.length);
-    w.put(B_HEAD);
-    w.run();
-    w.put(B_TAIL);
-    return w;
+    return enveloped(w, () => w.run());
   }
   const w = new XmlBytes(1024);
-  w.put(B_HEAD);
-  writeValue(w, result.value);
-  w.put(B_TAIL);
-  return w;
+  return enveloped(w, () => writeValue(w, result.value));
+}
+
+/** `fill` between the response's head and tail; on a marshalling fault the chunks go back to the pool. */
+function enveloped(w: XmlBytes, fill: () => void): XmlBytes {
+  try {
+    w.put(B_HEAD);
+    fill();
+    w.put(B_TAIL);
+    return w;
+  } catch (e) {
+    w.answer().release();
+    throw e;
+  }
 }
 
 /**
