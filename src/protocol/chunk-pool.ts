@@ -88,6 +88,11 @@ export function utf8Chunks(pieces: readonly string[]): EncodedAnswer {
   }
   chunks.push(buf.subarray(0, o));
   length += o;
+  return pooledAnswer(chunks, length, pooled);
+}
+
+/** An answer of `chunks` written into the pool's chunks `pooled`, which its release() gives back once. */
+export function pooledAnswer(chunks: Buffer[], length: number, pooled: readonly Buffer[]): EncodedAnswer {
   let released = false;
   return {
     chunks,

@@ -22,7 +22,7 @@
 import { OdooFault, pythonError } from '../../errors.ts';
 import { Binary, DateTime, PyFloat } from '../../values.ts';
 import type { CallResult, Value } from '../../values.ts';
-import { CHUNK_BYTES, giveChunks, releaseNothing, takeChunk, type EncodedAnswer } from '../chunk-pool.ts';
+import { CHUNK_BYTES, pooledAnswer, releaseNothing, takeChunk, type EncodedAnswer } from '../chunk-pool.ts';
 import { pyFloatRepr } from '../py-float.ts';
 
 const RESPONSE_HEAD = '<?xml version="1.0"?>\n<methodResponse>\n<params>\n<param>\n';
@@ -208,17 +208,8 @@ class XmlBytes {
     if (pooled === undefined && this.full === undefined)
       return { chunks: [last], length: this.o, pooled: false, release: releaseNothing };
     const chunks = this.full === undefined ? [last] : [...this.full, last];
-    let released = false;
-    return {
-      chunks,
-      length: this.length,
-      pooled: pooled !== undefined,
-      release: () => {
-        if (released || pooled === undefined) return;
-        released = true;
-        giveChunks(pooled);
-      },
-    };
+    if (pooled === undefined) return { chunks, length: this.length, pooled: false, release: releaseNothing };
+    return pooledAnswer(chunks, this.length, pooled);
   }
 
   /** The bytes written, as one buffer of their own (a copy when there are several chunks). */
@@ -455,14 +446,6 @@ export function transcodeJson(text: string): string {
   const w = new JsonToXml(text, 0);
   w.run();
   return w.result();
-}
-
-/**
- * The whole `methodResponse` for a JSON-2 answer, as UTF-8 bytes in one buffer.
- * `encodeResponse(jsonResult(text))` is this, decoded.
- */
-export function encodeJsonResponseBytes(text: string): Buffer {
-  return writeResponse({ kind: 'json', text }).bytes();
 }
 
 /**
