@@ -5,9 +5,8 @@
  * answers, for json2-errors.ts to map. Failures that retry.ts deems safe to retry are retried
  * (within the call's timeout and the retry budget).
  */
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { OdooFault } from '../errors.ts';
 import type { UpstreamEndpoint, UpstreamErrorKind } from '../server/metrics.ts';
 import {
@@ -216,7 +215,11 @@ export class OdooClient {
     return answer;
   }
 
-  private async request(
+  /**
+   * One request on the pool, its answer collected by an `AnswerCollector` (below). The deadline
+   * holds wherever the request is: waiting for a connection, being written, being answered.
+   */
+  private request(
     method: 'GET' | 'POST',
     path: string,
     o: RequestOptions,
@@ -228,69 +231,142 @@ export class OdooClient {
     if (o.apiKey !== undefined) headers['authorization'] = `bearer ${o.apiKey}`;
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
-    const where = `${this.baseUrl}${path}`;
-    // A timer cleared as soon as the answer is in (AbortSignal.timeout would keep every call's
-    // signal and timer alive for the whole timeout: tens of thousands of them under load).
-    const abort = new AbortController();
-    const timer = setTimeout(
-      () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      Math.max(1, deadline - Date.now()),
-    );
-    try {
-      return await this.receive(method, path, o, headers, abort.signal, where, timeout);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async receive(
-    method: 'GET' | 'POST',
-    path: string,
-    o: RequestOptions,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-    where: string,
-    timeout: number,
-  ): Promise<UpstreamAnswer> {
-    let res;
-    try {
-      res = await this.pool.request({ method, path: this.basePath + path, headers, body: o.body, signal });
-    } catch (e) {
-      throw transportFault(e, where, timeout);
-    }
-    const ct = res.headers['content-type'];
-    const contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
-    // An answer that is not JSON (an error page, garbage) only feeds a fault's message: its start
-    // is kept and the rest is not read, so a proxy's endless page costs no memory.
-    const limits = {
-      json: contentType.includes('json'),
-      keep: Math.min(NON_JSON_KEEP, this.opts.maxUpstreamBytes),
-      max: this.opts.maxUpstreamBytes,
-    };
-    let read: { chunks: Buffer[]; size: number };
-    try {
-      read = await readAnswer(res.body, limits);
-    } catch (e) {
-      if (e instanceof AnswerTooLarge)
-        throw classified(
-          'too_large',
-          upstreamError(
-            `Odoo's answer to ${where} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
-          ),
-        );
-      throw transportFault(e, where, timeout);
-    }
-    const { chunks, size } = read;
-    return {
-      status: res.statusCode,
-      contentType,
-      text: utf8Text(chunks, size),
-      headers: res.headers,
-    };
+    return new Promise((resolve, reject) => {
+      const collector = new AnswerCollector(
+        Math.min(NON_JSON_KEEP, this.opts.maxUpstreamBytes),
+        this.opts.maxUpstreamBytes,
+        (e, answer) => {
+          clearTimeout(timer);
+          if (answer) resolve(answer);
+          else if (e instanceof AnswerTooLarge)
+            reject(
+              classified(
+                'too_large',
+                upstreamError(
+                  `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
+                ),
+              ),
+            );
+          else reject(transportFault(e, `${this.baseUrl}${path}`, timeout));
+        },
+      );
+      const timer = setTimeout(
+        () => collector.cancel(new DeadlinePassed()),
+        Math.max(1, deadline - Date.now()),
+      );
+      this.pool.dispatch({ method, path: this.basePath + path, headers, body: o.body }, collector);
+    });
   }
 }
 
 class AnswerTooLarge extends Error {}
+
+/** The call's time is up (named as the timeout that AbortSignal.timeout gives). */
+class DeadlinePassed extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * One answer, as undici's dispatcher hands it over: status, headers, then body chunks, kept as
+ * they come (no stream, no abort signal in between: the cheapest way undici offers). It reports
+ * once: the answer, or why there is none (a transport failure, AnswerTooLarge, or `cancel`'s
+ * reason). All of a JSON answer is kept, up to `max` bytes; of an answer that is not JSON (an
+ * error page, garbage; it only feeds a fault's message) the first `keep` bytes, and the rest is not
+ * read: the request is aborted, so a proxy's endless page costs no memory.
+ */
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  private readonly keep: number;
+  private readonly max: number;
+  private report: ((e: unknown, answer?: UpstreamAnswer) => void) | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the wait ended early, for a request that had not started yet. */
+  private cancelled: Error | undefined;
+  private status = 0;
+  private contentType = '';
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Undefined until the body's first non-blank byte says. */
+  private notJson: boolean | undefined;
+
+  constructor(keep: number, max: number, report: (e: unknown, answer?: UpstreamAnswer) => void) {
+    this.keep = keep;
+    this.max = max;
+    this.report = report;
+  }
+
+  /** Stops waiting: reports `reason` now and aborts the request, now or when it starts. */
+  cancel(reason: Error): void {
+    if (!this.report) return;
+    this.settle(reason);
+    this.cancelled = reason;
+    this.controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.cancelled) controller.abort(this.cancelled);
+    else this.controller = controller;
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 100 Continue and the like
+    const ct = headers['content-type'];
+    this.status = statusCode;
+    this.headers = headers;
+    this.contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
+    if (!this.contentType.includes('json')) this.notJson = true;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.report) return;
+    if (this.notJson === undefined) {
+      const first = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+      if (first >= 0) this.notJson = !JSON_FIRST_BYTES.has(chunk[first] as number);
+    }
+    if (this.notJson && this.size + chunk.length > this.keep) {
+      this.chunks.push(chunk.subarray(0, this.keep - this.size));
+      this.size = this.keep;
+      this.settle(undefined);
+      controller.abort(new Error('rest of a non-JSON answer not read'));
+      return;
+    }
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      this.chunks = [];
+      this.settle(new AnswerTooLarge());
+      controller.abort(new AnswerTooLarge());
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.settle(undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, e: Error): void {
+    this.settle(e);
+  }
+
+  private settle(e: unknown): void {
+    const report = this.report;
+    if (!report) return;
+    this.report = undefined;
+    if (e !== undefined) report(e);
+    else
+      report(undefined, {
+        status: this.status,
+        contentType: this.contentType,
+        text: utf8Text(this.chunks, this.size),
+        headers: this.headers,
+      });
+    this.chunks = [];
+  }
+}
 
 /**
  * An answer's chunks as text, decoded one by one rather than joined into one buffer first: a large
@@ -304,60 +380,6 @@ function utf8Text(chunks: readonly Buffer[], size: number): string {
   for (const chunk of chunks) parts.push(decoder.decode(chunk, { stream: true }));
   parts.push(decoder.decode());
   return parts.join('');
-}
-
-/**
- * Reads an answer's body with 'data' events (cheaper per call than an async iterator): all of it,
- * up to `max` bytes (else AnswerTooLarge), or, when it turns out not to be JSON, its first
- * `keep` bytes (the rest is not read: the body is destroyed).
- */
-function readAnswer(
-  body: Readable,
-  limits: { json: boolean; keep: number; max: number },
-): Promise<{ chunks: Buffer[]; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let notJson: boolean | undefined = limits.json ? undefined : true;
-    const done = (e?: unknown): void => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-      if (e !== undefined) reject(e);
-      else resolve({ chunks, size });
-    };
-    const onData = (buf: Buffer): void => {
-      if (notJson === undefined) {
-        const first = buf.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-        if (first >= 0) notJson = !JSON_FIRST_BYTES.has(buf[first] as number);
-      }
-      if (notJson && size + buf.length > limits.keep) {
-        chunks.push(buf.subarray(0, limits.keep - size));
-        size = limits.keep;
-        body.on('error', () => undefined);
-        body.destroy();
-        done();
-        return;
-      }
-      size += buf.length;
-      if (size > limits.max) {
-        body.on('error', () => undefined);
-        body.destroy();
-        done(new AnswerTooLarge());
-        return;
-      }
-      chunks.push(buf);
-    };
-    const onEnd = (): void => done();
-    const onError = (e: unknown): void => done(e);
-    // Closed without an end or an error: the answer was cut off (never left unsettled).
-    const onClose = (): void => done(Object.assign(new Error('answer cut off'), { code: 'ECONNRESET' }));
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onError);
-    body.once('close', onClose);
-  });
 }
 
 /** How a JSON text begins (after blanks); anything else is garbage. */

@@ -3,7 +3,8 @@
  * - an answer that is not JSON (an error page, garbage behind a JSON content type) is read only as
  *   far as a fault's message needs: a proxy streaming megabytes of garbage costs no memory;
  * - an answer arriving in many chunks, split inside multi-byte characters, is decoded to the same
- *   text as its bytes decoded at once (large answers are decoded chunk by chunk).
+ *   text as its bytes decoded at once (large answers are decoded chunk by chunk);
+ * - the call's deadline holds for a request still queued for a connection.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -124,5 +125,39 @@ describe('answer text', () => {
     const a = await client.json2('res.partner', 'search_read', '{}', {});
     expect(a.text).toBe(bytes.toString('utf8'));
     expect(a.text).toContain('\ufffd');
+  });
+});
+
+describe("the call's deadline", () => {
+  it('holds for a request still waiting for a connection, and the pool is usable after', async () => {
+    // One connection, taken by a request Odoo never answers: the next request waits in the pool's
+    // queue. Both must fail at the deadline, not when (if ever) a connection frees up.
+    const seen: string[] = [];
+    server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url?.includes('hang')) return; // never answered
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('3');
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new OdooClient({ ...opts(url), upstreamTimeoutMs: 300, connections: 1, retryMax: 0 });
+    const started = Date.now();
+    const outcomes = await Promise.allSettled([
+      client.json2('res.partner', 'hang', '{}', {}),
+      client.json2('res.partner', 'search_count', '{}', {}),
+    ]);
+    const elapsed = Date.now() - started;
+    for (const o of outcomes) {
+      expect(o.status).toBe('rejected');
+      expect(String((o as PromiseRejectedResult).reason.message)).toMatch(
+        /did not answer within 300 ms \(BRIDGE_UPSTREAM_TIMEOUT_MS\)/,
+      );
+    }
+    expect(elapsed).toBeLessThan(2000);
+    // The queued request was dropped, never sent; the pool serves the next call.
+    const a = await client.json2('res.partner', 'search_count', '{}', {});
+    expect(a.text).toBe('3');
+    expect(seen).toEqual(['/json/2/res.partner/hang', '/json/2/res.partner/search_count']);
   });
 });
