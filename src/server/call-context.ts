@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { OdooFault } from '../errors.ts';
-import { REDACTED_KEYS, unredacted } from '../log.ts';
+import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
 import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -59,15 +59,15 @@ export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome):
       userAgent: req.headers['user-agent'],
       address: req.socket.remoteAddress,
     });
-  // Written unredacted (log.ts: redaction is most of a line's cost): the keys are the ones below
-  // and the notes' (never a secret's name; a note named like one is left out all the same).
-  const line: Record<string, unknown> = {
+  // Written by writeFlatLine (log.ts: one JSON.stringify, no redaction pass): the keys are the ones
+  // below and the notes' (never a secret's name; a note named like one is left out all the same).
+  const line: FlatFields = {
     requestId: ctx.requestId,
     protocol: o.protocol,
     service: o.call?.service,
     call: o.call?.method,
   };
-  const notes = ctx.notes as Record<string, unknown>;
+  const notes = ctx.notes as FlatFields;
   for (const k in notes) if (!REDACTED_KEYS.has(k)) line[k] = notes[k];
   line['client'] = req.socket.remoteAddress;
   line['userAgent'] = req.headers['user-agent'];
@@ -77,5 +77,5 @@ export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome):
     line['faultMessage'] = o.fault.message.slice(0, 300);
   }
   line['ms'] = Math.round(ms * 10) / 10;
-  unredacted(ctx.log).info(line, 'legacy call');
+  writeFlatLine(ctx.log, line, 'legacy call');
 }
