@@ -159,7 +159,9 @@ async function callJson2(
 ): Promise<{ text: string; call: Json2Call }> {
   const { db, model, grant } = t;
   const { apiKey } = grant;
-  let signature = await resolveSignature(db, model, method, args, apiKey, ctx);
+  // Known signatures (the built-in table, overrides, cached descriptions) without an await.
+  let signature =
+    ctx.signatures.known(model, method) ?? (await resolveSignature(db, model, method, args, apiKey, ctx));
   let call = toJson2Call(model, method, args, kw, signature);
   ctx.json2 = { model, method, body: call.body }; // for the migration inventory
   const send = async (c: Json2Call) => {

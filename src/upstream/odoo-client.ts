@@ -149,7 +149,7 @@ export class OdooClient {
       let failure: AttemptFailure | undefined;
       let fault: OdooFault | undefined;
       try {
-        answer = await this.attempt(method, path, o, timeout, deadline, endpoint);
+        answer = await this.request(method, path, o, timeout, deadline, endpoint);
         if (answer.status >= 500) failure = { status: answer.status, contentType: answer.contentType };
       } catch (e) {
         if (!(e instanceof OdooFault)) throw e;
@@ -184,35 +184,21 @@ export class OdooClient {
     }
   }
 
-  /** One attempt, told to the observer. */
-  private async attempt(
-    method: 'GET' | 'POST',
-    path: string,
-    o: RequestOptions,
-    timeout: number,
-    deadline: number,
-    endpoint: UpstreamEndpoint,
-  ): Promise<UpstreamAnswer> {
+  /** Tells the observer (metrics) how a request went and how long it took. */
+  private observe(endpoint: UpstreamEndpoint, started: number, outcome: UpstreamAnswer | OdooFault): void {
     const observer = this.observer;
-    if (!observer) return this.request(method, path, o, timeout, deadline);
-    const started = process.hrtime.bigint();
-    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-    let answer: UpstreamAnswer;
-    try {
-      answer = await this.request(method, path, o, timeout, deadline);
-    } catch (e) {
-      observer(endpoint, seconds(), e instanceof OdooFault ? (upstreamFaultKind(e) ?? 'other') : 'other');
-      throw e;
-    }
+    if (!observer) return;
+    const seconds = (performance.now() - started) / 1000;
+    if (outcome instanceof OdooFault)
+      return observer(endpoint, seconds, upstreamFaultKind(outcome) ?? 'other');
     // A JSON-2 error is an answer (json2-errors.ts); an answer that is not JSON is not Odoo's API
     // (checked cheaply: the content type and the first character, not by parsing).
     let kind: UpstreamErrorKind | undefined;
     if (endpoint === 'json2') {
-      if (!answer.contentType.includes('json')) kind = answer.status === 200 ? 'garbage' : 'status';
-      else if (!JSON_START.test(answer.text)) kind = 'garbage';
+      if (!outcome.contentType.includes('json')) kind = outcome.status === 200 ? 'garbage' : 'status';
+      else if (!JSON_START.test(outcome.text)) kind = 'garbage';
     }
-    observer(endpoint, seconds(), kind);
-    return answer;
+    observer(endpoint, seconds, kind);
   }
 
   /**
@@ -225,7 +211,9 @@ export class OdooClient {
     o: RequestOptions,
     timeout: number,
     deadline: number,
+    endpoint: UpstreamEndpoint,
   ): Promise<UpstreamAnswer> {
+    const started = performance.now();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     if (o.apiKey !== undefined) headers['authorization'] = `bearer ${o.apiKey}`;
@@ -237,17 +225,19 @@ export class OdooClient {
         this.opts.maxUpstreamBytes,
         (e, answer) => {
           clearTimeout(timer);
-          if (answer) resolve(answer);
-          else if (e instanceof AnswerTooLarge)
-            reject(
-              classified(
-                'too_large',
-                upstreamError(
-                  `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
-                ),
-              ),
-            );
-          else reject(transportFault(e, `${this.baseUrl}${path}`, timeout));
+          const outcome =
+            answer ??
+            (e instanceof AnswerTooLarge
+              ? classified(
+                  'too_large',
+                  upstreamError(
+                    `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
+                  ),
+                )
+              : transportFault(e, `${this.baseUrl}${path}`, timeout));
+          this.observe(endpoint, started, outcome);
+          if (outcome instanceof OdooFault) reject(outcome);
+          else resolve(outcome);
         },
       );
       const timer = setTimeout(
