@@ -96,8 +96,12 @@ export class OdooClient {
       connections: opts.connections ?? 64,
       connect: { timeout: opts.connectTimeoutMs },
       keepAliveTimeout: 30_000,
-      headersTimeout: opts.upstreamTimeoutMs,
-      bodyTimeout: opts.upstreamTimeoutMs,
+      // No timers of undici's own for the answer's head and body: the call's deadline (request(),
+      // one timer per call) covers both. Each of undici's is a timer object per request that
+      // lives until undici's next sweep, up to a second: under load, thousands of them, all
+      // promoted to V8's old generation.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     this.retryMax = opts.retryMax ?? 1;
     this.retryBackoffMs = opts.retryBackoffMs ?? 50;
