@@ -15,22 +15,26 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       reject(new BodyTooLarge());
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       if (tooLarge) return;
       size += chunk.length;
       if (size > limit) {
         tooLarge = true;
-        chunks.length = 0;
+        chunks = [];
         reject(new BodyTooLarge());
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!tooLarge) resolve(Buffer.concat(chunks, size));
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      // The request lives as long as the call: the chunks are let go now (a lone one is the body).
+      req.off('data', onData);
+      if (!tooLarge) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      chunks = [];
     });
     req.on('error', (e) => reject(e));
     req.on('aborted', () => reject(new Error('client aborted the request')));
