@@ -8,9 +8,18 @@ import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
 import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
 import { requestIdOf } from './request-id.ts';
 
+/**
+ * The call's context: the bridge's parts, read through the prototype (not copied: a call in
+ * flight holds this object the whole time it waits for Odoo, and under load every young
+ * collection copies it), and the call's own fields.
+ */
 export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallContext {
-  const requestId = requestIdOf(req);
-  return { ...parts, requestId, client: req.socket.remoteAddress, notes: {}, json2: undefined };
+  const ctx = Object.create(parts) as CallContext;
+  ctx.requestId = requestIdOf(req);
+  ctx.client = req.socket.remoteAddress;
+  ctx.notes = {};
+  ctx.json2 = undefined;
+  return ctx;
 }
 
 /** Any error as the fault a legacy client gets; bugs are logged with their stack, never sent. */

@@ -164,21 +164,9 @@ async function callJson2(
     ctx.signatures.known(model, method) ?? (await resolveSignature(db, model, method, args, apiKey, ctx));
   let call = toJson2Call(model, method, args, kw, signature);
   ctx.json2 = { model, method, body: call.body }; // for the migration inventory
-  const send = async (c: Json2Call) => {
-    const body = toPythonJson(c.body); // before the clock starts: upstreamMs is Odoo's share
-    const started = performance.now();
-    try {
-      return await ctx.odoo.json2(model, method, body, {
-        db,
-        apiKey,
-        requestId: ctx.requestId,
-      });
-    } finally {
-      const ms = (ctx.notes.upstreamMs ?? 0) + performance.now() - started;
-      ctx.notes.upstreamMs = Math.round(ms * 10) / 10;
-    }
-  };
-  let answer = await send(call);
+  // The client adds the time it spends on each request (retries included) to the notes' upstreamMs.
+  const options = { db, apiKey, requestId: ctx.requestId, timing: ctx.notes };
+  let answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), options);
   const argument = answer.status === 422 ? driftedArgument(answer, call, kw, signature) : undefined;
   if (argument !== undefined) {
     let outcome: SignatureDriftOutcome = 'override';
@@ -197,7 +185,7 @@ async function callJson2(
           signature = fresh.signature;
           call = again;
           ctx.json2 = { model, method, body: call.body };
-          answer = await send(call);
+          answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), options);
         }
       }
     }

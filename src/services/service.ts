@@ -58,7 +58,7 @@ export interface CallNotes {
   model?: string;
   method?: string;
   upstreamStatus?: number;
-  /** Time spent waiting for Odoo's JSON-2 answer(s) to the call, retries included, in ms. */
+  /** Time spent waiting for Odoo's JSON-2 answer(s) to the call, in ms: every attempt's, summed. */
   upstreamMs?: number;
   signature?: string;
   /** Bytes of a backup passed through (db.dump, db.restore). */

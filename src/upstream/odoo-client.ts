@@ -62,6 +62,8 @@ export interface RequestOptions {
   apiKey?: string | undefined;
   body?: string | undefined;
   requestId?: string | undefined;
+  /** Where the time spent waiting for Odoo's answers to the request (all attempts) is added, in ms. */
+  timing?: { upstreamMs?: number } | undefined;
 }
 
 export function upstreamError(message: string): OdooFault {
@@ -240,6 +242,10 @@ export class OdooClient {
                 )
               : transportFault(e, `${this.baseUrl}${path}`, timeout));
           this.observe(endpoint, started, outcome);
+          if (o.timing) {
+            const ms = (o.timing.upstreamMs ?? 0) + performance.now() - started;
+            o.timing.upstreamMs = Math.round(ms * 10) / 10;
+          }
           if (outcome instanceof OdooFault) reject(outcome);
           else resolve(outcome);
         },
