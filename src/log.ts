@@ -43,7 +43,7 @@ export type FlatFields = Record<string, string | number | boolean | undefined>;
  * (server/call-context.ts): pino's serializer builds a string per key and per value and applies
  * the redaction paths to every key, about 3 KB of garbage and a few µs per line, a tenth of a
  * small call's garbage. So the caller must only pass fields that need no redaction: its keys are
- * fixed and none is in REDACTED_KEYS. test/log.test.ts compares the line with pino's.
+ * fixed and none is in REDACTED_KEYS. test/server/flat-line.test.ts compares the line with pino's.
  */
 export function writeFlatLine(log: Logger, fields: FlatFields, msg: string): void {
   if (!log.isLevelEnabled('info')) return;
