@@ -84,6 +84,11 @@ export class OdooClient {
   onRetry: ((e: RetryEvent) => void) | undefined;
   private readonly basePath: string;
   private readonly pool: Pool;
+  /** Requests handed to the pool and not answered yet: at most `connections` (see `request`). */
+  private active = 0;
+  private readonly maxActive: number;
+  /** Requests waiting for one of those places, first come first served. */
+  private readonly waiting: Waiting[] = [];
   private readonly opts: UpstreamOptions;
   private readonly retryMax: number;
   private readonly retryBackoffMs: number;
@@ -94,8 +99,9 @@ export class OdooClient {
     const url = new URL(opts.odooUrl);
     this.baseUrl = opts.odooUrl;
     this.basePath = url.pathname.replace(/\/+$/, '');
+    this.maxActive = opts.connections ?? 64;
     this.pool = new Pool(url.origin, {
-      connections: opts.connections ?? 64,
+      connections: this.maxActive,
       connect: { timeout: opts.connectTimeoutMs },
       keepAliveTimeout: 30_000,
       // No timers of undici's own for the answer's head and body: the call's deadline (request(),
@@ -208,8 +214,11 @@ export class OdooClient {
   }
 
   /**
-   * One request on the pool, its answer collected by an `AnswerCollector` (below). The deadline
-   * holds wherever the request is: waiting for a connection, being written, being answered.
+   * One request on the pool, its answer collected by an `AnswerCollector` (below). At most as many
+   * requests are handed to the pool as it has connections; the others wait here, where a request
+   * whose deadline passes is simply dropped. (In undici's own queue it would stay until a
+   * connection took it, and aborting it then would destroy that connection.) The deadline holds
+   * wherever the request is: waiting here, being written, being answered.
    */
   private request(
     method: 'GET' | 'POST',
@@ -226,11 +235,15 @@ export class OdooClient {
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
     return new Promise((resolve, reject) => {
+      let waiting: Waiting | undefined;
+      let dispatched = false;
       const collector = new AnswerCollector(
         Math.min(NON_JSON_KEEP, this.opts.maxUpstreamBytes),
         this.opts.maxUpstreamBytes,
         (e, answer) => {
           clearTimeout(timer);
+          if (waiting) waiting.start = undefined; // dropped from the queue, never sent
+          if (dispatched) this.finished();
           const outcome =
             answer ??
             (e instanceof AnswerTooLarge
@@ -241,10 +254,15 @@ export class OdooClient {
                   ),
                 )
               : transportFault(e, `${this.baseUrl}${path}`, timeout));
-          this.observe(endpoint, started, outcome);
-          if (o.timing) {
-            const ms = (o.timing.upstreamMs ?? 0) + performance.now() - started;
-            o.timing.upstreamMs = Math.round(ms * 10) / 10;
+          try {
+            this.observe(endpoint, started, outcome);
+            if (o.timing) {
+              const ms = (o.timing.upstreamMs ?? 0) + performance.now() - started;
+              o.timing.upstreamMs = Math.round(ms * 10) / 10;
+            }
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+            return;
           }
           if (outcome instanceof OdooFault) reject(outcome);
           else resolve(outcome);
@@ -254,9 +272,34 @@ export class OdooClient {
         () => collector.cancel(new DeadlinePassed()),
         Math.max(1, deadline - Date.now()),
       );
-      this.pool.dispatch({ method, path: this.basePath + path, headers, body: o.body }, collector);
+      const start = (): void => {
+        waiting = undefined;
+        dispatched = true;
+        this.active++;
+        this.pool.dispatch({ method, path: this.basePath + path, headers, body: o.body }, collector);
+      };
+      if (this.active < this.maxActive) start();
+      else this.waiting.push((waiting = { start, deadline }));
     });
   }
+
+  /**
+   * A request handed to the pool is over: the next one waiting takes its place, unless its
+   * deadline has passed (its timer, about to fire, reports it).
+   */
+  private finished(): void {
+    this.active--;
+    while (this.waiting.length > 0 && this.active < this.maxActive) {
+      const next = this.waiting.shift() as Waiting;
+      if (Date.now() < next.deadline) next.start?.();
+    }
+  }
+}
+
+/** A request waiting for a place in the pool; `start` is cleared when it is dropped. */
+interface Waiting {
+  start: (() => void) | undefined;
+  deadline: number;
 }
 
 class AnswerTooLarge extends Error {}
@@ -356,15 +399,22 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
     const report = this.report;
     if (!report) return;
     this.report = undefined;
-    if (e !== undefined) report(e);
-    else
-      report(undefined, {
+    if (e !== undefined) return report(e);
+    let answer: UpstreamAnswer;
+    try {
+      // Decoding can fail (a text over V8's longest string): that is reported, never lost.
+      answer = {
         status: this.status,
         contentType: this.contentType,
         text: utf8Text(this.chunks, this.size),
         headers: this.headers,
-      });
-    this.chunks = [];
+      };
+    } catch (err) {
+      return report(err);
+    } finally {
+      this.chunks = [];
+    }
+    report(undefined, answer);
   }
 }
 

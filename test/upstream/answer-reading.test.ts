@@ -129,35 +129,71 @@ describe('answer text', () => {
 });
 
 describe("the call's deadline", () => {
-  it('holds for a request still waiting for a connection, and the pool is usable after', async () => {
-    // One connection, taken by a request Odoo never answers: the next request waits in the pool's
-    // queue. Both must fail at the deadline, not when (if ever) a connection frees up.
+  it('holds for requests waiting for a connection, which are dropped, never sent, and cost no connection', async () => {
+    // One connection, taken by a /web/version that Odoo never answers (its own timeout: 800 ms):
+    // the JSON-2 calls wait for it. They must fail at their deadline (300 ms), not when (if ever)
+    // the connection frees up; they must never reach Odoo nor take a connection of their own, and
+    // the pool must serve the next call at once.
     const seen: string[] = [];
+    let connections = 0;
     server = createServer((req, res) => {
       seen.push(req.url ?? '');
-      if (req.url?.includes('hang')) return; // never answered
+      if (req.url === '/web/version') return; // never answered
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('3');
     });
+    server.on('connection', () => connections++);
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     client = new OdooClient({ ...opts(url), upstreamTimeoutMs: 300, connections: 1, retryMax: 0 });
+    const version = client.version(800);
     const started = Date.now();
-    const outcomes = await Promise.allSettled([
-      client.json2('res.partner', 'hang', '{}', {}),
-      client.json2('res.partner', 'search_count', '{}', {}),
-    ]);
-    const elapsed = Date.now() - started;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () => client?.json2('res.partner', 'search_count', '{}', {})),
+    );
+    expect(Date.now() - started).toBeLessThan(700);
     for (const o of outcomes) {
       expect(o.status).toBe('rejected');
       expect(String((o as PromiseRejectedResult).reason.message)).toMatch(
         /did not answer within 300 ms \(BRIDGE_UPSTREAM_TIMEOUT_MS\)/,
       );
     }
-    expect(elapsed).toBeLessThan(2000);
-    // The queued request was dropped, never sent; the pool serves the next call.
+    await expect(version).rejects.toThrow(/did not answer within 800 ms/);
+    expect(client.poolStats().pending).toBe(0);
+    const t = Date.now();
     const a = await client.json2('res.partner', 'search_count', '{}', {});
     expect(a.text).toBe('3');
-    expect(seen).toEqual(['/json/2/res.partner/hang', '/json/2/res.partner/search_count']);
+    expect(Date.now() - t).toBeLessThan(250);
+    expect(seen).toEqual(['/web/version', '/json/2/res.partner/search_count']);
+    expect(connections).toBe(2); // the hung one (destroyed at its deadline), then the next call's
+  });
+
+  it('dispatches the calls that waited once a connection frees up', async () => {
+    let answered = 0;
+    server = createServer((_req, res) => {
+      setTimeout(() => {
+        answered++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('3');
+      }, 20);
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new OdooClient({ ...opts(url), connections: 2 });
+    const texts = await Promise.all(
+      Array.from({ length: 10 }, () => client?.json2('res.partner', 'search_count', '{}', {})),
+    );
+    expect(texts.map((x) => x?.text)).toEqual(Array(10).fill('3'));
+    expect(answered).toBe(10);
+    expect(client.poolStats().connected).toBeLessThanOrEqual(2);
+  });
+
+  it('settles a call whose metrics observer throws (the error is the answer, nothing hangs)', async () => {
+    const up = await serve('application/json', '3', 0);
+    client = new OdooClient(opts(up.url));
+    client.observer = () => {
+      throw new Error('observer failed');
+    };
+    await expect(client.json2('res.partner', 'search_count', '{}', {})).rejects.toThrow('observer failed');
   });
 });
