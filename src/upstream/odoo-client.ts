@@ -134,10 +134,15 @@ export class OdooClient {
     return this.send('GET', `/doc-bearer/${model}.json`, o, undefined, 'doc');
   }
 
-  /** The connection pool's counts (connected, free, pending, running, size), for the soak. */
+  /**
+   * The connection pool's counts (connected, free, pending, running, size), for the soak; `pending`
+   * and `size` include the requests waiting in this client's own queue (see `request`).
+   */
   poolStats(): { connected: number; free: number; pending: number; running: number; size: number } {
     const { connected, free, pending, running, size } = this.pool.stats;
-    return { connected, free, pending, running, size };
+    let waiting = 0;
+    for (const w of this.waiting) if (w.start) waiting++;
+    return { connected, free, pending: pending + waiting, running, size: size + waiting };
   }
 
   async close(): Promise<void> {

@@ -180,9 +180,9 @@ describe("the call's deadline", () => {
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     client = new OdooClient({ ...opts(url), connections: 2 });
-    const texts = await Promise.all(
-      Array.from({ length: 10 }, () => client?.json2('res.partner', 'search_count', '{}', {})),
-    );
+    const calls = Array.from({ length: 10 }, () => client?.json2('res.partner', 'search_count', '{}', {}));
+    expect(client.poolStats().pending).toBeGreaterThanOrEqual(8); // counted while they wait
+    const texts = await Promise.all(calls);
     expect(texts.map((x) => x?.text)).toEqual(Array(10).fill('3'));
     expect(answered).toBe(10);
     expect(client.poolStats().connected).toBeLessThanOrEqual(2);
