@@ -159,7 +159,7 @@ async function callJson2(
 ): Promise<{ text: string; call: Json2Call }> {
   const { db, model, grant } = t;
   const { apiKey } = grant;
-  // Known signatures (the built-in table, overrides, cached descriptions) without an await.
+  // Overrides and the built-in table without an await; described methods through the registry's cache.
   let signature =
     ctx.signatures.known(model, method) ?? (await resolveSignature(db, model, method, args, apiKey, ctx));
   let call = toJson2Call(model, method, args, kw, signature);
@@ -248,8 +248,6 @@ async function resolveSignature(
   apiKey: string,
   ctx: CallContext,
 ): Promise<MethodSignature> {
-  const known = ctx.signatures.known(model, method);
-  if (known) return known;
   const answer = await ctx.signatures.lookup({ db, model, method, apiKey, requestId: ctx.requestId });
   if (answer.found) return answer.signature;
   if (args.length === 0) return { apiModel: true, params: [], source: 'builtin' };
