@@ -28,8 +28,10 @@ import { peakRssDuring, startBridge, startPlainProxy, startStandIn } from './pro
 import {
   KEY,
   jsonExecuteKw,
+  median,
   mib,
   printMatrix,
+  rpsRatio,
   smallCallMatrix,
   xmlExecuteKw,
   xmlRpcLoadPeak,
@@ -47,10 +49,6 @@ const RSS_TARGET = 200e6;
  */
 const ODOO19 = { largeXmlRpc: 1208, largeJsonRpc: 469, largeJson2: 291, readXmlRpc: 9.0, readJson2: 6.7 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -254,7 +252,7 @@ function summary(
         `one-record read, ${name}, ${row.connections} connection${row.connections > 1 ? 's' : ''}: requests/s`,
         thousands(b.rps),
         `plain Node proxy: ${thousands(p.rps)}`,
-        `${fmt(b.rps / p.rps, 2)} (target ≥ 0.6)`,
+        `${fmt(rpsRatio(row, proto) ?? NaN, 2)} (target ≥ 0.6; rounds ${(row.ratios[proto] ?? []).map((x) => fmt(x, 2)).join(' ')})`,
       );
       add(
         `same, p99 latency`,

@@ -4,11 +4,14 @@
  * plain Node pass-through proxy in front of the same upstream stand-in, and against the stand-in
  * directly; all measured in the same run, with autocannon (requests/s, p50 and p99 latency, and
  * the serving process's CPU time per call), each counted after a one-second warm-up on the same
- * connections. The bridge's peak RSS (warm-up included) is read during each of its runs.
+ * connections. The bridge-to-proxy throughput ratio is taken within each round (runs seconds
+ * apart) and its median over the rounds reported: this machine's speed drifts too much between
+ * minutes for a ratio of medians. The bridge's peak RSS (warm-up included) is read during each of
+ * its runs.
  *
  * Run alone: `npx node bench/small-calls.ts` (npm run bench runs it too). Settings (environment):
  * BENCH_SECONDS (each run, default 2, after a 1 s warm-up), BENCH_ROUNDS (runs per figure,
- * default 3), BENCH_CONCURRENCY (e.g. `16` or `1,256`), BENCH_TARGETS (e.g. `xmlrpc,proxy`),
+ * default 5), BENCH_CONCURRENCY (e.g. `16` or `1,256`), BENCH_TARGETS (e.g. `xmlrpc,proxy`),
  * BENCH_NODE_ARGS and BENCH_BRIDGE_MAIN (how the bridge is run: bench/procs.ts).
  */
 import autocannon from 'autocannon';
@@ -24,7 +27,7 @@ import {
 
 export const KEY = 'b'.repeat(40);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,16,64,256').split(',').map(Number);
 const TARGET_NAMES = (process.env['BENCH_TARGETS'] ?? 'direct,proxy,xmlrpc,jsonrpc').split(',');
 
@@ -53,6 +56,11 @@ export interface LoadResult {
 export interface MatrixRow {
   connections: number;
   results: Partial<Record<TargetName, LoadResult>>;
+  /**
+   * The bridge's requests/s ÷ the plain proxy's, round by round (each bridge run over the proxy run
+   * of the same round, a few seconds apart), in round order.
+   */
+  ratios: Partial<Record<'xmlrpc' | 'jsonrpc', number[]>>;
   /** The bridge's peak RSS (bytes) during its runs at this concurrency, by protocol. */
   peakRss: Partial<Record<'xmlrpc' | 'jsonrpc', number>>;
 }
@@ -192,11 +200,20 @@ async function load(
   };
 }
 
+/** The median of `xs` (the upper one of an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** A row's bridge ÷ proxy requests/s: the median of the rounds' ratios (undefined without a proxy). */
+export function rpsRatio(row: MatrixRow, proto: 'xmlrpc' | 'jsonrpc'): number | undefined {
+  const r = row.ratios[proto];
+  return r && r.length > 0 ? median(r) : undefined;
+}
+
 function medianResult(results: LoadResult[]): LoadResult {
-  const med = (f: (r: LoadResult) => number): number => {
-    const xs = results.map(f).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)] ?? NaN;
-  };
+  const med = (f: (r: LoadResult) => number): number => median(results.map(f));
   return {
     rps: med((r) => r.rps),
     cpuUs: med((r) => r.cpuUs),
@@ -233,18 +250,27 @@ export async function smallCallMatrix(
   for (const t of list) await load(t, 16, 1, server[t.name].pid, 0);
   const rows: MatrixRow[] = [];
   for (const connections of CONCURRENCY) {
-    const row: MatrixRow = { connections, results: {}, peakRss: {} };
+    const row: MatrixRow = { connections, results: {}, ratios: {}, peakRss: {} };
     // ROUNDS rounds, the targets one after the other in each: what the machine's other work costs
-    // is spread over all targets, and the median of each figure is kept.
+    // is spread over all targets, and the median of each figure is kept. This machine's speed
+    // drifts (by up to 2× within minutes, proxy included), so the bridge-to-proxy ratio is taken
+    // within each round, from runs seconds apart, and its median over the rounds is the figure.
     const runs = new Map<TargetName, LoadResult[]>();
-    for (let round = 0; round < ROUNDS; round++)
+    for (let round = 0; round < ROUNDS; round++) {
+      const rps: Partial<Record<TargetName, number>> = {};
       for (const t of list) {
         const pid = server[t.name].pid;
         const { result, peak } = await peakRssDuring(pid, () => load(t, connections, seconds, pid));
         runs.set(t.name, [...(runs.get(t.name) ?? []), result]);
+        rps[t.name] = result.rps;
         if (t.name === 'xmlrpc' || t.name === 'jsonrpc')
           row.peakRss[t.name] = Math.max(row.peakRss[t.name] ?? 0, peak);
       }
+      for (const name of ['xmlrpc', 'jsonrpc'] as const) {
+        const b = rps[name];
+        if (b !== undefined && rps.proxy) (row.ratios[name] ??= []).push(b / rps.proxy);
+      }
+    }
     for (const [name, results] of runs) row.results[name] = medianResult(results);
     rows.push(row);
   }
@@ -259,7 +285,7 @@ export const mib = (bytes: number | undefined): string =>
 /** The matrix as a markdown table, ratios to the plain proxy in the same run. */
 export function printMatrix(rows: MatrixRow[], seconds = SECONDS): void {
   console.log(
-    `\n## Small calls: one-record read; per figure the median of ${ROUNDS} runs of ${seconds} s (after 1 s of warm-up), the targets taking turns`,
+    `\n## Small calls: one-record read; per figure the median of ${ROUNDS} runs of ${seconds} s (after 1 s of warm-up), the targets taking turns; the bridge's req/s ÷ proxy: the median of the ${ROUNDS} rounds' own ratios`,
   );
   console.log(
     '| connections | target | req/s | p50 ms | p99 ms | errors | CPU µs/call | req/s ÷ proxy | p99 ÷ proxy | CPU ÷ proxy |',
@@ -277,18 +303,24 @@ export function printMatrix(rows: MatrixRow[], seconds = SECONDS): void {
       const r = row.results[name];
       if (!r) continue;
       const ratio = (f: (x: LoadResult) => number): string => (proxy ? fmt(f(r) / f(proxy), 2) : '—');
+      const rps = name === 'xmlrpc' || name === 'jsonrpc' ? fmt(rpsRatio(row, name), 2) : ratio((x) => x.rps);
       console.log(
-        `| ${row.connections} | ${labels[name]} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.cpuUs)} | ${ratio((x) => x.rps)} | ${ratio((x) => x.p99)} | ${ratio((x) => x.cpuUs)} |`,
+        `| ${row.connections} | ${labels[name]} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} | ${fmt(r.cpuUs)} | ${rps} | ${ratio((x) => x.p99)} | ${ratio((x) => x.cpuUs)} |`,
       );
     }
   }
-  console.log('\nbridge ÷ plain proxy, requests/s (target ≥ 0.60):');
+  console.log(
+    "\nbridge ÷ plain proxy, requests/s (target ≥ 0.60): the median of the rounds' ratios, then each round's",
+  );
   for (const row of rows) {
-    const p = row.results.proxy?.rps;
-    const x = row.results.xmlrpc?.rps;
-    const j = row.results.jsonrpc?.rps;
+    const show = (proto: 'xmlrpc' | 'jsonrpc'): string => {
+      const r = row.ratios[proto];
+      return r && r.length > 0
+        ? `${fmt(rpsRatio(row, proto), 2)} (${r.map((x) => fmt(x, 2)).join(' ')})`
+        : '—';
+    };
     console.log(
-      `  ${String(row.connections).padStart(3)} connections: XML-RPC ${p && x ? fmt(x / p, 2) : '—'}, JSON-RPC ${p && j ? fmt(j / p, 2) : '—'}`,
+      `  ${String(row.connections).padStart(3)} connections: XML-RPC ${show('xmlrpc')}, JSON-RPC ${show('jsonrpc')}`,
     );
   }
 }
