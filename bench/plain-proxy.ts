@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
 const upstream = process.argv[2] ?? 'http://127.0.0.1:8069';
-const pool = new Pool(upstream, { connections: 64 });
+// As many connections to the upstream as the bridge opens by default (BRIDGE_UPSTREAM_CONNECTIONS).
+const pool = new Pool(upstream, { connections: 256 });
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];

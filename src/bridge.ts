@@ -46,7 +46,7 @@ export function buildParts(
     pollMs: config.credentialsPollMs,
   });
   const metrics = new BridgeMetrics({ models: config.metricsModels === true });
-  const odoo = new OdooClient(config);
+  const odoo = new OdooClient({ ...config, connections: config.upstreamConnections });
   odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
   odoo.onRetry = (e) => {
     metrics.upstreamRetry(e.reason, e.granted);

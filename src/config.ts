@@ -27,6 +27,11 @@ export interface BridgeConfig {
   connectTimeoutMs: number;
   /** Time allowed for Odoo's whole answer to one call. */
   upstreamTimeoutMs: number;
+  /**
+   * Most connections open to Odoo for legacy calls at once (opened as needed, kept alive); calls
+   * beyond them wait in the bridge for one to be free.
+   */
+  upstreamConnections: number;
   /** Largest legacy request body accepted (Odoo's own default is 128 MiB). */
   maxBodyBytes: number;
   /** Largest upstream answer accepted. */
@@ -140,6 +145,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--upstream-timeout-ms',
     default: '120000',
     help: "time allowed for Odoo's whole answer to one call",
+  },
+  {
+    env: 'BRIDGE_UPSTREAM_CONNECTIONS',
+    flag: '--upstream-connections',
+    default: '256',
+    help: 'most connections open to Odoo for legacy calls at once (more calls wait in the bridge)',
   },
   {
     env: 'BRIDGE_DB_TIMEOUT_MS',
@@ -370,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     serviceKey: parseServiceKey(get('ODOO_SERVICE_KEY')),
     connectTimeoutMs: int('BRIDGE_CONNECT_TIMEOUT_MS', 1),
     upstreamTimeoutMs: int('BRIDGE_UPSTREAM_TIMEOUT_MS', 1),
+    upstreamConnections: int('BRIDGE_UPSTREAM_CONNECTIONS', 1),
     maxBodyBytes: int('BRIDGE_MAX_BODY_BYTES', 1024),
     maxUpstreamBytes: int('BRIDGE_MAX_UPSTREAM_BYTES', 1024),
     dbTimeoutMs: int('BRIDGE_DB_TIMEOUT_MS', 1),

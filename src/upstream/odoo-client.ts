@@ -25,6 +25,7 @@ export interface UpstreamOptions {
   connectTimeoutMs: number;
   upstreamTimeoutMs: number;
   maxUpstreamBytes: number;
+  /** Most connections open to Odoo at once (BRIDGE_UPSTREAM_CONNECTIONS; default here 64). */
   connections?: number;
   /** Retries of one request (BRIDGE_RETRY_MAX, default 1; 0: never retry). */
   retryMax?: number;

@@ -138,6 +138,8 @@ export interface FakeOdoo {
   setFault(f: FakeFault | null): void;
   /** Bytes of `/web/content/big-download` written so far (all downloads together). */
   bigDownloadWritten(): number;
+  /** TCP connections accepted so far. */
+  connectionsAccepted(): number;
   /** Closes the listener and every connection: connecting is refused until listenAgain(). */
   stopListening(): Promise<void>;
   /** Listens again on the same port. */
@@ -823,6 +825,8 @@ export async function startFakeOdoo(opts: FakeOdooOptions = {}): Promise<FakeOdo
       else res.destroy();
     });
   });
+  let accepted = 0;
+  server.on('connection', () => accepted++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -836,6 +840,7 @@ export async function startFakeOdoo(opts: FakeOdooOptions = {}): Promise<FakeOdo
     database: fake.database,
     setFault: (f) => fake.setFault(f),
     bigDownloadWritten: () => fake.bigWritten,
+    connectionsAccepted: () => accepted,
     renameParam: (db, model, method, from, to, o) => {
       const m = fake.data[db]?.models[model];
       if (!m) throw new Error(`fake Odoo: no model ${db}/${model}`);

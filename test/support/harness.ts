@@ -47,6 +47,7 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
     serviceKey: undefined,
     connectTimeoutMs: 2000,
     upstreamTimeoutMs: 5000,
+    upstreamConnections: 256,
     maxBodyBytes: 128 * 1024 * 1024,
     maxUpstreamBytes: 512 * 1024 * 1024,
     dbTimeoutMs: 20_000,
