@@ -216,6 +216,28 @@ describe('the plain-document fast path', () => {
     expect(accepted).toBeGreaterThan(500);
   });
 
+  it("reports XML-RPC's element names and their near misses exactly as saxes does", () => {
+    const known = ['methodCall', 'methodName', 'params', 'param', 'value', 'string', 'int', 'i4', 'i8'];
+    known.push('double', 'boolean', 'array', 'data', 'struct', 'member', 'name', 'nil', 'base64');
+    known.push('dateTime.iso8601');
+    const names = new Set<string>();
+    for (const n of known) {
+      names.add(n);
+      names.add(n.slice(0, -1) + 'x'); // same length, last character off
+      names.add('x' + n.slice(1)); // same length, first character off
+      names.add(n.slice(0, 3) + 'q' + n.slice(4)); // the fourth (string / struct)
+      names.add(n + 's');
+      if (n.length > 1) names.add(n.slice(0, -1));
+    }
+    for (const n of ['i1', 'i9', 'methodXall', 'mathodName', 'strong', 'dateTime_iso8601']) names.add(n);
+    for (const n of names) {
+      const doc = `<methodCall><${n}>t</${n}><${n}/></methodCall>`;
+      const { events, list } = recorder();
+      expect(scanPlainDocument(doc, events), doc).toBe(true);
+      expect(list, doc).toEqual(saxesEvents(doc));
+    }
+  });
+
   it('turns away what it does not know', () => {
     const ok = '<methodCall><methodName>m</methodName></methodCall>';
     expect(scanPlainDocument(ok, recorder().events)).toBe(true);
