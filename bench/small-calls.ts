@@ -11,7 +11,7 @@
  *
  * Run alone: `npx node bench/small-calls.ts` (npm run bench runs it too). Settings (environment):
  * BENCH_SECONDS (each run, default 2, after a 1 s warm-up), BENCH_ROUNDS (runs per figure,
- * default 5), BENCH_CONCURRENCY (e.g. `16` or `1,256`), BENCH_TARGETS (e.g. `xmlrpc,proxy`),
+ * default 7), BENCH_CONCURRENCY (e.g. `16` or `1,256`), BENCH_TARGETS (e.g. `xmlrpc,proxy`),
  * BENCH_NODE_ARGS and BENCH_BRIDGE_MAIN (how the bridge is run: bench/procs.ts).
  */
 import autocannon from 'autocannon';
@@ -27,7 +27,7 @@ import {
 
 export const KEY = 'b'.repeat(40);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONCURRENCY = (process.env['BENCH_CONCURRENCY'] ?? '1,16,64,256').split(',').map(Number);
 const TARGET_NAMES = (process.env['BENCH_TARGETS'] ?? 'direct,proxy,xmlrpc,jsonrpc').split(',');
 
