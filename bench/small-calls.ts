@@ -200,10 +200,12 @@ async function load(
   };
 }
 
-/** The median of `xs` (the upper one of an even count); NaN for none. */
+/** The median of `xs` (the mean of the middle two of an even count); NaN for none. */
 export function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** A row's bridge ÷ proxy requests/s: the median of the rounds' ratios (undefined without a proxy). */

@@ -25,7 +25,7 @@ export interface UpstreamOptions {
   connectTimeoutMs: number;
   upstreamTimeoutMs: number;
   maxUpstreamBytes: number;
-  /** Most connections open to Odoo at once (BRIDGE_UPSTREAM_CONNECTIONS; default here 64). */
+  /** Most connections open to Odoo at once (BRIDGE_UPSTREAM_CONNECTIONS; default 256, as there). */
   connections?: number;
   /** Retries of one request (BRIDGE_RETRY_MAX, default 1; 0: never retry). */
   retryMax?: number;
@@ -100,7 +100,7 @@ export class OdooClient {
     const url = new URL(opts.odooUrl);
     this.baseUrl = opts.odooUrl;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.maxActive = opts.connections ?? 64;
+    this.maxActive = opts.connections ?? 256;
     this.pool = new Pool(url.origin, {
       connections: this.maxActive,
       connect: { timeout: opts.connectTimeoutMs },

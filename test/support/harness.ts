@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { startBridge, type RunningBridge } from '../../src/bridge.ts';
-import { parseConfigFile, type BridgeConfig } from '../../src/config.ts';
+import { parseConfigFile, SETTINGS, type BridgeConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { CAPTURES_DIR } from './captures.ts';
 import { CAPTURED_KEYS, startFakeOdoo, type FakeOdoo, type FakeOdooOptions } from './fake-odoo.ts';
@@ -47,7 +47,7 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
     serviceKey: undefined,
     connectTimeoutMs: 2000,
     upstreamTimeoutMs: 5000,
-    upstreamConnections: 256,
+    upstreamConnections: Number(SETTINGS.find((s) => s.env === 'BRIDGE_UPSTREAM_CONNECTIONS')?.default),
     maxBodyBytes: 128 * 1024 * 1024,
     maxUpstreamBytes: 512 * 1024 * 1024,
     dbTimeoutMs: 20_000,
