@@ -14,7 +14,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-slim
-ENV NODE_ENV=production BRIDGE_LISTEN=0.0.0.0:8069
+# glibc's malloc: blocks of 128 KiB and more always get memory of their own, given back to the
+# system when freed (by default the threshold rises to the largest block freed so far, up to
+# 32 MiB, and an answer's megabyte buffers then stay in the heap): the 20,000-record read's peak
+# 157-158 -> 143 MiB; BENCHMARKS.md "Memory".
+ENV NODE_ENV=production BRIDGE_LISTEN=0.0.0.0:8069 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -73,8 +73,9 @@ export async function startChild(
 }
 
 /**
- * How the benchmarks run the bridge: as the image does (`node --max-semi-space-size=8
- * --heap-growing-percent=100 dist/main.js`, built by `npm run bench`). BENCH_BRIDGE_MAIN: another
+ * How the benchmarks run the bridge: as the image does (`MALLOC_MMAP_THRESHOLD_=131072 node
+ * --max-semi-space-size=8 --heap-growing-percent=100 dist/main.js`, built by `npm run bench`; a
+ * MALLOC_MMAP_THRESHOLD_ of the benchmark's own environment wins). BENCH_BRIDGE_MAIN: another
  * entry point (this checkout's src/main.ts, or another checkout's, to compare before and after a
  * change);
  * BENCH_NODE_ARGS: node flags instead of the default (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`,
@@ -92,7 +93,12 @@ export function startBridge(odooUrl: string, env: Record<string, string> = {}): 
   const { main, nodeArgs } = bridgeCommand();
   return startChild(
     [main, '--listen', '127.0.0.1:0'],
-    { ODOO_URL: odooUrl, BRIDGE_LOG_LEVEL: 'info', ...env },
+    {
+      ODOO_URL: odooUrl,
+      BRIDGE_LOG_LEVEL: 'info',
+      MALLOC_MMAP_THRESHOLD_: process.env['MALLOC_MMAP_THRESHOLD_'] ?? '131072',
+      ...env,
+    },
     nodeArgs,
     process.env['BENCH_BRIDGE_LOG'],
   );
