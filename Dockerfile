@@ -17,7 +17,7 @@ FROM node:24-slim
 # glibc's malloc: blocks of 128 KiB and more always get memory of their own, given back to the
 # system when freed (by default the threshold rises to the largest block freed so far, up to
 # 32 MiB, and an answer's megabyte buffers then stay in the heap): the 20,000-record read's peak
-# 157-158 -> 143 MiB; BENCHMARKS.md "Memory".
+# 154-160 -> 142-150 MiB; BENCHMARKS.md, sixth round.
 ENV NODE_ENV=production BRIDGE_LISTEN=0.0.0.0:8069 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -28,7 +28,7 @@ process.once('SIGINT', () => process.exit(130));
  */
 export async function startChild(
   args: string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   nodeArgs: string[] = [],
   logTo?: string,
 ): Promise<Child> {
@@ -75,7 +75,8 @@ export async function startChild(
 /**
  * How the benchmarks run the bridge: as the image does (`MALLOC_MMAP_THRESHOLD_=131072 node
  * --max-semi-space-size=8 --heap-growing-percent=100 dist/main.js`, built by `npm run bench`; a
- * MALLOC_MMAP_THRESHOLD_ of the benchmark's own environment wins). BENCH_BRIDGE_MAIN: another
+ * MALLOC_MMAP_THRESHOLD_ of the benchmark's own environment wins, and an empty one leaves glibc's
+ * default, for a comparison). BENCH_BRIDGE_MAIN: another
  * entry point (this checkout's src/main.ts, or another checkout's, to compare before and after a
  * change);
  * BENCH_NODE_ARGS: node flags instead of the default (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`,
@@ -91,12 +92,14 @@ export function bridgeCommand(): { main: string; nodeArgs: string[] } {
 /** The bridge (default settings: info-level logging, one line per call). */
 export function startBridge(odooUrl: string, env: Record<string, string> = {}): Promise<Child> {
   const { main, nodeArgs } = bridgeCommand();
+  const mmapThreshold = process.env['MALLOC_MMAP_THRESHOLD_'] ?? '131072';
   return startChild(
     [main, '--listen', '127.0.0.1:0'],
     {
       ODOO_URL: odooUrl,
       BRIDGE_LOG_LEVEL: 'info',
-      MALLOC_MMAP_THRESHOLD_: process.env['MALLOC_MMAP_THRESHOLD_'] ?? '131072',
+      // Undefined: left out of the child's environment (glibc's default, a rising threshold).
+      MALLOC_MMAP_THRESHOLD_: mmapThreshold === '' ? undefined : mmapThreshold,
       ...env,
     },
     nodeArgs,
