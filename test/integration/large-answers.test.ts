@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeBytes } from '../../src/protocol/chunk-pool.ts';
+import { IDLE_MS, chunksOut, freeBytes } from '../../src/protocol/chunk-pool.ts';
 import { xmlrpcCall } from '../support/clients.ts';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
 import { runPython } from '../support/run-python.ts';
@@ -29,9 +29,10 @@ const readArgs = (): unknown[] => [
 ];
 
 /** Waits until the pool holds `bytes` again (the response's `close` comes after the client's last byte). */
-async function poolBackTo(bytes: number): Promise<void> {
-  for (let i = 0; i < 200 && freeBytes() < bytes; i++) await new Promise((r) => setTimeout(r, 10));
-  expect(freeBytes()).toBeGreaterThanOrEqual(bytes);
+/** Waits (up to 2 s) until `done()`, then checks it. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(done()).toBe(true);
 }
 
 beforeAll(async () => {
@@ -61,14 +62,14 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 describe('large XML-RPC answers', () => {
-  it('reach the xmlrpc npm client whole, and their chunks go back to the pool', async () => {
+  it('reach the xmlrpc npm client whole; their chunks all come back, and are freed once no large answer takes them', async () => {
     const a = await xmlrpcCall(object(), 'execute_kw', readArgs());
     expect(a.value).toEqual(direct);
-    const held = freeBytes();
-    expect(held).toBeGreaterThan(2 ** 20); // the answer's chunks, given back
     const b = await xmlrpcCall(object(), 'execute_kw', readArgs());
     expect(b.value).toEqual(direct);
-    await poolBackTo(held);
+    await eventually(() => chunksOut() === 0);
+    await new Promise((r) => setTimeout(r, 2 * IDLE_MS));
+    expect(freeBytes()).toBe(0);
   });
 
   it("reach Python's xmlrpc.client whole", async () => {
@@ -80,7 +81,6 @@ describe('large XML-RPC answers', () => {
   });
 
   it('give their chunks back when the client hangs up in the middle, and the bridge goes on', async () => {
-    const held = freeBytes();
     const xml = `<?xml version="1.0"?><methodCall><methodName>execute_kw</methodName><params><param><value>lab</value></param><param><value><int>2</int></value></param><param><value>${KEYS.labAdmin}</value></param><param><value>res.partner</value></param><param><value>search_read</value></param><param><value><array><data><value><array><data/></array></value></data></array></value></param></params></methodCall>`;
     const { port } = new URL(stack.bridge.url);
     const got = await new Promise<number>((resolve, reject) => {
@@ -100,7 +100,7 @@ describe('large XML-RPC answers', () => {
       socket.on('error', reject);
     });
     expect(got).toBeGreaterThan(64 * 1024);
-    await poolBackTo(held);
+    await eventually(() => chunksOut() === 0);
     const after = await xmlrpcCall(object(), 'execute_kw', readArgs());
     expect(after.value).toEqual(direct);
   });

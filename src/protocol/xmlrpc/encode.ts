@@ -11,7 +11,7 @@
  *
  * Both write UTF-8 straight into bytes ({@link XmlBytes}): markup as precomputed bytes, text while
  * it is escaped, so a large answer makes almost no garbage. A small answer is one buffer; a large
- * one is written into 64 KiB chunks that are reused from one answer to the next
+ * one is written into 128 KiB chunks that are reused from one answer to the next
  * (protocol/chunk-pool.ts). {@link encodeResponseChunks} hands the chunks to the HTTP layer as
  * they are; the string variants decode them once.
  *
