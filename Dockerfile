@@ -26,8 +26,8 @@ COPY package.json ./
 USER node
 EXPOSE 8069
 HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:8069/_bridge/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# A young generation of 16 MiB semi-spaces (V8's default lets it grow to about 130 MB under load;
-# 16 rather than 8 MiB: less of each call in flight is promoted at 256 concurrent calls), and an
-# old generation collected once it has grown by half since the last collection (V8's default lets
-# it grow to four times); see BENCHMARKS.md "Memory" and its seventh round.
-ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "dist/main.js"]
+# A young generation of 8 MiB semi-spaces (V8's default lets it grow to about 130 MB under load),
+# and an old generation collected once it has doubled since the last collection (V8's default
+# lets it grow to four times: 240-257 MiB resident at 256 concurrent calls instead of 176-180);
+# see BENCHMARKS.md "Memory".
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=100", "dist/main.js"]

@@ -74,7 +74,7 @@ export async function startChild(
 
 /**
  * How the benchmarks run the bridge: as the image does (`MALLOC_MMAP_THRESHOLD_=131072 node
- * --max-semi-space-size=16 --heap-growing-percent=50 dist/main.js`, built by `npm run bench`; a
+ * --max-semi-space-size=8 --heap-growing-percent=100 dist/main.js`, built by `npm run bench`; a
  * MALLOC_MMAP_THRESHOLD_ of the benchmark's own environment wins, and an empty one leaves glibc's
  * default, for a comparison). BENCH_BRIDGE_MAIN: another
  * entry point (this checkout's src/main.ts, or another checkout's, to compare before and after a
@@ -85,7 +85,7 @@ export async function startChild(
 export function bridgeCommand(): { main: string; nodeArgs: string[] } {
   const main = process.env['BENCH_BRIDGE_MAIN'] ?? here('../dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
-  const flags = process.env['BENCH_NODE_ARGS'] ?? '--max-semi-space-size=16 --heap-growing-percent=50';
+  const flags = process.env['BENCH_NODE_ARGS'] ?? '--max-semi-space-size=8 --heap-growing-percent=100';
   return { main, nodeArgs: flags.split(' ').filter((a) => a !== '') };
 }
 

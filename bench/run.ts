@@ -13,7 +13,7 @@
  *    during 256 concurrent calls on the first bridge right after its large reads.
  *
  * Each server is its own process, as in production: the bridge (run as the image runs it,
- * `MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=16 --heap-growing-percent=50
+ * `MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=8 --heap-growing-percent=100
  * dist/main.js`, default settings,
  * info-level logging: one line per call), the plain proxy, and the JSON-2 upstream stand-in,
  * which answers recorded JSON-2 texts from memory (bench/stand-in.ts).

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=16 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=8 --heap-growing-percent=100
 /**
  * Entry point: `ODOO_URL=http://odoo:8069 npm start`. Reads the settings (a bad one stops
  * start-up with one line naming it), serves, reloads the credential map on SIGHUP, and shuts
