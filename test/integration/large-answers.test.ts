@@ -28,8 +28,7 @@ const readArgs = (): unknown[] => [
   { fields: ['name', 'active'], order: 'id' },
 ];
 
-/** Waits until the pool holds `bytes` again (the response's `close` comes after the client's last byte). */
-/** Waits (up to 2 s) until `done()`, then checks it. */
+/** Waits (up to 2 s) until `done()`, then checks it (the response's `close` comes after the client's last byte). */
 async function eventually(done: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(done()).toBe(true);
