@@ -70,22 +70,22 @@ export function giveChunks(chunks: readonly Buffer[]): void {
     if (free.length * CHUNK_BYTES < MAX_FREE_BYTES) free.push(chunk);
     else freeChunk(chunk);
   }
-  if (free.length > 0 && idleTimer === undefined) {
-    taken = false;
-    idleTimer = setTimeout(releaseIfIdle, IDLE_MS);
-    idleTimer.unref();
-  }
+  if (free.length > 0 && idleTimer === undefined) armIdleTimer();
+}
+
+/** Looks again in IDLE_MS whether a chunk was taken meanwhile. */
+function armIdleTimer(): void {
+  taken = false;
+  idleTimer = setTimeout(releaseIfIdle, IDLE_MS);
+  idleTimer.unref();
 }
 
 /** The idle timer: frees the free chunks if none was taken since it was set, else looks again later. */
 function releaseIfIdle(): void {
   idleTimer = undefined;
   if (taken) {
-    taken = false;
-    if (free.length > 0) {
-      idleTimer = setTimeout(releaseIfIdle, IDLE_MS);
-      idleTimer.unref();
-    }
+    if (free.length > 0) armIdleTimer();
+    else taken = false;
     return;
   }
   releaseFreeChunks();
