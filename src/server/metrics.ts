@@ -3,9 +3,12 @@
  * (several bridges can run in one process, as in the tests). Label values are bounded: protocol,
  * service and method come from fixed sets (anything else is `other`); model/method and db labels
  * only with BRIDGE_METRICS_MODELS=true, and then only the first MODEL_LABEL_CAP pairs (and dbs),
- * the rest as `other`. No label ever holds a login, a key or a password.
+ * the rest as `other`. No label ever holds a login, a key or a password. The three series every
+ * call touches are counted by call-series.ts (the same text, a fraction of prom-client's cost per
+ * sample); the others by prom-client.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
+import { CallSeries } from './call-series.ts';
 
 /** Distinct model.method pairs (and dbs) given their own label value before `other`. */
 export const MODEL_LABEL_CAP = 200;
@@ -56,9 +59,10 @@ export class BridgeMetrics {
   private readonly models: boolean;
   private readonly pairs = new Set<string>();
   private readonly dbs = new Set<string>();
-  private readonly requests: Counter;
-  private readonly duration: Histogram;
-  private readonly upstream: Histogram;
+  /** The series every call touches: counted by call-series.ts, not prom-client (its cost per sample). */
+  private readonly requests: CallSeries;
+  private readonly duration: CallSeries;
+  private readonly upstream: CallSeries;
   private readonly upstreamErrors: Counter;
   private readonly upstreamRetries: Counter;
   private readonly retryBudgetExhausted: Counter;
@@ -74,25 +78,22 @@ export class BridgeMetrics {
     const registers = [this.registry];
     const callLabels = ['protocol', 'service', 'method', 'outcome'];
     if (this.models) callLabels.push('db', 'model', 'model_method');
-    this.requests = new Counter({
+    this.requests = new CallSeries({
       name: 'odoo_bridge_requests_total',
       help: 'Legacy calls answered, by protocol, service, method and outcome (ok or fault)',
       labelNames: callLabels,
-      registers,
     });
-    this.duration = new Histogram({
+    this.duration = new CallSeries({
       name: 'odoo_bridge_request_duration_seconds',
       help: 'Time to answer a legacy call (the whole call, upstream included)',
       labelNames: ['protocol', 'service', 'outcome'],
       buckets: LATENCY_BUCKETS,
-      registers,
     });
-    this.upstream = new Histogram({
+    this.upstream = new CallSeries({
       name: 'odoo_bridge_upstream_duration_seconds',
       help: 'Time of one request to Odoo (JSON-2 call, /web/version, /doc-bearer), by endpoint',
       labelNames: ['endpoint'],
       buckets: LATENCY_BUCKETS,
-      registers,
     });
     this.upstreamErrors = new Counter({
       name: 'odoo_bridge_upstream_errors_total',
@@ -157,20 +158,19 @@ export class BridgeMetrics {
     const service = s.service !== undefined && Object.hasOwn(LEGACY_METHODS, s.service) ? s.service : 'other';
     const known = LEGACY_METHODS[service];
     const method = known && s.method !== undefined && known.has(s.method) ? s.method : 'other';
-    const labels: Record<string, string> = { protocol: s.protocol, service, method, outcome: s.outcome };
     if (this.models) {
-      labels['db'] = s.db === undefined ? '' : capped(this.dbs, s.db);
+      const db = s.db === undefined ? '' : capped(this.dbs, s.db);
       const pair = s.model === undefined ? undefined : `${s.model}.${s.modelMethod ?? ''}`;
       const kept = pair === undefined ? '' : capped(this.pairs, pair);
-      labels['model'] = kept === '' || kept === 'other' ? kept : (s.model ?? '');
-      labels['model_method'] = kept === '' || kept === 'other' ? kept : (s.modelMethod ?? '');
-    }
-    this.requests.inc(labels);
-    this.duration.observe({ protocol: s.protocol, service, outcome: s.outcome }, s.seconds);
+      const model = kept === '' || kept === 'other' ? kept : (s.model ?? '');
+      const modelMethod = kept === '' || kept === 'other' ? kept : (s.modelMethod ?? '');
+      this.requests.add([s.protocol, service, method, s.outcome, db, model, modelMethod], 1);
+    } else this.requests.add([s.protocol, service, method, s.outcome], 1);
+    this.duration.add([s.protocol, service, s.outcome], s.seconds);
   }
 
   upstreamRequest(endpoint: UpstreamEndpoint, seconds: number, error?: UpstreamErrorKind): void {
-    this.upstream.observe({ endpoint }, seconds);
+    this.upstream.add([endpoint], seconds);
     if (error) this.upstreamErrors.inc({ endpoint, kind: error });
   }
 
@@ -197,8 +197,10 @@ export class BridgeMetrics {
     this.authFailures.inc({ mode, reason });
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The metrics in Prometheus' text format, in the order they are declared above. */
+  async text(): Promise<string> {
+    const own = [this.requests, this.duration, this.upstream].map((m) => m.text()).join('\n\n');
+    return `${own}\n\n${await this.registry.metrics()}`;
   }
 
   get contentType(): string {
