@@ -87,9 +87,23 @@ export function decodeBytes(buf: Buffer): DecodedDoc {
   return decodeWithDecoder(decoder, label, buf, 0);
 }
 
+/**
+ * The declarations most clients write, without `encoding=` (UTF-8): xmlrpc.client's, and the
+ * npm xmlrpc package's. Recognised byte by byte, before anything is made a string.
+ */
+const PLAIN_DECLARATIONS = [Buffer.from("<?xml version='1.0'?>"), Buffer.from('<?xml version="1.0"?>')];
+
+function startsWithBytes(buf: Buffer, prefix: Buffer): boolean {
+  const n = prefix.length;
+  if (buf.length < n) return false;
+  for (let i = 0; i < n; i++) if (buf[i] !== prefix[i]) return false;
+  return true;
+}
+
 /** The `encoding=` of a leading `<?xml ...?>` declaration, read as ASCII. */
 function declaredEncoding(buf: Buffer): { name: string; offset: number } | undefined {
   if (buf.length < 6 || buf[0] !== 0x3c || buf[1] !== 0x3f) return undefined;
+  for (const plain of PLAIN_DECLARATIONS) if (startsWithBytes(buf, plain)) return undefined;
   // Only the declaration is made a string (a small call's whole body would be up to 1 KiB more).
   const limit = Math.min(buf.length, 1024);
   const end = buf.subarray(0, limit).indexOf('?>');
