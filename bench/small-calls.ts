@@ -90,6 +90,15 @@ export function jsonExecuteKw(method: string, args: unknown[], kw: Record<string
   });
 }
 
+/** The small call: `execute_kw(db, 2, key, 'res.partner', 'read', [[7]], {'fields': ['name']})`, as xmlrpc.client writes it. */
+export const READ_XML = xmlExecuteKw(
+  'read',
+  '<array><data>\n<value><array><data>\n<value><int>7</int></value>\n</data></array></value>\n</data></array>',
+  '<struct>\n<member>\n<name>fields</name>\n<value><array><data>\n<value><string>name</string></value>\n</data></array></value>\n</member>\n</struct>',
+);
+/** The same call over JSON-RPC. */
+export const READ_JSON = jsonExecuteKw('read', [[7]], { fields: ['name'] });
+
 function targets(upstream: string, proxy: string, bridge: string): Target[] {
   const j2 = {
     'content-type': 'application/json',
@@ -118,11 +127,7 @@ function targets(upstream: string, proxy: string, bridge: string): Target[] {
       name: 'xmlrpc',
       label: 'bridge, XML-RPC',
       url: `${bridge}/xmlrpc/2/object`,
-      body: xmlExecuteKw(
-        'read',
-        '<array><data>\n<value><array><data>\n<value><int>7</int></value>\n</data></array></value>\n</data></array>',
-        '<struct>\n<member>\n<name>fields</name>\n<value><array><data>\n<value><string>name</string></value>\n</data></array></value>\n</member>\n</struct>',
-      ),
+      body: READ_XML,
       headers: { 'content-type': 'text/xml', 'user-agent': 'Python-xmlrpc/3.11' },
       expect: '<string>Partner 7 &amp; Co &lt;7&gt;</string>',
     },
@@ -130,7 +135,7 @@ function targets(upstream: string, proxy: string, bridge: string): Target[] {
       name: 'jsonrpc',
       label: 'bridge, JSON-RPC',
       url: `${bridge}/jsonrpc`,
-      body: jsonExecuteKw('read', [[7]], { fields: ['name'] }),
+      body: READ_JSON,
       headers: { 'content-type': 'application/json' },
       expect: '"result": [{"id": 7, "name": "Partner 7',
     },
