@@ -4,8 +4,8 @@
  * text prom-client writes for the same counts (test/server/call-series.test.ts compares them).
  *
  * prom-client checks and hashes a sample's labels on every `inc` and `observe` (an object, a
- * sorted key list and a string per sample): about 1 µs per call in all, measured as 3–4 % of the
- * bridge's CPU per small call (BENCHMARKS.md, eighth round). Here a sample costs one map look-up
+ * sorted key list and a string per sample): about 1 µs per call in all, measured as about 3 % of
+ * the bridge's CPU per small call (BENCHMARKS.md, eighth round). Here a sample costs one map look-up
  * by its label values; the checks are the caller's (metrics.ts passes fixed label sets).
  */
 
@@ -41,6 +41,8 @@ export class CallSeries {
   /** Counts one sample: `values` are the label values in `labelNames`' order, `value` the amount observed (counters: added). */
   add(values: readonly string[], value: number): void {
     if (!Number.isFinite(value)) return;
+    // Joined with NUL, which no label value holds but a client's db name could (with
+    // BRIDGE_METRICS_MODELS): two such values would at worst share a series.
     const key = values.length === 1 ? (values[0] as string) : values.join('\u0000');
     let s = this.series.get(key);
     if (s === undefined) {
