@@ -1,16 +1,16 @@
-/** Where the real Odoo 19 captures live (shared/ beside the repository). */
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * The real Odoo 19 captures the fake upstream is built from: `test/fixtures/captures/`, in the
+ * repository (real exchanges with an Odoo 19.0 server; see its INDEX.md). ODOO_CAPTURES_DIR
+ * points the tests at another set.
+ */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const CAPTURES_DIR: string =
-  process.env['ODOO_CAPTURES_DIR'] ??
-  [resolve(here, '../../../shared/reference/captures'), resolve(here, '../fixtures/captures')].find((d) =>
-    existsSync(d),
-  ) ??
-  resolve(here, '../../../shared/reference/captures');
+  process.env['ODOO_CAPTURES_DIR'] ?? resolve(here, '../fixtures/captures');
 
 export interface Capture {
   id: string;
