@@ -1,6 +1,6 @@
 /**
  * The legacy `/jsonrpc` envelope, as Odoo 19's JSON-RPC dispatcher and its `jsonrpc(service,
- * method, args)` route read and write it (reference: odoo19-wire.md §2, captures 4b-50..64).
+ * method, args)` route read and write it (docs/wire.md §2, captures 4b-50..64).
  *
  * Reading a request can end three ways:
  * - an HTTP answer outside the envelope (`JsonRpcHttpError`): 415 for a non-JSON Content-Type,

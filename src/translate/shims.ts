@@ -6,8 +6,8 @@
  * the upstream's error) and enabled in BRIDGE_CONFIG: `shims: {name_get: true, ...}`. Each is also
  * version-aware: it applies only to an upstream whose `/web/version` is at least `SHIM_APPLIES_FROM`
  * (the release that removed or changed the call); an older upstream gets the call as it is.
- * Sources: shared/reference/odoo19-wire.md §8.2 and docs/wire.md ("read_group,
- * check_access_rights, search(count=True), argument binding"), from Odoo's source.
+ * Sources: docs/wire.md §8.2 and its section "read_group, check_access_rights,
+ * search(count=True), argument binding", from Odoo's source.
  *
  * | shim                  | legacy call                                   | JSON-2 call(s)                                         | removed / changed in |
  * |-----------------------|-----------------------------------------------|--------------------------------------------------------|----------------------|
@@ -189,7 +189,7 @@ function searchCount(args: readonly Value[], kw: Struct): ShimmedCall | undefine
     // count=False: an ordinary search, without the parameter Odoo 19 no longer has.
     return { shim: 'search_count', method: 'search', args: args.slice(0, 4), kw: rest };
   // Legacy: `search(domain, offset, limit, order, count=True)` → the count; offset and order do
-  // not change it. `limit` is kept (search_count(domain, limit)), as odoo19-wire.md §8.2 says.
+  // not change it. `limit` is kept (search_count(domain, limit)), as docs/wire.md §8.2 says.
   const named = ['domain', 'offset', 'limit', 'order'];
   const given = new Map<string, Value>();
   args.slice(0, 4).forEach((v, i) => given.set(named[i] as string, v));

@@ -1,6 +1,6 @@
 /**
  * The fake's databases (`lab`: contacts + sale_management, `lab2`: contacts), seeded from the
- * captures (/work/shared/reference/captures, located by test/support/captures.ts).
+ * captures (test/fixtures/captures, located by test/support/captures.ts).
  *
  * Where the data comes from:
  * - res.partner: every value a capture shows (ids 1, 2, 3, 5, 8, 9, 10, 11, 15, 19, 20, 36: names,
@@ -28,7 +28,7 @@ import { float, fromPlain, isDict, parsePyJson, type PyDict, type PyJson } from 
 import type { FakeDatabase, FakeField, FakeModel, FakeRecord, Operation } from './fake-odoo-orm.ts';
 import { HIDDEN_CORE_METHODS, MODEL_METHODS, sigFromDoc, type MethodSig } from './fake-odoo-signatures.ts';
 
-/** The capture directory (test/support/captures.ts: shared/reference/captures, or ODOO_CAPTURES_DIR). */
+/** The capture directory (test/support/captures.ts: test/fixtures/captures, or ODOO_CAPTURES_DIR). */
 export const DEFAULT_FIXTURES_DIR = CAPTURES_DIR;
 
 export interface Fixtures {

@@ -1,6 +1,6 @@
 /**
  * The exceptions the fake raises, and the JSON-2 error body Odoo 19 builds from them
- * (`Json2Dispatcher.handle_error` + `serialize_exception`, wire reference §4.7):
+ * (`Json2Dispatcher.handle_error` + `serialize_exception`, docs/wire.md §4.7):
  * `{"name", "message", "arguments", "context": {}, "debug"}`.
  *
  * `debug` is a short synthesized traceback whose last line reads like Python's

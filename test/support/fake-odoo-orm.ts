@@ -1,7 +1,7 @@
 /**
  * The fake's ORM methods: read/write/create/unlink, grouping, web_read, name_search, and the
  * dispatch of the public methods JSON-2 can call. Behaviour follows Odoo 19 as the captures show it (and, where they are silent, as the
- * Odoo 19 source read for odoo19-wire.md describes it). Anything the fake does not model fails
+ * Odoo 19 source summarized in docs/wire.md describes it). Anything the fake does not model fails
  * with a `fake_odoo.NotImplemented` 500 instead of inventing an answer.
  */
 import {

@@ -2,7 +2,7 @@
  * Method signatures, and the argument binding JSON-2 performs with them.
  *
  * Odoo 19's `/json/2/<model>/<method>` calls `inspect.signature(func).bind(records, **kwargs)`
- * and answers 422 with inspect's message when binding fails (wire reference §4.4). The
+ * and answers 422 with inspect's message when binding fails (docs/wire.md §4.4). The
  * signatures come from the api_doc files (`methods.<name>.signature` / `.parameters`, where an
  * absent `kind` means POSITIONAL_OR_KEYWORD and defaults are read from the signature string,
  * since a non-JSON default is omitted from `parameters`), plus a small built-in table for the
@@ -158,7 +158,7 @@ export function sig(name: string, spec: string, apiModel: boolean, hidden = fals
 }
 
 /**
- * Methods api_doc does not list but JSON-2 still calls (deprecated in 19, wire reference §5.5),
+ * Methods api_doc does not list but JSON-2 still calls (deprecated in 19, docs/wire.md §5.5),
  * with their Odoo 19 signatures.
  */
 export const HIDDEN_CORE_METHODS: MethodSig[] = [

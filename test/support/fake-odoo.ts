@@ -1,7 +1,7 @@
 /**
  * A fake Odoo 19 server for integration tests: the JSON-2 API (`POST /json/2/<model>/<method>`),
  * api_doc (`/doc-bearer/...`), `/web/version` and `/web/webclient/version_info`, answering
- * what the real server answered in the captures (/work/shared/reference/captures, located by
+ * what the real server answered in the captures (test/fixtures/captures, located by
  * test/support/captures.ts): same statuses, Content-Types, error bodies, data.
  *
  *     const odoo = await startFakeOdoo();
@@ -586,7 +586,7 @@ class FakeOdooServer {
     });
   }
 
-  /** `_get_session_and_dbname` (wire reference §4.2), without dbfilter. */
+  /** `_get_session_and_dbname` (docs/wire.md §4.2), without dbfilter. */
   selectDb(req: IncomingMessage): { db: string | null; session: FakeSession | null } | { reply: Reply } {
     const header = req.headers['x-odoo-database'];
     const headerDb = typeof header === 'string' ? header : null;
@@ -632,7 +632,7 @@ class FakeOdooServer {
     );
   }
 
-  /** `ir.http._auth_method_bearer` (wire reference §4.3). */
+  /** `ir.http._auth_method_bearer` (docs/wire.md §4.3). */
   authBearer(req: IncomingMessage, db: string, session: FakeSession | null): number {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^bearer\s+(.+)$/i.exec(header) : null;

@@ -1,5 +1,5 @@
 /**
- * XML-RPC response encoding, byte for byte as Odoo 19 writes it (docs: odoo19-wire.md §1.4, §1.5):
+ * XML-RPC response encoding, byte for byte as Odoo 19 writes it (docs/wire.md §1.4, §1.5):
  * Odoo's `OdooMarshaller` (CPython's `Marshaller` with `allow_none=False`, control characters
  * deleted from string values) inside Odoo's hand-written envelope.
  *
