@@ -110,3 +110,15 @@ export function accessError(message: string): OdooFault {
 export function bridgeError(message: string): OdooFault {
   return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.BridgeError', message });
 }
+
+/**
+ * The bridge is at one of its limits and the call was not run: werkzeug's 503 in Odoo's fault
+ * shape, saying what is full and that retrying later will do.
+ */
+export function serviceUnavailable(what: string): OdooFault {
+  return new OdooFault({
+    kind: 'generic',
+    name: 'werkzeug.exceptions.ServiceUnavailable',
+    message: `503 Service Unavailable: ${what}`,
+  });
+}

@@ -11,6 +11,7 @@
  */
 import { bridgeError } from '../errors.ts';
 import type { Value } from '../values.ts';
+import { parseJsonValue } from './json/parse.ts';
 import { JsonRpcHttpError, decodeJsonRpcRequest, type JsonRpcDecoded } from './jsonrpc.ts';
 import {
   STREAMED_PLACEHOLDER,
@@ -80,6 +81,29 @@ export async function splitJsonRpcCall(
   });
 }
 
+/**
+ * The start of a large request (server/incoming-body.ts), decoded as far as `params.args[count - 1]`
+ * (or the end of `args`, or its last element complete in `prefix`), to learn who is calling before
+ * the rest is read: the ordinary decoder's answer for that much of the body, closed where it
+ * stops. Undefined when `params.args` does not start within the first 64 KiB. Throws
+ * JsonRpcHttpError where Odoo would answer outside the envelope.
+ */
+export function decodeJsonRpcHead(
+  prefix: Buffer,
+  contentType: string | undefined,
+  count: number,
+): JsonRpcDecoded | undefined {
+  const scanner = new HeadScanner(count, 'head');
+  let r = scanner.run(prefix);
+  // The prefix ends (or the scan gives up) inside args: cut after its last complete element.
+  if (r === 'more' || r === 'whole') r = scanner.cut ?? 'whole';
+  if (r === 'whole') return undefined;
+  return decodeJsonRpcRequest(
+    Buffer.concat([prefix.subarray(0, r.quote), Buffer.from(r.closers, 'latin1')]),
+    contentType,
+  );
+}
+
 function isStreamed(d: JsonRpcDecoded, o: JsonSplitOptions): boolean {
   if (!d.ok) return false;
   const { service, method, args } = d.request;
@@ -102,16 +126,28 @@ interface Frame {
 
 /**
  * Walks the JSON structure (no values built) to `params.args[param]`. Re-run with the same
- * (grown) buffer after 'more'.
+ * (grown) buffer after 'more'. In `head` mode it stops after `params.args[param - 1]` instead (or
+ * at the end of `args`), and `quote` is where the body is cut.
  */
 class HeadScanner implements HeadScan<{ quote: number; closers: string }> {
   private pos = 0;
   private readonly stack: Frame[] = [];
   private started = false;
   private readonly param: number;
+  private readonly mode: 'stream' | 'head';
+  /** In `head` mode: where to cut after the last complete element of args seen so far. */
+  cut: { quote: number; closers: string } | undefined;
 
-  constructor(param: number) {
+  constructor(param: number, mode: 'stream' | 'head' = 'stream') {
     this.param = param;
+    this.mode = mode;
+  }
+
+  private closers(frames: Frame[]): string {
+    return frames
+      .map((f) => (f.kind === 'object' ? '}' : ']'))
+      .reverse()
+      .join('');
   }
 
   run(buf: Buffer): 'more' | 'whole' | { quote: number; closers: string } {
@@ -155,6 +191,15 @@ class HeadScanner implements HeadScan<{ quote: number; closers: string }> {
           pos++;
           continue;
         }
+        if (this.mode === 'head' && top.role === 'args') {
+          // Enough of args read (the cut leaves it open), or all of it (the cut keeps its `]`).
+          if (top.state === 'next') {
+            this.cut = { quote: pos, closers: this.closers(this.stack) };
+            if (top.index === this.param - 1) return this.cut;
+          }
+          if ((top.state === 'next' || top.state === 'first') && c === 0x5d /* ] */)
+            return { quote: pos + 1, closers: this.closers(this.stack.slice(0, -1)) };
+        }
         if (top.state === 'next') {
           if (c === 0x2c /* , */) {
             if (top.kind === 'object') {
@@ -181,13 +226,9 @@ class HeadScanner implements HeadScan<{ quote: number; closers: string }> {
         }
         // A value.
         top.state = 'next';
-        if (top.role === 'args' && top.index === this.param) {
+        if (this.mode === 'stream' && top.role === 'args' && top.index === this.param) {
           if (c !== QUOTE) return 'whole';
-          const closers = this.stack
-            .map((f) => (f.kind === 'object' ? '}' : ']'))
-            .reverse()
-            .join('');
-          return { quote: pos, closers };
+          return { quote: pos, closers: this.closers(this.stack) };
         }
         if (c === 0x7b || c === 0x5b) {
           let role: Role = 'other';
@@ -199,6 +240,8 @@ class HeadScanner implements HeadScan<{ quote: number; closers: string }> {
               : { kind: 'array', role, state: 'first', key: undefined, index: 0 },
           );
           pos++;
+          if (role === 'args' && this.mode === 'head')
+            this.cut = { quote: pos, closers: this.closers(this.stack) };
           continue;
         }
         if (c === QUOTE) {
@@ -315,5 +358,50 @@ class StringReader implements ParameterReader {
     if (hasControlByte(bytes, false)) throw invalidJson();
     const s = this.utf8.write(bytes);
     if (s.length > 0) out.push(s);
+  }
+}
+
+/** Bytes of a body's end kept to find its `"id"` (server/legacy-call.ts). */
+export const TAIL_BYTES = 256;
+
+/**
+ * The request's `"id"` read from the body's last bytes, for the answer to a large request whose
+ * rest was dropped unread: clients write the id last (`…}, "id": 7}`). Only a number, a string
+ * without escapes, `true`, `false` or `null` that is the root object's last member; undefined
+ * otherwise. Read backwards from the final `}`, which can only be the root's end, so the member
+ * before it is the root's.
+ */
+export function idFromTail(tail: Buffer): Value | undefined {
+  const text = tail.toString('latin1');
+  let k = text.length - 1;
+  const back = (): void => {
+    while (k >= 0 && isWs(text.charCodeAt(k))) k--;
+  };
+  back();
+  if (text[k] !== '}') return undefined;
+  k--;
+  back();
+  const valueEnd = k + 1;
+  if (text[k] === '"') {
+    const open = text.lastIndexOf('"', k - 1);
+    if (open < 0 || text.slice(open, k).includes('\\')) return undefined;
+    k = open - 1;
+  } else {
+    while (k >= 0 && !isDelimiter(text.charCodeAt(k))) k--;
+  }
+  const raw = text.slice(k + 1, valueEnd);
+  back();
+  if (text[k] !== ':') return undefined;
+  k--;
+  back();
+  if (text.slice(k - 3, k + 1) !== '"id"') return undefined;
+  k -= 4;
+  back();
+  if (text[k] !== ',' && text[k] !== '{') return undefined;
+  try {
+    // The id as the ordinary decoder would read it (a float is a PyFloat, a big int a bigint).
+    return parseJsonValue(Buffer.from(raw, 'latin1').toString('utf8'));
+  } catch {
+    return undefined;
   }
 }

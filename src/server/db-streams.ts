@@ -1,17 +1,17 @@
 /**
  * The HTTP side of the two `db` calls that move whole backups, with bounded memory:
  *
- * - reading a request that may be a `db.restore` (`readXmlRpcInput`, `readJsonRpcInput`): a
- *   large body is split around its backup parameter (protocol/xmlrpc/stream-call.ts,
- *   protocol/jsonrpc-stream.ts) and handed to the db service as a `RestoreUpload`, whose text is
- *   read from the socket only as fast as Odoo takes the upload. Any other request, and any small
- *   one, is read whole as before.
+ * - reading a large `db.restore` (`splitXmlRpcRestore`, `splitJsonRpcRestore`, from
+ *   server/legacy-call.ts): the request is split around its backup parameter
+ *   (protocol/xmlrpc/stream-call.ts, protocol/jsonrpc-stream.ts) and handed to the db service as
+ *   a `RestoreUpload`, whose text is read from the socket only as fast as Odoo takes the upload.
+ *   A restore within the first bytes of a request (server/incoming-body.ts) is read whole.
  * - writing a streamed result (`writeStreamedAnswer`, db.dump): the protocol's envelope, the
  *   backup through a base64 encoder as Odoo sends it, the envelope's end. If Odoo fails once the
  *   answer has started, the connection is destroyed: the client sees a broken answer, never a
  *   complete document holding a truncated backup.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { OdooFault } from '../errors.ts';
 import { Base64Encoder } from '../protocol/base64-stream.ts';
 import { splitJsonRpcCall } from '../protocol/jsonrpc-stream.ts';
@@ -21,33 +21,27 @@ import type { RestoreUpload } from '../services/db.ts';
 import type { BridgeParts, CallContext, StreamedBase64 } from '../services/service.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import type { Value } from '../values.ts';
-import { BodyTooLarge, readBody } from './read-body.ts';
+import type { SplitOptions } from '../protocol/streamed-call.ts';
+import { PREFIX_BYTES } from './incoming-body.ts';
 
-/** Bodies up to this size are read whole even for db.restore: streaming only pays for large backups. */
-export const STREAM_THRESHOLD = 1024 * 1024;
+/** A db.restore split around its backup (server/legacy-call.ts). */
+export interface RestoreInput {
+  upload: RestoreUpload;
+  /** Reads and drops what is left of the request; false when more than `maxBytes` were. */
+  discard(maxBytes: number): Promise<boolean>;
+}
 
-export type XmlRpcInput =
-  | { kind: 'whole'; body: Buffer }
-  | { kind: 'restore'; upload: RestoreUpload; discard(maxBytes: number): Promise<boolean> };
-export type JsonRpcInput =
-  | { kind: 'whole'; body: Buffer }
-  | { kind: 'restore'; upload: RestoreUpload; id(): Value; discard(maxBytes: number): Promise<boolean> };
-
-/** The body of `POST /xmlrpc[/2]/<service>`: whole, or (a large db.restore) split. */
-export async function readXmlRpcInput(
-  req: IncomingMessage,
-  parts: BridgeParts,
-  service: string,
-): Promise<XmlRpcInput> {
-  if (service !== 'db' || isSmall(req))
-    return { kind: 'whole', body: await readBody(req, parts.config.maxBodyBytes) };
-  const split = await splitXmlRpcCall(req, {
-    ...limits(parts),
+/** An XML-RPC db.restore (`restore(master_pwd, db_name, data, copy)`), its `data` streamed. */
+export async function splitXmlRpcRestore(
+  source: AsyncIterable<Buffer>,
+  limits: SplitOptions,
+): Promise<RestoreInput | undefined> {
+  const split = await splitXmlRpcCall(source, {
+    ...limits,
     streamedParam: (method) => (method === 'restore' ? 2 : undefined),
   });
-  if (split.kind === 'whole') return split;
+  if (split.kind === 'whole') return undefined;
   return {
-    kind: 'restore',
     discard: split.discard,
     upload: {
       head: split.head.params.slice(0, 2),
@@ -57,28 +51,30 @@ export async function readXmlRpcInput(
   };
 }
 
-/** The body of `POST /jsonrpc`: whole, or (a large db.restore) split. */
-export async function readJsonRpcInput(req: IncomingMessage, parts: BridgeParts): Promise<JsonRpcInput> {
-  if (isSmall(req)) return { kind: 'whole', body: await readBody(req, parts.config.maxBodyBytes) };
-  const split = await splitJsonRpcCall(req, {
-    ...limits(parts),
+/** A JSON-RPC db.restore, its `args[2]` streamed; `onId` is told the request's id as it is read. */
+export async function splitJsonRpcRestore(
+  source: AsyncIterable<Buffer>,
+  limits: SplitOptions,
+  contentType: string | undefined,
+  onId: (id: Value) => void,
+): Promise<RestoreInput | undefined> {
+  const split = await splitJsonRpcCall(source, {
+    ...limits,
     param: 2,
     accept: (service, method) => service === 'db' && method === 'restore',
-    contentType: req.headers['content-type'],
+    contentType,
   });
-  if (split.kind === 'whole') return split;
+  if (split.kind === 'whole') return undefined;
   if (!split.head.ok) throw new Error('a streamed JSON-RPC call always starts well-formed');
-  let id: Value = split.head.request.id;
+  onId(split.head.request.id);
   return {
-    kind: 'restore',
-    id: () => id,
     discard: split.discard,
     upload: {
       head: split.head.request.args.slice(0, 2),
       text: split.text,
       async finish() {
         const whole = await split.finish();
-        id = whole.ok ? whole.request.id : whole.id;
+        onId(whole.ok ? whole.request.id : whole.id);
         if (!whole.ok) throw whole.fault;
         return whole.request.args;
       },
@@ -86,20 +82,18 @@ export async function readJsonRpcInput(req: IncomingMessage, parts: BridgeParts)
   };
 }
 
-function isSmall(req: IncomingMessage): boolean {
-  const declared = Number(req.headers['content-length']);
-  return (
-    Number.isFinite(declared) && req.headers['content-length'] !== undefined && declared <= STREAM_THRESHOLD
-  );
-}
-
-function limits(parts: BridgeParts) {
-  const { maxBodyBytes, maxRestoreBytes } = parts.config;
+/**
+ * The limits of a streamed restore: the backup up to BRIDGE_MAX_RESTORE_BYTES; the rest of the
+ * request (master password, name, the closing markup), which is held, within twice the bytes an
+ * unverified request may hold (server/incoming-body.ts: the split starts from that much).
+ */
+export function restoreLimits(parts: BridgeParts): SplitOptions {
+  const { maxRestoreBytes } = parts.config;
   return {
-    maxBytes: maxBodyBytes,
+    maxBytes: 2 * PREFIX_BYTES,
     maxStreamedBytes: maxRestoreBytes,
     tooLarge: (which: 'body' | 'streamed'): Error =>
-      which === 'body' ? new BodyTooLarge() : restoreTooLarge(maxRestoreBytes),
+      which === 'body' ? unverifiedTooLarge() : restoreTooLarge(maxRestoreBytes),
   };
 }
 
@@ -113,16 +107,15 @@ function restoreTooLarge(limit: number): OdooFault {
 }
 
 /**
- * After a streamed restore: the rest of a request refused before its end is read and dropped
- * before the answer is written, since legacy clients send their whole request before reading the
- * answer. Past `maxBytes` more, the connection is closed after the answer instead.
+ * A request over the bytes the bridge reads before it knows who sends it, that names no caller
+ * the bridge can verify first (server/incoming-body.ts).
  */
-export async function dropRestOfRequest(
-  input: { discard(maxBytes: number): Promise<boolean> },
-  res: ServerResponse,
-  maxBytes: number,
-): Promise<void> {
-  if (!(await input.discard(maxBytes)) && !res.headersSent) res.setHeader('connection', 'close');
+export function unverifiedTooLarge(): OdooFault {
+  return new OdooFault({
+    kind: 'generic',
+    name: 'werkzeug.exceptions.RequestEntityTooLarge',
+    message: `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (odoo-rpc-bridge reads at most ${PREFIX_BYTES / 1024} KiB of a request before it knows who sends it: a larger call must start with its credentials, as execute_kw(db, uid, password, ...) and authenticate(db, login, password, ...) do, and in JSON-RPC name params.service and params.method before params.args; a larger db.restore must carry its backup as a base64 string)`,
+  });
 }
 
 /**

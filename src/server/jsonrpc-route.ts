@@ -1,10 +1,10 @@
 /**
- * `POST /jsonrpc`: `{"jsonrpc": "2.0", "method": "call", "params": {service, method, args}, "id"}`.
- * Answers and errors are HTTP 200 JSON-RPC envelopes (error code 0, "Odoo Server Error"), except
- * where Odoo itself answers outside the envelope: 400 for invalid JSON, 415 for a wrong content type.
+ * `POST /jsonrpc`: `{"jsonrpc": "2.0", "method": "call", "params": {service, method, args}, "id"}`,
+ * the JSON-RPC codec of server/legacy-call.ts. Answers and errors are HTTP 200 JSON-RPC envelopes
+ * (error code 0, "Odoo Server Error"), except where Odoo itself answers outside the envelope: 400
+ * for invalid JSON, 415 for a wrong content type.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { OdooFault } from '../errors.ts';
 import { utf8Chunks, type EncodedAnswer } from '../protocol/chunk-pool.ts';
 import { isJsonText } from '../protocol/json/validate.ts';
 import {
@@ -13,90 +13,84 @@ import {
   encodeJsonRpcError,
   jsonRpcResultPieces,
 } from '../protocol/jsonrpc.ts';
+import { decodeJsonRpcHead, idFromTail, TAIL_BYTES } from '../protocol/jsonrpc-stream.ts';
 import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
-import { restoreFromUpload } from '../services/db.ts';
-import { dispatch } from '../services/dispatch.ts';
-import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
+import { CREDENTIAL_PARAMS } from '../services/early-auth.ts';
+import type { BridgeParts } from '../services/service.ts';
 import { upstreamError } from '../upstream/odoo-client.ts';
 import type { CallResult, Value } from '../values.ts';
-import { asFault, logCall, newCallContext } from './call-context.ts';
-import { dropRestOfRequest, readJsonRpcInput, writeStreamedAnswer, type JsonRpcInput } from './db-streams.ts';
-import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
-import { sendChunks } from './send-answer.ts';
+import { splitJsonRpcRestore } from './db-streams.ts';
+import { serveLegacyCall, type LegacyCodec } from './legacy-call.ts';
 
-export async function serveJsonRpc(
-  parts: BridgeParts,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const startedAt = process.hrtime.bigint();
-  const ctx = newCallContext(parts, req);
-  let call: LegacyCall | undefined;
-  let fault: OdooFault | undefined;
-  let id: Value = null;
-  let status = 200;
-  let contentType = 'application/json; charset=utf-8';
-  let extraHeaders: Readonly<Record<string, string>> = {};
-  // A large answer in pooled chunks (its pieces never joined into one string), else a string.
-  let body: string | EncodedAnswer;
-  let input: JsonRpcInput | undefined;
-  try {
-    input = await readJsonRpcInput(req, parts);
-    let result: ServiceResult;
-    if (input.kind === 'restore') {
-      // A large db.restore: its backup streams from this request to Odoo (server/db-streams.ts).
-      id = input.id();
-      call = { service: 'db', method: 'restore', params: [] };
-      result = await restoreFromUpload(input.upload, ctx);
-      id = input.id();
-    } else {
-      const decoded = decodeJsonRpcRequest(input.body, req.headers['content-type']);
-      if (!decoded.ok) {
-        id = decoded.id;
-        throw decoded.fault;
-      }
-      id = decoded.request.id;
-      call = {
-        service: decoded.request.service,
-        method: decoded.request.method,
-        params: decoded.request.args,
-      };
-      result = await dispatch(call, ctx);
-    }
-    if (result.kind === 'base64-stream') {
-      // db.dump: the backup streams from Odoo into the answer.
-      fault = await writeStreamedAnswer(res, jsonRpcStringEnvelope(id), result, ctx);
-      logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
-      return;
-    }
-    body = jsonRpcBody(jsonRpcResultPieces(id, checkedJson(result)));
-  } catch (e) {
-    if (input?.kind === 'restore') id = input.id();
-    if (e instanceof JsonRpcHttpError) {
-      status = e.status;
-      contentType = e.contentType;
-      extraHeaders = e.headers;
-      body = e.body;
-    } else {
-      if (e instanceof BodyTooLarge) {
-        fault = bodyTooLargeFault(parts.config.maxBodyBytes);
-        res.setHeader('connection', 'close');
-      } else fault = asFault(e, ctx);
-      body = encodeJsonRpcError(id, fault);
-    }
+export function serveJsonRpc(parts: BridgeParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return serveLegacyCall(parts, req, res, new JsonRpcCodec(req.headers['content-type']));
+}
+
+/** The codec of one request: it remembers the request's id, which every answer repeats. */
+class JsonRpcCodec implements LegacyCodec {
+  readonly protocol = 'jsonrpc';
+  readonly contentType = 'application/json; charset=utf-8';
+  private readonly requestType: string | undefined;
+  private id: Value = null;
+  /** The last bytes of a request dropped unread, where its id is. */
+  private tail: Buffer | undefined;
+
+  constructor(requestType: string | undefined) {
+    this.requestType = requestType;
   }
-  if (input?.kind === 'restore') await dropRestOfRequest(input, res, parts.config.maxBodyBytes);
-  if (!res.headersSent && !res.destroyed) {
-    res.writeHead(status, {
-      ...extraHeaders,
-      'content-type': contentType,
-      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      'x-request-id': ctx.requestId,
-    });
-    if (typeof body === 'string') res.end(body);
-    else sendChunks(res, body);
-  } else if (typeof body !== 'string') body.release();
-  logCall(ctx, req, { protocol: 'jsonrpc', call, fault, startedAt });
+
+  decode(body: Buffer) {
+    const decoded = decodeJsonRpcRequest(body, this.requestType);
+    this.id = decoded.ok ? decoded.request.id : decoded.id;
+    if (!decoded.ok) throw decoded.fault;
+    const { service, method, args } = decoded.request;
+    return { service, method, params: args };
+  }
+
+  head(prefix: Buffer) {
+    let decoded;
+    try {
+      decoded = decodeJsonRpcHead(prefix, this.requestType, CREDENTIAL_PARAMS);
+    } catch (e) {
+      // The content type is the request's, whatever its body: its 415 stands. Bad JSON is left
+      // for the whole request to show (it is never read if no caller is verified first).
+      if (e instanceof JsonRpcHttpError && e.status === 415) throw e;
+      return undefined;
+    }
+    if (decoded === undefined) return undefined;
+    this.id = decoded.ok ? decoded.request.id : decoded.id;
+    if (!decoded.ok) return undefined;
+    const { service, method, args } = decoded.request;
+    return { service, method, params: args };
+  }
+
+  splitRestore(source: AsyncIterable<Buffer>, limits: Parameters<LegacyCodec['splitRestore']>[1]) {
+    return splitJsonRpcRestore(source, limits, this.requestType, (id) => (this.id = id));
+  }
+
+  dropped(chunk: Buffer): void {
+    const kept = this.tail === undefined ? chunk : Buffer.concat([this.tail, chunk]);
+    this.tail = Buffer.from(kept.subarray(Math.max(0, kept.length - TAIL_BYTES)));
+  }
+
+  result(result: CallResult): string | EncodedAnswer {
+    return jsonRpcBody(jsonRpcResultPieces(this.id, checkedJson(result)));
+  }
+
+  fault(fault: Parameters<LegacyCodec['fault']>[0]): string {
+    // A request answered before its end: its id is where clients write it, at the end.
+    const id = this.tail === undefined ? this.id : (idFromTail(this.tail) ?? this.id);
+    return encodeJsonRpcError(id, fault);
+  }
+
+  envelope() {
+    return jsonRpcStringEnvelope(this.id);
+  }
+
+  httpAnswer(e: unknown) {
+    if (!(e instanceof JsonRpcHttpError)) return undefined;
+    return { status: e.status, contentType: e.contentType, headers: e.headers, body: e.body };
+  }
 }
 
 /** Past this many UTF-16 units an answer goes out in pooled chunks. */

@@ -7,7 +7,7 @@
  * call touches are counted by call-series.ts (the same text, a fraction of prom-client's cost per
  * sample); the others by prom-client.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CallSeries } from './call-series.ts';
 
 /** Distinct model.method pairs (and dbs) given their own label value before `other`. */
@@ -71,6 +71,7 @@ export class BridgeMetrics {
   private readonly authFailures: Counter;
   private readonly forwardedRequests: Counter;
   private readonly forwardedDuration: Histogram;
+  private readonly refusals: Counter;
 
   /** `models`: BRIDGE_METRICS_MODELS (model/method and db labels, capped). */
   constructor(opts: { models: boolean }) {
@@ -144,7 +145,14 @@ export class BridgeMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    this.refusals = new Counter({
+      name: 'odoo_bridge_refused_total',
+      help: 'Calls and forwarded requests refused at once because the bridge held its most (reason calls: BRIDGE_MAX_CALLS_IN_FLIGHT; bytes: BRIDGE_MAX_INFLIGHT_BYTES)',
+      labelNames: ['reason'],
+      registers,
+    });
     // Zero series, so that dashboards and alerts see the metrics before the first event.
+    for (const reason of ['calls', 'bytes']) this.refusals.inc({ reason }, 0);
     this.signatureCache.inc({ result: 'hit' }, 0);
     this.signatureCache.inc({ result: 'miss' }, 0);
     for (const outcome of ['retried', 'unchanged', 'override']) this.signatureDrifts.inc({ outcome }, 0);
@@ -191,6 +199,31 @@ export class BridgeMetrics {
   forwarded(s: { route: string; method: string; status: string; seconds: number }): void {
     this.forwardedRequests.inc({ route: s.route, method: s.method, status: s.status });
     this.forwardedDuration.observe({ route: s.route }, s.seconds);
+  }
+
+  /** A call refused at once by admission.ts. */
+  refused(reason: 'calls' | 'bytes'): void {
+    this.refusals.inc({ reason });
+  }
+
+  /** Gauges read from what the bridge holds at each scrape. */
+  watchAdmission(held: () => { calls: number; bytes: number }): void {
+    new Gauge({
+      name: 'odoo_bridge_inflight_calls',
+      help: 'Legacy calls and forwarded requests in flight',
+      registers: [this.registry],
+      collect() {
+        this.set(held().calls);
+      },
+    });
+    new Gauge({
+      name: 'odoo_bridge_inflight_request_bytes',
+      help: 'Request body bytes held in memory by the calls in flight',
+      registers: [this.registry],
+      collect() {
+        this.set(held().bytes);
+      },
+    });
   }
 
   authFailure(mode: string, reason: string): void {

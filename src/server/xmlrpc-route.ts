@@ -1,73 +1,46 @@
 /**
  * `POST /xmlrpc/2/<service>` (integer fault codes) and `POST /xmlrpc/<service>` (string fault
- * codes): body → decode → dispatch → encode. Every answer, fault or not, is HTTP 200 text/xml,
- * as Odoo answers; GET and other methods get werkzeug's 405 page.
+ * codes): the XML-RPC codec of server/legacy-call.ts. Every answer, fault or not, is HTTP 200
+ * text/xml, as Odoo answers; GET and other methods get werkzeug's 405 page.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeMethodCall } from '../protocol/xmlrpc/decode.ts';
-import type { EncodedAnswer } from '../protocol/chunk-pool.ts';
 import { encodeFault, encodeResponseChunks } from '../protocol/xmlrpc/encode.ts';
+import { decodeMethodCall, decodeMethodCallHead } from '../protocol/xmlrpc/decode.ts';
 import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
-import { restoreFromUpload } from '../services/db.ts';
-import { dispatch } from '../services/dispatch.ts';
-import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
-import { asFault, logCall, newCallContext } from './call-context.ts';
-import { dropRestOfRequest, readXmlRpcInput, writeStreamedAnswer, type XmlRpcInput } from './db-streams.ts';
-import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
-import { sendChunks } from './send-answer.ts';
+import type { BridgeParts } from '../services/service.ts';
+import { splitXmlRpcRestore } from './db-streams.ts';
+import { serveLegacyCall, type LegacyCodec } from './legacy-call.ts';
 
-export async function serveXmlRpc(
+export function serveXmlRpc(
   parts: BridgeParts,
   req: IncomingMessage,
   res: ServerResponse,
   service: string,
   style: 'int' | 'string',
 ): Promise<void> {
-  const startedAt = process.hrtime.bigint();
-  const ctx = newCallContext(parts, req);
-  let call: LegacyCall | undefined;
-  // Bytes for results (written straight as UTF-8 by the encoder, in pooled chunks when large), a
-  // string for faults.
-  let body: EncodedAnswer | string;
-  let fault;
-  let input: XmlRpcInput | undefined;
-  try {
-    input = await readXmlRpcInput(req, parts, service);
-    let result: ServiceResult;
-    if (input.kind === 'restore') {
-      // A large db.restore: its backup streams from this request to Odoo (server/db-streams.ts).
-      call = { service, method: 'restore', params: [] };
-      result = await restoreFromUpload(input.upload, ctx);
-    } else {
-      const decoded = decodeMethodCall(input.body);
-      call = { service, method: decoded.methodName, params: decoded.params };
-      result = await dispatch(call, ctx);
-    }
-    if (result.kind === 'base64-stream') {
-      // db.dump: the backup streams from Odoo into the answer.
-      fault = await writeStreamedAnswer(res, xmlRpcStringEnvelope(), result, ctx);
-      logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
-      return;
-    }
-    body = encodeResponseChunks(result);
-  } catch (e) {
-    if (e instanceof BodyTooLarge) {
-      fault = bodyTooLargeFault(parts.config.maxBodyBytes);
-      res.setHeader('connection', 'close');
-    } else fault = asFault(e, ctx);
-    body = encodeFault(fault, style);
-  }
-  if (input?.kind === 'restore') await dropRestOfRequest(input, res, parts.config.maxBodyBytes);
-  if (!res.headersSent && !res.destroyed) {
-    res.writeHead(200, {
-      'content-type': 'text/xml; charset=utf-8',
-      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      'x-request-id': ctx.requestId,
-    });
-    if (typeof body === 'string') res.end(body);
-    else sendChunks(res, body);
-  } else if (typeof body !== 'string') body.release();
-  logCall(ctx, req, { protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc', call, fault, startedAt });
+  return serveLegacyCall(parts, req, res, xmlRpcCodec(service, style));
+}
+
+function xmlRpcCodec(service: string, style: 'int' | 'string'): LegacyCodec {
+  return {
+    protocol: style === 'int' ? 'xmlrpc/2' : 'xmlrpc',
+    contentType: 'text/xml; charset=utf-8',
+    decode(body) {
+      const { methodName, params } = decodeMethodCall(body);
+      return { service, method: methodName, params };
+    },
+    head(prefix) {
+      const head = decodeMethodCallHead(prefix);
+      return head?.methodName === undefined
+        ? undefined
+        : { service, method: head.methodName, params: head.params };
+    },
+    splitRestore: (source, limits) => splitXmlRpcRestore(source, limits),
+    result: (result) => encodeResponseChunks(result),
+    fault: (fault) => encodeFault(fault, style),
+    envelope: xmlRpcStringEnvelope,
+    httpAnswer: () => undefined,
+  };
 }
 
 export function methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -11,7 +11,7 @@ import { isStruct, truthy, valueResult, type CallResult, type Value } from '../v
 import type { CallContext, Service } from './service.ts';
 import { legacyVersionDict } from './version.ts';
 
-async function authenticate(
+export async function authenticate(
   db: Value | undefined,
   login: Value | undefined,
   password: Value | undefined,
@@ -31,6 +31,7 @@ async function authenticate(
   }
   if (uid === false) return valueResult(false);
   ctx.notes.uid = uid;
+  ctx.notes.verified = true;
   return valueResult(uid);
 }
 

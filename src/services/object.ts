@@ -46,18 +46,8 @@ async function dispatchObject(
       'ValueError',
       `not enough values to unpack (expected at least 5, got ${params.length})`,
     );
-  const [db, uidParam, password, model, method, ...rest] = params as [
-    Value,
-    Value,
-    Value,
-    Value,
-    Value,
-    ...Value[],
-  ];
-  const uid = pyInt(uidParam);
-  if (!truthy(password)) throw accessDenied();
-  if (typeof db !== 'string')
-    throw pythonError('TypeError', `the database name must be a string, not ${pyTypeName(db)}`);
+  const [, , password, model, method, ...rest] = params as [Value, Value, Value, Value, Value, ...Value[]];
+  const { db, uid } = objectCaller(params);
   ctx.notes.db = db;
   ctx.notes.uid = uid;
 
@@ -90,6 +80,7 @@ async function dispatchObject(
   if (typeof password !== 'string') throw accessDenied();
   const grant = await ctx.auth.authorize({ db, uid, password, client: ctx.client, requestId: ctx.requestId });
   ctx.notes.auth = grant.via;
+  ctx.notes.verified = true;
   if (grant.credential) ctx.notes.login = grant.credential.login;
 
   if (typeof model !== 'string' || !MODEL_NAME.test(model) || model.includes('..'))
@@ -274,6 +265,20 @@ function unnamedArguments(
 }
 
 /** Python's `int(uid)`: ints, numeric strings, floats (truncated) and bools pass; None does not. */
+/**
+ * The caller an object call names, checked in Odoo's order: the uid is an int (ValueError or
+ * TypeError), an empty password is Access Denied, the db is a string. Also used on the first
+ * parameters of a large request before the rest is read (services/early-auth.ts).
+ */
+export function objectCaller(params: readonly Value[]): { db: string; uid: number; password: Value } {
+  const [db = null, uidParam = null, password = null] = params;
+  const uid = pyInt(uidParam);
+  if (!truthy(password)) throw accessDenied();
+  if (typeof db !== 'string')
+    throw pythonError('TypeError', `the database name must be a string, not ${pyTypeName(db)}`);
+  return { db, uid, password };
+}
+
 function pyInt(v: Value): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;

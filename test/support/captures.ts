@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export const CAPTURES_DIR: string =
-  process.env['ODOO_CAPTURES_DIR'] ?? resolve(here, '../fixtures/captures');
+export const CAPTURES_DIR: string = process.env['ODOO_CAPTURES_DIR'] ?? resolve(here, '../fixtures/captures');
 
 export interface Capture {
   id: string;

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { startBridge, type RunningBridge } from '../../src/bridge.ts';
-import { parseConfigFile, SETTINGS, type BridgeConfig } from '../../src/config.ts';
+import { loadConfig, parseConfigFile, type BridgeConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { CAPTURES_DIR } from './captures.ts';
 import { CAPTURED_KEYS, startFakeOdoo, type FakeOdoo, type FakeOdooOptions } from './fake-odoo.ts';
@@ -37,35 +37,23 @@ export { CAPTURES_DIR };
 /** Every log line written anywhere in the test process, for the "no secret in logs" check. */
 export const ALL_LOGS: string[] = [];
 
+/**
+ * The bridge's own defaults (loadConfig, so that every setting is there and none is repeated
+ * here), with what a test run needs instead: a free port on loopback, short timeouts, no polling.
+ */
 export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): BridgeConfig {
   return {
+    ...loadConfig({ ODOO_URL: odooUrl }, []),
     odooUrl,
     listenHost: '127.0.0.1',
     listenPort: 0,
-    dbHeader: 'auto',
-    docsKey: undefined,
-    serviceKey: undefined,
     connectTimeoutMs: 2000,
     upstreamTimeoutMs: 5000,
-    upstreamConnections: Number(SETTINGS.find((s) => s.env === 'BRIDGE_UPSTREAM_CONNECTIONS')?.default),
-    maxBodyBytes: 128 * 1024 * 1024,
-    maxUpstreamBytes: 512 * 1024 * 1024,
     dbTimeoutMs: 20_000,
-    maxRestoreBytes: 0,
     signatureCacheSize: 100,
     signatureCacheTtlMs: 60_000,
-    authCacheTtlMs: 60_000,
-    versionCacheTtlMs: 60_000,
-    logLevel: 'info',
-    configPath: undefined,
-    authMaxFailures: 5,
-    authMaxFailuresPerClient: 20,
-    authFailureWindowMs: 60_000,
     credentialsPollMs: 0,
     shutdownGraceMs: 5000,
-    inventoryFile: undefined,
-    inventoryMaxClients: 100,
-    inventoryMaxCalls: 100,
     file: parseConfigFile({}, 'test'),
     ...over,
   };

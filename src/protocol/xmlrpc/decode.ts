@@ -1,6 +1,6 @@
 /**
  * XML-RPC request decoding: the server side of `xmlrpc.client.loads(body, use_datetime=True)`, as
- * Odoo calls it on every `/xmlrpc` and `/xmlrpc/2` request (docs: odoo19-wire.md §1.2).
+ * Odoo calls it on every `/xmlrpc` and `/xmlrpc/2` request (docs/wire.md §1.2).
  *
  * The result must be what Odoo's Python would have received, and every failure must be the fault
  * Odoo would have answered, so this module mirrors CPython's `Unmarshaller` rather than the
@@ -95,6 +95,36 @@ export function decodeMethodCallInGeneral(body: Buffer | string, limits?: Partia
   return decode(body, limits, false);
 }
 
+/** The start of a methodCall: its method name, when read, and the parameters read whole. */
+export interface MethodCallHead {
+  methodName: string | undefined;
+  params: Value[];
+}
+
+/**
+ * Decodes the start of a methodCall (a large request's first bytes, server/incoming-body.ts) as
+ * far as it goes: the parameters complete in `prefix`, to learn who is calling before the rest is
+ * read. Throws the fault the whole request would raise for a malformed start; undefined when the
+ * start cannot be read on its own (no tag yet, or an encoding other than an ASCII-compatible one).
+ */
+export function decodeMethodCallHead(prefix: Buffer): MethodCallHead | undefined {
+  // Cut after the last `>`: no tag and no UTF-8 character is cut in two (0x3E is never part of one).
+  const cut = prefix.lastIndexOf(0x3e);
+  if (cut < 0 || prefix[0] === 0xfe || prefix[0] === 0xff || prefix[0] === 0 || prefix[1] === 0)
+    return undefined;
+  try {
+    const doc = decodeBytes(prefix.subarray(0, cut + 1));
+    if (doc.invalid !== undefined) return undefined;
+    const u = new Unmarshaller(DEFAULT_XML_LIMITS);
+    parseXml(doc.text, u, undefined, true);
+    return u.head();
+  } catch (e) {
+    if (e instanceof OdooFault) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw bridgeError(`internal error while decoding the XML-RPC request: ${why}`);
+  }
+}
+
 function decode(body: Buffer | string, limits: Partial<XmlLimits> | undefined, plain: boolean): MethodCall {
   const lim: XmlLimits = {
     maxDepth: limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
@@ -135,7 +165,8 @@ class SaxesFailure {
   }
 }
 
-function parseXml(text: string, u: Unmarshaller, invalid: string | undefined): void {
+/** `partial`: `text` is the start of a document; it is not closed (no "no element found"). */
+function parseXml(text: string, u: Unmarshaller, invalid: string | undefined, partial = false): void {
   const parser = new SaxesParser({ xmlns: false, forceXMLVersion: true, defaultXMLVersion: '1.0' });
   /** Characters of `text` not given to saxes (long runs handled here): saxes offset + skipped = ours. */
   let skipped = 0;
@@ -209,7 +240,7 @@ function parseXml(text: string, u: Unmarshaller, invalid: string | undefined): v
     }
     parser.write(cursor === 0 ? text : text.slice(cursor));
     if (invalid !== undefined) throw expatError(invalid, text, text.length);
-    parser.close();
+    if (!partial) parser.close();
   } catch (e) {
     if (!(e instanceof SaxesFailure)) throw e;
     throw saxesToExpat(e.message, text, parser.position + skipped, sawRoot, u.depth, lastTagEnd);
@@ -411,6 +442,12 @@ class Unmarshaller {
     this.first = joined;
     this.more = [];
     return joined;
+  }
+
+  /** What is known so far: the method name, and the values complete before any open array/struct. */
+  head(): MethodCallHead {
+    const complete = this.marks.length === 0 ? this.stack.length : (this.marks[0] as number);
+    return { methodName: this.methodName ?? undefined, params: this.stack.slice(0, complete) };
   }
 
   close(): MethodCall {

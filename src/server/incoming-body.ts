@@ -1,0 +1,229 @@
+/**
+ * Reading a legacy request's body without holding what nobody vouched for:
+ *
+ * - `readPrefix` reads at most {@link PREFIX_BYTES} (plus the chunk that crossed it). A body that
+ *   ends within it, which is every ordinary call, is the whole body: read in one go, as before.
+ * - A longer body is read on (`more`) only once its sender is known: the caller has decoded the
+ *   credentials from the prefix and verified them. Otherwise the rest is read and dropped
+ *   (`drain`), never held, or the connection is closed past a limit.
+ *
+ * Every byte held is reserved in the in-flight budget (admission.ts) and given back by `release`
+ * when the call ends. A body that stops arriving for BRIDGE_BODY_IDLE_TIMEOUT_MS is cut: the
+ * pending read fails with {@link BodyStalled}.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Admission } from './admission.ts';
+import { Overloaded } from './admission.ts';
+import type { IdleWatch, Watched } from './idle-watch.ts';
+import { BodyTooLarge } from './read-body.ts';
+
+/**
+ * The most of a body read before its sender is known. A legacy call's credentials are its first
+ * parameters, a few hundred bytes in; 64 KiB leaves room for any preamble a client writes.
+ */
+export const PREFIX_BYTES = 64 * 1024;
+
+/** The body stopped arriving: the connection is closed after the answer. */
+export class BodyStalled extends Error {
+  constructor(ms: number) {
+    super(`the request body stalled for ${Math.round(ms / 1000)} s (BRIDGE_BODY_IDLE_TIMEOUT_MS)`);
+  }
+}
+
+export interface BodyLimits {
+  /** BRIDGE_MAX_BODY_BYTES. */
+  maxBytes: number;
+  admission: Admission;
+  idle: IdleWatch;
+}
+
+export class IncomingBody {
+  private readonly req: IncomingMessage;
+  private readonly o: BodyLimits;
+  /** Bytes reserved in the budget for this body (held in memory). */
+  private held = 0;
+  /** Bytes read so far, held or dropped. */
+  read = 0;
+  /** Set once the request's last byte was read. */
+  ended = false;
+  private queue: Buffer[] = [];
+  private failed: Error | undefined;
+  private wake: (() => void) | undefined;
+  private pulling = false;
+  private readonly watched: Watched;
+
+  constructor(req: IncomingMessage, o: BodyLimits) {
+    this.req = req;
+    this.o = o;
+    this.watched = o.idle.entry(() => this.fail(new BodyStalled(o.idle.timeoutMs)));
+  }
+
+  /**
+   * The body's first bytes: all of it when it ends within `limit` bytes (`ended` is then true),
+   * else the chunks read until past `limit`. Rejects with BodyTooLarge (declared or read past
+   * BRIDGE_MAX_BODY_BYTES), Overloaded (over the in-flight budget), BodyStalled, or the socket's error.
+   */
+  prefix(limit: number = PREFIX_BYTES): Promise<Buffer> {
+    const req = this.req;
+    const declared = Number(req.headers['content-length']);
+    if (req.headers['content-length'] !== undefined && declared > this.o.maxBytes)
+      return Promise.reject(new BodyTooLarge());
+    return new Promise((resolve, reject) => {
+      let chunks: Buffer[] = [];
+      let size = 0;
+      const done = (e?: Error): void => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onError);
+        req.off('aborted', onAborted);
+        this.wake = undefined;
+        this.o.idle.forget(this.watched);
+        if (e) reject(e);
+      };
+      const onData = (chunk: Buffer): void => {
+        this.o.idle.touch(this.watched);
+        this.read += chunk.length;
+        if (this.read > this.o.maxBytes) return done(new BodyTooLarge());
+        if (!this.hold(chunk.length)) return done(new Overloaded('bytes'));
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > limit) {
+          // A large body: nothing more is read until the caller knows who sent it.
+          req.pause();
+          done();
+          resolve(Buffer.concat(chunks, size));
+          chunks = [];
+        }
+      };
+      const onEnd = (): void => {
+        this.ended = true;
+        done();
+        resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        chunks = [];
+      };
+      const onError = (e: Error): void => done(e);
+      const onAborted = (): void => done(new Error('client aborted the request'));
+      // A stall fails the pending read.
+      this.wake = () => done(this.failed);
+      this.o.idle.watch(this.watched);
+      req.on('data', onData);
+      req.once('end', onEnd);
+      req.once('error', onError);
+      req.once('aborted', onAborted);
+    });
+  }
+
+  /**
+   * The next chunk after the prefix, or undefined at the end; held (reserved, counted against
+   * BRIDGE_MAX_BODY_BYTES) unless `drop`. Only for bodies whose sender is known, or to drop.
+   */
+  async next(drop = false): Promise<Buffer | undefined> {
+    if (!this.pulling) this.startPulling();
+    for (;;) {
+      const chunk = this.queue.shift();
+      if (chunk !== undefined) {
+        if (this.queue.length === 0 && this.req.isPaused() && !this.ended) this.req.resume();
+        this.read += chunk.length;
+        if (!drop) {
+          if (this.read > this.o.maxBytes) throw new BodyTooLarge();
+          if (!this.hold(chunk.length)) throw new Overloaded('bytes');
+        }
+        return chunk;
+      }
+      if (this.failed) throw this.failed;
+      if (this.ended) return undefined;
+      // Waiting for the client: this is where a stall is timed.
+      this.o.idle.watch(this.watched);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.o.idle.forget(this.watched);
+    }
+  }
+
+  /** `prefix` followed by the rest of the body, held: the whole body of a verified call. */
+  async rest(prefix: Buffer): Promise<Buffer> {
+    const chunks = [prefix];
+    let size = prefix.length;
+    for (let c = await this.next(); c !== undefined; c = await this.next()) {
+      chunks.push(c);
+      size += c.length;
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  /**
+   * Reads and drops the rest of the body, up to `maxBytes` more, so that a client that sends its
+   * whole request before reading the answer gets to read it; `onChunk` sees each chunk (the
+   * JSON-RPC id). False when more than `maxBytes` were left (the connection must then be closed).
+   */
+  async drain(maxBytes: number, onChunk?: (chunk: Buffer) => void): Promise<boolean> {
+    if (this.ended) return true;
+    const start = this.read;
+    try {
+      for (let c = await this.next(true); c !== undefined; c = await this.next(true)) {
+        onChunk?.(c);
+        if (this.read - start > maxBytes) return false;
+      }
+      return true;
+    } catch {
+      return false; // stalled or broken off: nothing more will come
+    }
+  }
+
+  /** The chunks after the prefix as an async iterable, held (db.restore's splitter counts them itself). */
+  chunks(prefix: Buffer): AsyncIterable<Buffer> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const body = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (prefix.length > 0) yield prefix;
+        if (body.ended) return;
+        for (let c = await body.next(true); c !== undefined; c = await body.next(true)) yield c;
+      },
+    };
+  }
+
+  /** Gives back the bytes held and stops watching for a stall: the call is over. */
+  release(): void {
+    this.o.admission.release(this.held);
+    this.held = 0;
+    this.o.idle.forget(this.watched);
+  }
+
+  private hold(n: number): boolean {
+    if (!this.o.admission.reserve(n)) return false;
+    this.held += n;
+    return true;
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Pulls chunks one at a time: at most one waits, the socket is paused past that. */
+  private startPulling(): void {
+    this.pulling = true;
+    const req = this.req;
+    const poke = (): void => {
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    };
+    req.on('data', (chunk: Buffer) => {
+      this.queue.push(chunk);
+      req.pause();
+      poke();
+    });
+    req.once('end', () => {
+      this.ended = true;
+      poke();
+    });
+    req.once('error', (e: Error) => this.fail(e));
+    req.once('close', () => {
+      if (!this.ended) this.fail(new Error('the request was aborted'));
+    });
+    req.resume();
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * One legacy call over HTTP, whatever the protocol: read the body → decode → dispatch → encode →
+ * answer → log. The protocol's part is a {@link LegacyCodec} (xmlrpc-route.ts, jsonrpc-route.ts);
+ * everything else is here, once.
+ *
+ * What a request may hold before its sender is known (server/incoming-body.ts): its first
+ * {@link PREFIX_BYTES}. Every ordinary call fits and is served as it always was. A larger one is
+ * decoded as far as its credentials, which are verified (services/early-auth.ts) before the rest
+ * is read; a db.restore streams its backup instead (server/db-streams.ts). A call refused early
+ * has the rest of its request dropped unread before it is answered, since legacy clients send
+ * their whole request before reading the answer; past BRIDGE_MAX_BODY_BYTES the connection is
+ * closed instead.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { OdooFault } from '../errors.ts';
+import type { EncodedAnswer } from '../protocol/chunk-pool.ts';
+import type { SplitOptions } from '../protocol/streamed-call.ts';
+import type { StringEnvelope } from '../protocol/streamed-answer.ts';
+import { restoreFromUpload } from '../services/db.ts';
+import { dispatch } from '../services/dispatch.ts';
+import { verifyCaller, type CallHead, type EarlyVerdict } from '../services/early-auth.ts';
+import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
+import type { CallResult } from '../values.ts';
+import { Overloaded, overloadedFault, RETRY_AFTER_SECONDS } from './admission.ts';
+import { asFault, logCall, newCallContext, type CallOutcome } from './call-context.ts';
+import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInput } from './db-streams.ts';
+import { BodyStalled, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
+import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
+import { sendChunks } from './send-answer.ts';
+
+/** An answer outside the protocol's envelope (JSON-RPC's 400 and 415). */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** What differs between XML-RPC and JSON-RPC. One codec per request (JSON-RPC's keeps the id). */
+export interface LegacyCodec {
+  readonly protocol: CallOutcome['protocol'];
+  readonly contentType: string;
+  /** The whole request as a call. Throws the fault (or HTTP answer) Odoo gives for a bad one. */
+  decode(body: Buffer): LegacyCall;
+  /** The start of a large request: its service, method and first parameters; undefined when unreadable. */
+  head(prefix: Buffer): CallHead | undefined;
+  /** db.restore, its backup streamed from `source`; undefined when its shape cannot stream. */
+  splitRestore(source: AsyncIterable<Buffer>, limits: SplitOptions): Promise<RestoreInput | undefined>;
+  /** Sees the rest of a request dropped unread (JSON-RPC: its id is at the end). */
+  dropped?(chunk: Buffer): void;
+  result(result: CallResult): string | EncodedAnswer;
+  fault(fault: OdooFault): string;
+  /** The answer around a string written as it arrives (db.dump). */
+  envelope(): StringEnvelope;
+  /** `e` as an HTTP answer outside the envelope, when it is one. */
+  httpAnswer(e: unknown): HttpAnswer | undefined;
+}
+
+const UNVERIFIABLE: EarlyVerdict = { kind: 'unverifiable' };
+
+export async function serveLegacyCall(
+  parts: BridgeParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  codec: LegacyCodec,
+): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  const ctx = newCallContext(parts, req);
+  const admitted = parts.admission.enter();
+  const body = new IncomingBody(req, {
+    maxBytes: parts.config.maxBodyBytes,
+    admission: parts.admission,
+    idle: parts.idle,
+  });
+  let call: LegacyCall | undefined;
+  let result: ServiceResult | undefined;
+  let failure: unknown;
+  let restore: RestoreInput | undefined;
+  try {
+    try {
+      if (!admitted) throw new Overloaded('calls');
+      const prefix = await body.prefix();
+      if (body.ended) {
+        call = codec.decode(prefix);
+        result = await dispatch(call, ctx);
+      } else {
+        const head = codec.head(prefix);
+        if (head?.service === 'db' && head.method === 'restore') {
+          // db.restore: Odoo checks the master password before the backup streams to it.
+          call = { service: 'db', method: 'restore', params: [] };
+          restore = await codec.splitRestore(body.chunks(prefix), restoreLimits(parts));
+          if (!restore) throw unverifiedTooLarge();
+          result = await restoreFromUpload(restore.upload, ctx);
+        } else {
+          const verdict = head ? await verifyCaller(head, ctx) : UNVERIFIABLE;
+          if (verdict.kind === 'verified') {
+            call = codec.decode(await body.rest(prefix));
+            result = await dispatch(call, ctx);
+          } else {
+            if (head) call = { service: head.service, method: head.method, params: [...head.params] };
+            if (verdict.kind === 'unverifiable') throw unverifiedTooLarge();
+            if (verdict.answer instanceof OdooFault) throw verdict.answer;
+            result = verdict.answer;
+          }
+        }
+      }
+      if (result.kind === 'base64-stream') {
+        // db.dump: the backup streams from Odoo into the answer.
+        const fault = await writeStreamedAnswer(res, codec.envelope(), result, ctx);
+        logCall(ctx, req, { protocol: codec.protocol, call, fault, startedAt });
+        return;
+      }
+    } catch (e) {
+      failure = e;
+    }
+    await answer(parts, req, res, codec, ctx, body, restore, { call, result, failure, startedAt });
+  } finally {
+    // The call's bytes and its place are given back.
+    body.release();
+    if (admitted) parts.admission.leave();
+  }
+}
+
+interface Outcome {
+  call: LegacyCall | undefined;
+  result: ServiceResult | undefined;
+  failure: unknown;
+  startedAt: bigint;
+}
+
+/** Drops what is left of the request, then writes the answer and the call's log line. */
+async function answer(
+  parts: BridgeParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  codec: LegacyCodec,
+  ctx: ReturnType<typeof newCallContext>,
+  body: IncomingBody,
+  restore: RestoreInput | undefined,
+  o: Outcome,
+): Promise<void> {
+  const e = o.failure;
+  let close = false;
+  let retryAfter = false;
+  let fault: OdooFault | undefined;
+  let http: HttpAnswer | undefined;
+  if (e !== undefined) {
+    http = codec.httpAnswer(e);
+    if (http === undefined) {
+      if (e instanceof BodyTooLarge) {
+        fault = bodyTooLargeFault(parts.config.maxBodyBytes);
+        close = true;
+      } else if (e instanceof Overloaded) {
+        fault = overloadedFault(e.why);
+        retryAfter = true;
+      } else if (e instanceof BodyStalled) {
+        fault = new OdooFault({
+          kind: 'generic',
+          name: 'odoo_rpc_bridge.RequestTimeout',
+          message: e.message,
+        });
+        close = true;
+      } else fault = asFault(e, ctx);
+    }
+  }
+  // The rest of a request answered before its end is dropped first (never held): legacy clients
+  // send their whole request before they read the answer. A call refused before it was admitted
+  // drops at most a prefix's worth; past that, the connection is closed after the answer.
+  if (restore) {
+    if (!(await restore.discard(parts.config.maxBodyBytes))) close = true;
+  } else if (!close && !body.ended && !res.destroyed) {
+    const limit = e instanceof Overloaded && e.why === 'calls' ? PREFIX_BYTES : parts.config.maxBodyBytes;
+    if (!(await body.drain(limit, codec.dropped?.bind(codec)))) close = true;
+  }
+  if (close && !body.ended && !res.destroyed) {
+    // Answered before the request's end, with more to come: the answer goes out, then the rest
+    // is read and dropped for a few seconds more before the connection is closed, so that a
+    // client still sending gets to read the answer (closing with unread data resets the
+    // connection, and the client's system may throw the answer away with it).
+    lingerAfterAnswer(req);
+    void body.drain(Number.POSITIVE_INFINITY);
+  }
+  let out: string | EncodedAnswer;
+  let status = 200;
+  let contentType = codec.contentType;
+  let headers: Readonly<Record<string, string>> = {};
+  if (http) {
+    ({ status, contentType, headers } = http);
+    out = http.body;
+  } else if (fault) out = codec.fault(fault);
+  else {
+    try {
+      out = codec.result(o.result as CallResult);
+    } catch (err) {
+      fault = asFault(err, ctx);
+      out = codec.fault(fault);
+    }
+  }
+  if (!res.headersSent && !res.destroyed) {
+    if (close) res.setHeader('connection', 'close');
+    if (retryAfter) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    res.writeHead(status, {
+      ...headers,
+      'content-type': contentType,
+      'content-length': typeof out === 'string' ? Buffer.byteLength(out) : out.length,
+      'x-request-id': ctx.requestId,
+    });
+    if (typeof out === 'string') res.end(out);
+    else sendChunks(res, out);
+  } else if (typeof out !== 'string') out.release();
+  logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt });
+}
+
+/** How long a connection closed after an early answer keeps reading (and dropping) what comes. */
+export const LINGER_MS = 5000;
+
+/**
+ * After the answer to a request that is still arriving: node closes the connection once the
+ * answer is written (`Connection: close`); here it half-closes instead (the answer, then FIN) and
+ * destroys the socket when the client closes its side or LINGER_MS have passed.
+ */
+function lingerAfterAnswer(req: IncomingMessage): void {
+  const socket = req.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    if (socket.writable) socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('end', () => socket.destroy());
+  };
+}
