@@ -24,14 +24,20 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { accessDenied } from '../errors.ts';
+import { accessDenied, serviceUnavailable } from '../errors.ts';
 import { describeKeySource } from './credential-config.ts';
 import type { Credential, CredentialMap } from './credential-map.ts';
 import type { CredentialSource } from './credential-source.ts';
-import type { KeyVerifier } from './key-verifier.ts';
-import { DEFAULT_PBKDF2_ROUNDS, PasswordVerifier, type PasswordHash } from './password-hash.ts';
+import type { KeyIdentity, KeyVerifier } from './key-verifier.ts';
+import {
+  DEFAULT_PBKDF2_ROUNDS,
+  HashQueueFull,
+  PasswordVerifier,
+  type PasswordHash,
+} from './password-hash.ts';
 import { KeyedHash } from './keyed-hash.ts';
-import { Throttle, type ThrottleOptions } from './throttle.ts';
+import type { KnownNames } from './known-names.ts';
+import { Throttle, type Blocked, type ThrottleOptions } from './throttle.ts';
 
 export interface LoginAttempt {
   db: string;
@@ -70,6 +76,8 @@ export interface Authenticator {
 
 export interface AuthenticatorOptions {
   source: CredentialSource;
+  /** Learns each verified db and login; only those are named in the log of a failed attempt. */
+  known: KnownNames;
   keys: KeyVerifier;
   log: Logger;
   /** How long a verification is trusted (BRIDGE_AUTH_CACHE_TTL_SECONDS). */
@@ -93,17 +101,27 @@ type Who = { db: string; login: string } | { db: string; uid: number };
 
 export class BridgeAuthenticator implements Authenticator {
   private readonly source: CredentialSource;
+  private readonly known: KnownNames;
   private readonly keys: KeyVerifier;
   private readonly log: Logger;
   private readonly keyed = new KeyedHash();
   private readonly verdicts: LRUCache<string, Verdict>;
   private readonly pending = new Map<string, Promise<Verdict>>();
+  /** Pass-through key look-ups in flight, by tuple (see `once`). */
+  private readonly keyLookUps = new Map<string, Promise<KeyIdentity | null>>();
   /** keyed hash of [db, login, key] → the uid Odoo gave for an entry's key (its login checked). */
   private readonly uids = new Map<string, number>();
   private readonly resolving = new Map<string, Promise<number | null>>();
   /** Entries' keys Odoo refused recently: not asked again, not logged again, until the TTL or a new key. */
   private readonly refused: LRUCache<string, true>;
   private readonly throttle: Throttle;
+  /**
+   * Keyed hashes of tuples (db, login or uid, password or key) verified recently, refreshed on
+   * each success: they pass the throttle, so that a running integration is never locked out by
+   * someone else's guesses. Kept for the failure window and at least an hour after their last
+   * success; an attacker cannot be in it without the password.
+   */
+  private readonly recent: LRUCache<string, true>;
   readonly hashes: PasswordVerifier;
   /** Settles when the uids of the current entries' keys have been asked for. */
   warmed: Promise<void> = Promise.resolve();
@@ -112,12 +130,17 @@ export class BridgeAuthenticator implements Authenticator {
 
   constructor(opts: AuthenticatorOptions) {
     this.source = opts.source;
+    this.known = opts.known;
     this.keys = opts.keys;
     this.log = opts.log;
     const ttl = Math.max(opts.cacheTtlMs, 1);
     this.verdicts = new LRUCache<string, Verdict>({ max: 10_000, ttl });
     this.refused = new LRUCache<string, true>({ max: 1_000, ttl });
     this.throttle = new Throttle(opts.throttle);
+    this.recent = new LRUCache<string, true>({
+      max: 10_000,
+      ttl: Math.max(opts.throttle.windowMs, ttl, 3_600_000),
+    });
     this.hashes = new PasswordVerifier(opts.hashConcurrency ?? 2);
     this.source.onChange((map, previous) => this.adopt(map, previous));
     this.warm(this.source.current);
@@ -136,10 +159,10 @@ export class BridgeAuthenticator implements Authenticator {
         const id = this.tupleId('login', a.db, a.login, a.password);
         const verdict = await this.verdict(id, map, account, a, who, async () => {
           if (!entry) {
-            await this.decoy(map, a.password);
+            await this.decoy(map, a.password, a.client);
             return { kind: 'none', fingerprint: map.passwordFingerprint };
           }
-          return (await this.hashes.verify(a.password, entry.hash))
+          return (await this.hashes.verify(a.password, entry.hash, a.client ?? ''))
             ? { kind: 'match', credential: entry.id, fingerprint: map.passwordFingerprint }
             : { kind: 'mismatch', fingerprint: map.passwordFingerprint };
         });
@@ -147,7 +170,7 @@ export class BridgeAuthenticator implements Authenticator {
           this.failure(account, a, who, entry ? 'wrong password' : 'unknown login');
           return false;
         }
-        this.throttle.succeeded(account);
+        this.succeeded(id, account, a.db, a.login);
         const uid = await this.uidOf(entry, a.requestId);
         if (uid === null) return false;
         // The calls that follow a login carry (db, uid, password): already verified.
@@ -157,14 +180,21 @@ export class BridgeAuthenticator implements Authenticator {
       }
     }
     // Pass-through: the password is an API key, which must be this login's.
+    const tuple = this.tupleId('key-login', a.db, a.login, a.password);
     const known = this.keys.cached(a.db, a.password);
-    if (known?.login !== a.login) this.checkThrottle(account, a, who);
-    const identity = await this.keys.userWithLogin(a.db, a.password, a.requestId);
+    const identity =
+      known?.login === a.login
+        ? known
+        : await this.once(tuple, () =>
+            this.guarded(tuple, account, a, who, () =>
+              this.keys.userWithLogin(a.db, a.password, a.requestId),
+            ),
+          );
     if (!identity || identity.login !== a.login) {
       this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
       return false;
     }
-    this.throttle.succeeded(account);
+    this.succeeded(tuple, account, a.db, a.login);
     return identity.uid;
   }
 
@@ -179,15 +209,20 @@ export class BridgeAuthenticator implements Authenticator {
     }
     const who: Who = { db: a.db, uid: a.uid };
     const account = accountOf(who);
+    const tuple = this.tupleId('key-call', a.db, a.uid, a.password);
+    // A key verified within the TTL is not looked up twice (each look-up is a request to Odoo).
     const known = this.keys.cached(a.db, a.password);
-    if (known?.uid !== a.uid) this.checkThrottle(account, a, who);
-    // A key verified within the TTL is not looked up twice (each look-up is a hash).
-    const identity = known ?? (await this.keys.userOf(a.db, a.password, a.requestId));
+    const identity =
+      known?.uid === a.uid
+        ? known
+        : await this.once(tuple, () =>
+            this.guarded(tuple, account, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
+          );
     if (!identity || identity.uid !== a.uid) {
       this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
       throw accessDenied();
     }
-    this.throttle.succeeded(account);
+    this.succeeded(tuple, account, a.db, identity.login);
     return { db: a.db, apiKey: a.password, via: 'passthrough' };
   }
 
@@ -230,7 +265,7 @@ export class BridgeAuthenticator implements Authenticator {
       );
       throw accessDenied();
     }
-    this.throttle.succeeded(accountOf({ db: a.db, login: entry.login }));
+    this.succeeded(id, accountOf({ db: a.db, login: entry.login }), a.db, entry.login);
     if (entry.apiKey === undefined) throw accessDenied(); // uidOf answered null already; for the type checker
     return { db: a.db, apiKey: entry.apiKey, via: 'mapped', credential: entry };
   }
@@ -247,14 +282,14 @@ export class BridgeAuthenticator implements Authenticator {
   ): Promise<Verdict> {
     const fingerprint = map.passwordFingerprint;
     if (owner)
-      return (await this.hashes.verify(a.password, owner.hash))
+      return (await this.hashes.verify(a.password, owner.hash, a.client ?? ''))
         ? { kind: 'match', credential: owner.id, fingerprint }
         : { kind: 'mismatch', fingerprint };
     const open = map.inDb(a.db).filter((c) => this.knownUid(c) === undefined);
     for (const c of open)
-      if (await this.hashes.verify(a.password, c.hash))
+      if (await this.hashes.verify(a.password, c.hash, a.client ?? ''))
         return { kind: 'match', credential: c.id, fingerprint };
-    if (open.length === 0 && map.mode === 'mapped') await this.decoy(map, a.password);
+    if (open.length === 0 && map.mode === 'mapped') await this.decoy(map, a.password, a.client);
     return { kind: 'none', fingerprint };
   }
 
@@ -335,6 +370,7 @@ export class BridgeAuthenticator implements Authenticator {
   /** Asks Odoo whose each entry's key is, so that object calls find their entry by uid. */
   private warm(map: CredentialMap): void {
     if (map.mode === 'passthrough') return;
+    for (const c of map.all()) this.known.learn(c.db, c.login);
     const asks = map.all().map((c) =>
       this.uidOf(c, undefined).catch((e: unknown) => {
         this.log.warn(
@@ -349,7 +385,12 @@ export class BridgeAuthenticator implements Authenticator {
   // -------------------------------------------------------------------------------------------
   // Verdicts, throttling
 
-  private tupleId(kind: 'login' | 'call', db: string, who: string | number, password: string): string {
+  private tupleId(
+    kind: 'login' | 'call' | 'key-login' | 'key-call',
+    db: string,
+    who: string | number,
+    password: string,
+  ): string {
     return this.keyed.of([kind, db, who, password]);
   }
 
@@ -364,8 +405,8 @@ export class BridgeAuthenticator implements Authenticator {
 
   /**
    * The verdict on a tuple: a cached match as is (not throttled: this password was right); else,
-   * after the throttle admitted the attempt, the cached failure or a new verification. One
-   * verification per tuple at a time: concurrent cold calls share it (and its admission).
+   * within the throttle (`guarded`), the cached failure or a new verification. One verification
+   * per tuple at a time: concurrent cold calls share it (and its admission).
    */
   private async verdict(
     id: string,
@@ -380,28 +421,94 @@ export class BridgeAuthenticator implements Authenticator {
     const key = `${id} ${map.passwordFingerprint}`;
     const running = this.pending.get(key);
     if (running) return running;
-    this.checkThrottle(account, a, who);
-    if (cached) return cached;
-    this.throttle.begin(account);
-    const p = compute().then(
-      (v) => {
-        this.throttle.end(account);
-        if (this.source.current.passwordFingerprint === v.fingerprint) this.verdicts.set(id, v);
-        return v;
-      },
-      (e: unknown) => {
-        this.throttle.end(account);
-        throw e;
-      },
-    );
+    if (cached) {
+      if (!this.recent.has(id)) this.refuseIfBlocked(account, a, who);
+      return cached;
+    }
+    const p = this.guarded(id, account, a, who, compute).then((v) => {
+      if (this.source.current.passwordFingerprint === v.fingerprint) this.verdicts.set(id, v);
+      return v;
+    });
     this.pending.set(key, p);
     const done = (): void => void this.pending.delete(key);
     p.then(done, done);
     return p;
   }
 
-  /** Costs what verifying against a real entry costs, so that unknown logins cannot be told apart by time. */
-  private async decoy(map: CredentialMap, password: string): Promise<void> {
+  /**
+   * Runs one verification of `tuple` for `account` within the throttle: refused (AccessDenied)
+   * when failures reached a limit, or admitted once failures plus verifications in flight leave
+   * room (throttle.ts). A tuple verified recently (`succeeded`) is let through without counting:
+   * someone else's guesses never lock out the integration whose password this is.
+   */
+  private async guarded<T>(
+    tuple: string,
+    account: string,
+    a: { client: string | undefined; requestId: string },
+    who: Who,
+    verify: () => Promise<T>,
+  ): Promise<T> {
+    const run = (): Promise<T> =>
+      verify().catch((e: unknown) => {
+        if (!(e instanceof HashQueueFull)) throw e;
+        this.onFailure?.(this.source.current.mode, 'hash queue full');
+        throw serviceUnavailable(
+          'odoo-rpc-bridge is verifying as many passwords as it may; retry in a second',
+        );
+      });
+    if (this.recent.has(tuple)) return run();
+    const blocked = await this.throttle.acquire(account, a.client);
+    if (blocked) this.throttled(blocked, a, who);
+    try {
+      return await run();
+    } finally {
+      this.throttle.release(account, a.client);
+    }
+  }
+
+  /** One look-up of a key per tuple at a time: concurrent cold calls share it (and its admission). */
+  private once(tuple: string, lookUp: () => Promise<KeyIdentity | null>): Promise<KeyIdentity | null> {
+    const running = this.keyLookUps.get(tuple);
+    if (running) return running;
+    const p = lookUp();
+    this.keyLookUps.set(tuple, p);
+    const done = (): void => void this.keyLookUps.delete(tuple);
+    p.then(done, done);
+    return p;
+  }
+
+  /** A tuple verified: its account's failures are cleared, and it passes the throttle from now on. */
+  private succeeded(tuple: string, account: string, db: string, login?: string): void {
+    this.throttle.succeeded(account);
+    this.recent.set(tuple, true);
+    this.known.learn(db, login);
+  }
+
+  /**
+   * Who an attempt is for, as its log lines name it: a db or login the bridge has not seen
+   * verified may be a secret in the wrong place (parameters swapped), and is written as a
+   * fingerprint instead.
+   */
+  private named(who: Who): Record<string, string | number> {
+    const db = this.known.isKnownDb(who.db) ? who.db : this.known.fingerprint(who.db);
+    if (!('login' in who)) return { db, uid: who.uid };
+    return this.known.isKnownLogin(who.db, who.login)
+      ? { db, login: who.login }
+      : { db, loginFingerprint: this.known.fingerprint(who.login) };
+  }
+
+  /**
+   * Takes as long as verifying against a real entry (the average of the last verifications), so
+   * that unknown logins cannot be told apart by time; a timer, not a hash: guesses at logins that
+   * do not exist cost the guesser time and no one else a place in the hash queue. Until a real
+   * verification has been timed, one decoy hash is computed to time it.
+   */
+  private async decoy(map: CredentialMap, password: string, client: string | undefined): Promise<void> {
+    const ms = this.hashes.typicalMs();
+    if (ms !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, ms * (0.9 + 0.2 * Math.random())));
+      return;
+    }
     const like = map.all()[0]?.hash;
     const hash: PasswordHash =
       like?.scheme === 'scrypt'
@@ -412,20 +519,24 @@ export class BridgeAuthenticator implements Authenticator {
             salt: randomBytes(16),
             checksum: randomBytes(64),
           };
-    await this.hashes.verify(password, hash);
+    await this.hashes.verify(password, hash, client ?? '');
   }
 
-  private checkThrottle(
+  /** Refuses (AccessDenied) an attempt whose account or client is at its limit of failures. */
+  private refuseIfBlocked(
     account: string,
     a: { client: string | undefined; requestId: string },
     who: Who,
   ): void {
     const blocked = this.throttle.blocked(account, a.client);
-    if (!blocked) return;
+    if (blocked) this.throttled(blocked, a, who);
+  }
+
+  private throttled(blocked: Blocked, a: { client: string | undefined; requestId: string }, who: Who): never {
     this.log.warn(
       {
         requestId: a.requestId,
-        ...who,
+        ...this.named(who),
         client: a.client,
         by: blocked.by,
         retryInSeconds: blocked.retryInSeconds,
@@ -447,7 +558,7 @@ export class BridgeAuthenticator implements Authenticator {
     this.log.warn(
       {
         requestId: a.requestId,
-        ...who,
+        ...this.named(who),
         client: a.client,
         reason,
         failures: counts.account,

@@ -188,29 +188,77 @@ export async function hashPassword(
  * Runs at most `concurrency` hash verifications at once: each takes a thread of libuv's pool
  * (4 by default, shared with fs and DNS) and scrypt takes tens of MiB, so a burst of logins must
  * queue instead of starving the rest of the process.
+ *
+ * The queue is bounded (`maxWaiting`: past it a verification is refused at once with
+ * {@link HashQueueFull}) and fair: waiting verifications are taken from each client in turn, so a
+ * client that queues many (an attacker's guesses) delays another client's by one hash at most.
  */
 export class PasswordVerifier {
   private readonly concurrency: number;
+  private readonly maxWaiting: number;
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Waiting verifications by client, each client's in arrival order; Map order is the turn. */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private waitingCount = 0;
+  /** Average time of the last verifications (ms), once one was made. */
+  private averageMs: number | undefined;
   /** Hash computations made, for tests and metrics. */
   computations = 0;
 
-  constructor(concurrency = 2) {
+  constructor(concurrency = 2, maxWaiting = 256) {
     this.concurrency = Math.max(1, concurrency);
+    this.maxWaiting = Math.max(0, maxWaiting);
   }
 
-  async verify(password: string, hash: PasswordHash): Promise<boolean> {
+  /** Throws HashQueueFull when `maxWaiting` verifications already wait. */
+  async verify(password: string, hash: PasswordHash, client = ''): Promise<boolean> {
     // A finishing verification hands its slot straight to the next waiter.
     if (this.running < this.concurrency) this.running++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else {
+      if (this.waitingCount >= this.maxWaiting) throw new HashQueueFull();
+      await new Promise<void>((resolve) => {
+        const mine = this.waiting.get(client);
+        if (mine) mine.push(resolve);
+        else this.waiting.set(client, [resolve]);
+        this.waitingCount++;
+      });
+    }
     this.computations++;
+    const started = performance.now();
     try {
       return await verifyPassword(password, hash);
     } finally {
-      const next = this.waiting.shift();
+      const ms = performance.now() - started;
+      this.averageMs = this.averageMs === undefined ? ms : 0.8 * this.averageMs + 0.2 * ms;
+      const next = this.takeNext();
       if (next) next();
       else this.running--;
     }
+  }
+
+  /** How long a verification takes, on average (undefined until one was made). */
+  typicalMs(): number | undefined {
+    return this.averageMs;
+  }
+
+  /** The first waiter of the client whose turn it is; that client's turn moves to the end. */
+  private takeNext(): (() => void) | undefined {
+    for (const [client, queue] of this.waiting) {
+      const next = queue.shift();
+      this.waiting.delete(client);
+      if (queue.length > 0) this.waiting.set(client, queue);
+      if (next) {
+        this.waitingCount--;
+        return next;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** The hash queue is full: the attempt is refused at once (the bridge answers a retryable fault). */
+export class HashQueueFull extends Error {
+  constructor() {
+    super('too many password verifications waiting');
   }
 }

@@ -5,9 +5,13 @@
  * have left the window. A success clears the account's count, not the client's (an attacker with
  * one valid login must not be able to reset the count of the address they guess from).
  *
- * Verifications in flight count against the account's limit (so that a burst of parallel guesses
- * is not all admitted before the first one fails), not against the client's (an integration may
- * log many users in at once).
+ * Verifications in flight count against both limits, so that a burst of parallel guesses is not
+ * all admitted before the first one fails: an attempt that would make failures plus verifications
+ * in flight reach a limit waits (`acquire`) until one of them is decided, then is admitted or
+ * refused on the failures counted by then. A burst of good logins from one integration only waits;
+ * a burst of guesses gets at most the limit verified. At most `maxWaiting` attempts wait at once,
+ * and never more than four times its limit for one account or client: past that an attempt is
+ * refused.
  *
  * Memory is bounded: at most `maxTracked` accounts and clients are remembered (least recently
  * failed first out), each with at most `limit` timestamps. It is also only what failures use: the
@@ -22,6 +26,8 @@ export interface ThrottleOptions {
   maxPerClient: number;
   windowMs: number;
   maxTracked?: number;
+  /** Attempts waiting for a verification in flight to be decided, at most. */
+  maxWaiting?: number;
   now?: () => number;
 }
 
@@ -55,12 +61,10 @@ class Window {
     return times ? times.filter((t) => t > now - this.windowMs) : [];
   }
 
-  /** Milliseconds until `key` is below its limit again, or 0; `inFlight` attempts count as failures. */
-  waitMs(key: string, now: number, inFlight = 0): number {
+  /** Milliseconds until `key` is below its limit again, or 0. */
+  waitMs(key: string, now: number): number {
     const times = this.recent(key, now);
-    if (times.length + inFlight < this.limit) return 0;
-    // Verifications still running decide within a second or so.
-    if (times.length < this.limit) return 1000;
+    if (times.length < this.limit) return 0;
     // The oldest of the last `limit` failures must leave the window.
     const oldest = times[times.length - this.limit] ?? now;
     return Math.max(1, oldest + this.windowMs - now);
@@ -92,38 +96,104 @@ class Window {
   }
 }
 
+/** An attempt waiting for room (see `acquire`). */
+interface Waiter {
+  account: string;
+  client: string | undefined;
+  wake: () => void;
+}
+
 export class Throttle {
   private readonly accounts: Window;
   private readonly clients: Window;
   private readonly now: () => number;
-  /** Verifications running per account: parallel guesses must not all slip in before the first fails. */
-  private readonly running = new Map<string, number>();
+  /** Verifications running per account and per client. */
+  private readonly runningAccounts = new Map<string, number>();
+  private readonly runningClients = new Map<string, number>();
+  private waiting: Waiter[] = [];
+  private waking = false;
+  private readonly maxWaiting: number;
+  private readonly maxPerAccount: number;
+  private readonly maxPerClient: number;
 
   constructor(opts: ThrottleOptions) {
     const max = opts.maxTracked ?? 50_000;
     this.accounts = new Window(opts.maxPerAccount, opts.windowMs, max);
     this.clients = new Window(opts.maxPerClient, opts.windowMs, max);
+    this.maxPerAccount = Math.max(1, opts.maxPerAccount);
+    this.maxPerClient = Math.max(1, opts.maxPerClient);
+    this.maxWaiting = opts.maxWaiting ?? 1000;
     this.now = opts.now ?? Date.now;
   }
 
-  /** Whether an attempt for `account` from `client` must be refused unverified, and for how long. */
+  /** Whether an attempt must be refused unverified on the failures alone, and for how long. */
   blocked(account: string, client: string | undefined): Blocked | undefined {
     const now = this.now();
-    const a = this.accounts.waitMs(account, now, this.running.get(account) ?? 0);
+    const a = this.accounts.waitMs(account, now);
     const c = client === undefined ? 0 : this.clients.waitMs(client, now);
     if (a === 0 && c === 0) return undefined;
     return { by: a >= c ? 'account' : 'client', retryInSeconds: Math.ceil(Math.max(a, c) / 1000) };
   }
 
-  /** A verification for `account` starts (admitted by `blocked`); `end` when it is decided. */
-  begin(account: string): void {
-    this.running.set(account, (this.running.get(account) ?? 0) + 1);
+  /**
+   * Admits a verification for `account` from `client` (counted in flight until `release`), after
+   * waiting for verifications in flight where they could take the counts to a limit; or answers
+   * why it is refused. Exactly one `release` must follow an admission.
+   */
+  async acquire(account: string, client: string | undefined): Promise<Blocked | undefined> {
+    for (;;) {
+      const blocked = this.blocked(account, client);
+      if (blocked) return blocked;
+      const room = this.room(account, client);
+      if (room === undefined) {
+        this.begin(account, client);
+        return undefined;
+      }
+      // Full: wait for a verification in flight to be decided, unless too many wait already.
+      const mine = this.waiting.filter((w) =>
+        room === 'account' ? w.account === account : w.client === client,
+      );
+      const cap = 4 * (room === 'account' ? this.maxPerAccount : this.maxPerClient);
+      if (this.waiting.length >= this.maxWaiting || mine.length >= cap)
+        return { by: room, retryInSeconds: 1 };
+      await new Promise<void>((wake) => this.waiting.push({ account, client, wake }));
+    }
   }
 
-  end(account: string): void {
-    const n = (this.running.get(account) ?? 1) - 1;
-    if (n > 0) this.running.set(account, n);
-    else this.running.delete(account);
+  /** A verification admitted by `acquire` is decided (call `failed` or `succeeded` first). */
+  release(account: string, client: string | undefined): void {
+    dec(this.runningAccounts, account);
+    if (client !== undefined) dec(this.runningClients, client);
+    // Everyone waiting checks again, in the order they came (those still without room queue
+    // again), on the next turn of the event loop: by then the caller has counted the outcome of
+    // the verification that just ended (`failed`), which the waiters must see.
+    if (this.waiting.length > 0 && !this.waking) {
+      this.waking = true;
+      setImmediate(() => {
+        this.waking = false;
+        const waiting = this.waiting;
+        this.waiting = [];
+        for (const w of waiting) w.wake();
+      });
+    }
+  }
+
+  /** Which limit failures plus verifications in flight would reach, or undefined: room for one more. */
+  private room(account: string, client: string | undefined): 'account' | 'client' | undefined {
+    const now = this.now();
+    if (this.accounts.count(account, now) + (this.runningAccounts.get(account) ?? 0) >= this.maxPerAccount)
+      return 'account';
+    if (
+      client !== undefined &&
+      this.clients.count(client, now) + (this.runningClients.get(client) ?? 0) >= this.maxPerClient
+    )
+      return 'client';
+    return undefined;
+  }
+
+  private begin(account: string, client: string | undefined): void {
+    this.runningAccounts.set(account, (this.runningAccounts.get(account) ?? 0) + 1);
+    if (client !== undefined) this.runningClients.set(client, (this.runningClients.get(client) ?? 0) + 1);
   }
 
   /** Counts a failed verification; answers the counts within the window, this one included. */
@@ -146,4 +216,15 @@ export class Throttle {
       client: client === undefined ? 0 : this.clients.count(client, now),
     };
   }
+
+  /** Attempts waiting for room, for tests. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+}
+
+function dec(m: Map<string, number>, key: string): void {
+  const n = (m.get(key) ?? 1) - 1;
+  if (n > 0) m.set(key, n);
+  else m.delete(key);
 }

@@ -21,11 +21,21 @@ export interface InventoryLimits {
   maxClients: number;
   /** Kinds of call kept per client (least recently seen evicted first). */
   maxCalls: number;
+  /**
+   * Clients kept per address: a new one past it evicts that address's least recently seen, so a
+   * sender cycling User-Agents evicts only its own entries, never other clients'.
+   */
+  maxClientsPerAddress: number;
   /** Largest example JSON-2 body kept per kind of call, in characters of JSON. */
   maxExampleBytes: number;
 }
 
-export const DEFAULT_LIMITS: InventoryLimits = { maxClients: 100, maxCalls: 100, maxExampleBytes: 2048 };
+export const DEFAULT_LIMITS: InventoryLimits = {
+  maxClients: 100,
+  maxCalls: 100,
+  maxClientsPerAddress: 10,
+  maxExampleBytes: 2048,
+};
 
 /** The JSON-2 call the bridge computed for an object call (src/services/object.ts). */
 export interface Json2Note {
@@ -197,6 +207,8 @@ export class Inventory {
   readonly limits: InventoryLimits;
   private readonly now: () => number;
   private readonly clients = new Map<string, ClientEntry>();
+  /** Clients kept per address (see `maxClientsPerAddress`). */
+  private readonly perAddress = new Map<string, number>();
   /** `db \0 uid` → login, learnt from successful common.login / authenticate. */
   private readonly logins = new Map<string, string>();
   /** The client of the last call (the most recently seen: last in `clients`). */
@@ -286,8 +298,10 @@ export class Inventory {
     const uid = n.uid;
     let login = n.login;
     if (isLogin) {
+      // A login is named once it authenticated (the uid is known): a failed one is counted, not
+      // named, since its "login" may be a password sent in the wrong place.
       const given = o.params?.[1];
-      if (typeof given === 'string') login = clip(given, 128);
+      if (typeof given === 'string' && uid !== undefined) login = clip(given, 128);
       if (login !== undefined && db !== undefined && uid !== undefined) this.learn(db, uid, login);
     } else if (login === undefined && db !== undefined && uid !== undefined) {
       login = this.logins.get(`${db}\0${uid}`);
@@ -298,7 +312,10 @@ export class Inventory {
     let client = this.clients.get(key);
     if (!client) {
       client = newClient(key, userAgent, address, db, login, uid, now, now);
+      if ((this.perAddress.get(address) ?? 0) >= this.limits.maxClientsPerAddress)
+        this.evictClientOf(address);
       this.clients.set(key, client);
+      this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
       while (this.clients.size > this.limits.maxClients) this.evictClient();
     } else if (now - client.last >= REORDER_MS) {
       // Most recently seen last: eviction takes the first (to within a second: moving an entry
@@ -362,8 +379,26 @@ export class Inventory {
 
   private evictClient(): void {
     const oldest = this.clients.keys().next().value;
-    if (oldest === undefined) return;
-    this.clients.delete(oldest);
+    if (oldest !== undefined) this.drop(oldest);
+  }
+
+  /** Evicts the least recently seen client of `address`. */
+  private evictClientOf(address: string): void {
+    for (const [key, c] of this.clients)
+      if (c.address === address) {
+        this.drop(key);
+        return;
+      }
+  }
+
+  private drop(key: string): void {
+    const c = this.clients.get(key);
+    if (!c) return;
+    this.clients.delete(key);
+    const n = (this.perAddress.get(c.address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(c.address, n);
+    else this.perAddress.delete(c.address);
+    if (this.lastClient === c) this.lastClient = undefined;
     this.evictedClients++;
   }
 
@@ -474,8 +509,11 @@ export class Inventory {
     loaded.sort((a, b) => a[1].last - b[1].last);
     this.lastClient = undefined;
     for (const [key, c] of loaded) {
-      this.clients.delete(key);
+      if (this.clients.has(key)) this.drop(key);
+      if ((this.perAddress.get(c.address) ?? 0) >= this.limits.maxClientsPerAddress)
+        this.evictClientOf(c.address);
       this.clients.set(key, c);
+      this.perAddress.set(c.address, (this.perAddress.get(c.address) ?? 0) + 1);
     }
     while (this.clients.size > this.limits.maxClients) this.evictClient();
     const logins = state['logins'];

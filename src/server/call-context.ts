@@ -5,7 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import { OdooFault } from '../errors.ts';
 import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
+import { maskName, maskText, secretsOf } from '../services/secrets.ts';
 import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
+import { clientAddressOf } from './client-address.ts';
 import { requestIdOf } from './request-id.ts';
 
 /**
@@ -16,7 +18,7 @@ import { requestIdOf } from './request-id.ts';
 export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallContext {
   const ctx = Object.create(parts) as CallContext;
   ctx.requestId = requestIdOf(req);
-  ctx.client = req.socket.remoteAddress;
+  ctx.client = clientAddressOf(req, parts.config.trustedProxies);
   ctx.notes = {};
   ctx.json2 = undefined;
   return ctx;
@@ -41,32 +43,38 @@ export interface CallOutcome {
 }
 
 /**
- * One line per call: what was called, by whom, how it ended. No parameters, no secrets. The
- * call's metrics are recorded here too, so that each call is counted once, in one place.
+ * One line per call: what was called, by whom, how it ended. No parameters, no secrets: the
+ * strings that may be secrets (services/secrets.ts: the password wherever it is, and the other
+ * credentials of a caller not verified) are masked in every field. The call's metrics and its
+ * inventory entry are recorded here too, so that each call is counted once, in one place.
  */
 export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome): void {
   const ms = Number(process.hrtime.bigint() - o.startedAt) / 1e6;
+  const notes = ctx.notes;
+  const secrets = secretsOf(o.call, notes, ctx.known);
+  const db = secrets.length === 0 ? notes.db : maskName(notes.db, secrets);
   ctx.metrics.call({
     protocol: o.protocol,
     service: o.call?.service,
     method: o.call?.method,
     outcome: o.fault ? 'fault' : 'ok',
     seconds: ms / 1000,
-    db: ctx.notes.db,
-    model: ctx.notes.model,
-    modelMethod: ctx.notes.method,
+    db,
+    model: notes.model,
+    modelMethod: notes.method,
   });
   if (o.call && ctx.inventory.enabled)
     ctx.inventory.record({
       protocol: o.protocol,
       service: o.call.service,
       function: o.call.method,
-      params: o.call.params,
-      notes: ctx.notes,
+      // Only a verified caller's parameters say anything about the call (its model and method).
+      params: notes.verified ? o.call.params : undefined,
+      notes: db === notes.db ? notes : { ...notes, db },
       json2: ctx.json2,
       fault: o.fault?.pyName,
       userAgent: req.headers['user-agent'],
-      address: req.socket.remoteAddress,
+      address: ctx.client,
     });
   // Written by writeFlatLine (log.ts: one JSON.stringify, no redaction pass): the keys are the ones
   // below and the notes' (never a secret's name; a note named like one is left out all the same).
@@ -76,14 +84,20 @@ export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome):
     service: o.call?.service,
     call: o.call?.method,
   };
-  const notes = ctx.notes as FlatFields;
-  for (const k in notes) if (!REDACTED_KEYS.has(k)) line[k] = notes[k];
-  line['client'] = req.socket.remoteAddress;
+  const fields = notes as FlatFields;
+  for (const k in fields) if (!REDACTED_KEYS.has(k)) line[k] = fields[k];
+  if (secrets.length > 0) {
+    line['db'] = db;
+    if (typeof line['login'] === 'string') line['login'] = maskName(line['login'], secrets);
+  }
+  line['client'] = ctx.client;
   line['userAgent'] = req.headers['user-agent'];
   line['outcome'] = o.fault ? 'fault' : 'ok';
   if (o.fault) {
     line['fault'] = o.fault.pyName;
-    line['faultMessage'] = o.fault.message.slice(0, 300);
+    // Masked before it is cut, so that no part of a secret is left at the cut.
+    const message = secrets.length === 0 ? o.fault.message : maskText(o.fault.message, secrets);
+    line['faultMessage'] = message.slice(0, 300);
   }
   line['ms'] = Math.round(ms * 10) / 10;
   writeFlatLine(ctx.log, line, 'legacy call');

@@ -59,18 +59,53 @@ describe('Throttle', () => {
     expect(th.counts('A', undefined).account).toBe(1);
   });
 
-  it('counts verifications in flight against the account, not the client', () => {
+  /*
+   * Attack: 40 parallel guesses from one address, each for another login, all admitted before the
+   * first one failed (the limit counted finished failures only).
+   * Now: verifications in flight count against both limits; the rest wait, then are refused.
+   */
+  it('counts verifications in flight against both limits: the rest wait, then are refused or admitted', async () => {
     const c = clock();
-    const th = new Throttle({ maxPerAccount: 2, maxPerClient: 2, windowMs: 10_000, now: c.now });
-    th.begin('A');
-    th.begin('A');
-    expect(th.blocked('A', 'x')).toEqual({ by: 'account', retryInSeconds: 1 });
-    expect(th.blocked('B', 'x')).toBeUndefined();
-    th.end('A');
-    expect(th.blocked('A', 'x')).toBeUndefined();
-    th.end('A');
-    th.end('A');
-    expect(th.blocked('A', 'x')).toBeUndefined();
+    const th = new Throttle({ maxPerAccount: 5, maxPerClient: 3, windowMs: 10_000, now: c.now });
+    const admitted: number[] = [];
+    const outcomes = Array.from({ length: 8 }, (_, i) =>
+      th.acquire(`acct${i}`, 'x').then((b) => {
+        if (b === undefined) admitted.push(i);
+        return b;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(admitted).toEqual([0, 1, 2]);
+    // The other five wait for those three to be decided.
+    expect(th.waitingCount).toBe(5);
+    // The three admitted fail: the waiting ones are refused on those failures.
+    for (const i of [0, 1, 2]) {
+      th.failed(`acct${i}`, 'x');
+      th.release(`acct${i}`, 'x');
+    }
+    for (const i of [3, 4, 5, 6, 7]) expect(await outcomes[i]).toEqual({ by: 'client', retryInSeconds: 10 });
+    expect(admitted).toEqual([0, 1, 2]);
+  });
+
+  it('admits the waiting attempts of a burst of good logins once the first succeed', async () => {
+    const th = new Throttle({ maxPerAccount: 5, maxPerClient: 2, windowMs: 10_000 });
+    const admitted: number[] = [];
+    const all = Array.from({ length: 6 }, (_, i) =>
+      th.acquire(`user${i}`, 'integration').then((b) => {
+        if (b === undefined) admitted.push(i);
+        return b;
+      }),
+    );
+    for (let round = 0; admitted.length < 6 && round < 10; round++) {
+      await new Promise((r) => setImmediate(r));
+      // Whoever was admitted logs in fine and is done.
+      for (const i of admitted.splice(0)) {
+        th.succeeded(`user${i}`);
+        th.release(`user${i}`, 'integration');
+        admitted.push(-1);
+      }
+    }
+    for (const p of all) expect(await p).toBeUndefined();
   });
 
   it('remembers a bounded number of accounts', () => {
