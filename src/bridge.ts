@@ -8,9 +8,12 @@ import type { Logger } from 'pino';
 import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
+import { KnownNames } from './auth/known-names.ts';
 import type { BridgeConfig } from './config.ts';
-import { createListener } from './server/app.ts';
-import { Forwarder } from './server/forward.ts';
+import { Admission } from './server/admission.ts';
+import { createAdminApp, createListener } from './server/app.ts';
+import { IdleWatch } from './server/idle-watch.ts';
+import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
 import { Inventory } from './inventory/inventory.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
@@ -22,6 +25,8 @@ import { WebDatabaseClient } from './upstream/web-database.ts';
 
 export interface RunningBridge {
   url: string;
+  /** Where `/_bridge/*` is served when BRIDGE_ADMIN_LISTEN is set. */
+  adminUrl: string | undefined;
   server: Server;
   parts: BridgeParts;
   /**
@@ -56,8 +61,10 @@ export function buildParts(
     );
   };
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
+  const known = new KnownNames();
   const auth = new BridgeAuthenticator({
     source: credentials,
+    known,
     keys,
     log,
     cacheTtlMs: config.authCacheTtlMs,
@@ -76,6 +83,9 @@ export function buildParts(
     ttlMs: config.signatureCacheTtlMs,
   });
   signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
+  const admission = new Admission({ maxCalls: config.maxCallsInFlight, maxBytes: config.maxInflightBytes });
+  admission.onRefused = (why) => metrics.refused(why);
+  metrics.watchAdmission(() => admission);
   const forwarder = new Forwarder(config, log);
   forwarder.observer = (sample) => metrics.forwarded(sample);
   return {
@@ -85,8 +95,14 @@ export function buildParts(
     inventory: new Inventory({
       ...(config.inventoryMaxClients !== undefined ? { maxClients: config.inventoryMaxClients } : {}),
       ...(config.inventoryMaxCalls !== undefined ? { maxCalls: config.inventoryMaxCalls } : {}),
+      ...(config.inventoryMaxClientsPerAddress !== undefined
+        ? { maxClientsPerAddress: config.inventoryMaxClientsPerAddress }
+        : {}),
     }),
     log,
+    admission,
+    idle: new IdleWatch(config.bodyIdleTimeoutMs),
+    known,
     keys,
     auth,
     credentials,
@@ -109,19 +125,36 @@ export async function startBridge(
     await loadInventory(parts.inventory, config.inventoryFile, log);
     persister = new InventoryPersister(parts.inventory, config.inventoryFile, log);
   }
-  const server = createServer({ keepAliveTimeout: 65_000 }, createListener(parts));
+  const server = createServer(
+    // Only Odoo's bus (GET /websocket) may upgrade; any other request with an Upgrade header is
+    // served as the ordinary request it also is.
+    { keepAliveTimeout: 65_000, shouldUpgradeCallback: isWebsocketUpgrade },
+    createListener(parts, config.adminListen ? 'elsewhere' : 'here'),
+  );
   server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listenPort, config.listenHost, () => resolve());
-  });
-  const { port, address, family } = server.address() as AddressInfo;
-  const host = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
+  const url = await listen(server, config.listenHost, config.listenPort);
+  // The bridge's own endpoints on their own address (BRIDGE_ADMIN_LISTEN), if set.
+  let admin: Server | undefined;
+  let adminUrl: string | undefined;
+  if (config.adminListen) {
+    admin = createServer({ keepAliveTimeout: 65_000 }, createAdminApp(parts));
+    try {
+      adminUrl = await listen(admin, config.adminListen.host, config.adminListen.port);
+    } catch (e) {
+      server.close();
+      throw e;
+    }
+  }
   return {
-    url: `http://${host}:${port}`,
+    url,
+    adminUrl,
     server,
     parts,
     async close(graceMs = config.shutdownGraceMs) {
+      if (admin) {
+        admin.close();
+        admin.closeAllConnections();
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // server.close() stops accepting and closes idle connections once; connections that become
       // idle when their answer is out are closed by the poll below.
@@ -141,6 +174,7 @@ export async function startBridge(
         await closed;
       }
       parts.credentials.close();
+      parts.idle.close();
       await persister?.close();
       const pools = Promise.all([
         parts.odoo.close(),
@@ -153,4 +187,15 @@ export async function startBridge(
       return clean;
     },
   };
+}
+
+/** Listens on host:port; answers the URL to reach it (0.0.0.0 as 127.0.0.1). */
+async function listen(server: Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound, address, family } = server.address() as AddressInfo;
+  const shown = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
+  return `http://${shown}:${bound}`;
 }

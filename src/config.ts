@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseTrustedProxies, type TrustedProxies } from './server/client-address.ts';
 import { checkAuthSettings, PASSTHROUGH_ONLY, type AuthSettings } from './auth/credential-config.ts';
 import {
   NO_SHIMS,
@@ -40,6 +41,20 @@ export interface BridgeConfig {
   dbTimeoutMs: number;
   /** Largest db.restore request accepted (its backup streams through); 0: no limit, as Odoo. */
   maxRestoreBytes: number;
+  /** Most request body bytes held in memory by all calls at once (server/admission.ts). */
+  maxInflightBytes: number;
+  /** Most legacy calls and forwarded requests in flight at once. */
+  maxCallsInFlight: number;
+  /** A request body that sends nothing for this long is cut. */
+  bodyIdleTimeoutMs: number;
+  /** A websocket tunnel silent both ways for this long is closed. */
+  tunnelIdleTimeoutMs: number;
+  /** BRIDGE_ADMIN_LISTEN: where `/_bridge/*` is served instead of the public listener. */
+  adminListen: { host: string; port: number } | undefined;
+  /** BRIDGE_ADMIN_TOKEN: what the inventory and its page require (Bearer, or Basic password). */
+  adminToken: string | undefined;
+  /** BRIDGE_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client (server/client-address.ts). */
+  trustedProxies: TrustedProxies | undefined;
   signatureCacheSize: number;
   signatureCacheTtlMs: number;
   authCacheTtlMs: number;
@@ -62,6 +77,7 @@ export interface BridgeConfig {
   inventoryFile?: string | undefined;
   inventoryMaxClients?: number;
   inventoryMaxCalls?: number;
+  inventoryMaxClientsPerAddress?: number;
   /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts); defaults there. */
   retryMax?: number;
   retryBackoffMs?: number;
@@ -110,6 +126,17 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--listen',
     default: '0.0.0.0:8069',
     help: 'host:port to serve the legacy endpoints on',
+  },
+  {
+    env: 'BRIDGE_ADMIN_LISTEN',
+    flag: '--admin-listen',
+    help: "host:port to serve the bridge's own endpoints (/_bridge/: probes, metrics, inventory) on instead of the public listener, e.g. 127.0.0.1:9169 (default: the public listener)",
+  },
+  {
+    env: 'BRIDGE_ADMIN_TOKEN',
+    flag: '--admin-token',
+    secret: true,
+    help: 'token the inventory (/_bridge/inventory) and its page (/_bridge/) require: Authorization: Bearer <token>, or Basic with the token as password (default: none)',
   },
   {
     env: 'ODOO_DB_HEADER',
@@ -169,6 +196,35 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--max-restore-bytes',
     default: '0',
     help: 'largest db.restore request accepted, its backup streamed through (0: no limit, as Odoo)',
+  },
+  {
+    env: 'BRIDGE_MAX_INFLIGHT_BYTES',
+    flag: '--max-inflight-bytes',
+    default: String(192 * 1024 * 1024),
+    help: 'most request bytes all calls in flight may hold in memory at once; past it a call gets a retryable fault (the default keeps the bridge within a 512 MiB container)',
+  },
+  {
+    env: 'BRIDGE_MAX_CALLS_IN_FLIGHT',
+    flag: '--max-calls-in-flight',
+    default: '1024',
+    help: 'most legacy calls and forwarded requests in flight at once; past it a call gets a retryable fault (forwarded requests a 503)',
+  },
+  {
+    env: 'BRIDGE_BODY_IDLE_TIMEOUT_MS',
+    flag: '--body-idle-timeout-ms',
+    default: '30000',
+    help: 'a request body that sends nothing for this long is cut and its connection closed',
+  },
+  {
+    env: 'BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS',
+    flag: '--tunnel-idle-timeout-seconds',
+    default: '120',
+    help: "a websocket (Odoo's bus, /websocket) silent both ways for this long is closed; Odoo pings an idle one every 40-55 s",
+  },
+  {
+    env: 'BRIDGE_TRUSTED_PROXIES',
+    flag: '--trusted-proxies',
+    help: "addresses or CIDR ranges of proxies in front of the bridge (or loopback, linklocal, uniquelocal), comma-separated: a request from one of them is named by the X-Forwarded-For hop it saw, for throttling, logs and the inventory (default: none, the socket's peer)",
   },
   {
     env: 'BRIDGE_MAX_UPSTREAM_BYTES',
@@ -254,6 +310,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'kinds of call (service, model, method, protocol) the inventory keeps per client, least recently seen dropped first',
   },
   {
+    env: 'BRIDGE_INVENTORY_MAX_CLIENTS_PER_ADDRESS',
+    flag: '--inventory-max-clients-per-address',
+    default: '10',
+    help: 'clients (User-Agent, db, login) the inventory keeps per client address, its least recently seen dropped first: one sender cannot evict other clients',
+  },
+  {
     env: 'BRIDGE_RETRY_MAX',
     flag: '--retry-max',
     default: '1',
@@ -337,12 +399,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   if (parsedUrl.username || parsedUrl.password || parsedUrl.search || parsedUrl.hash)
     throw new ConfigError('ODOO_URL must not carry credentials, a query or a fragment');
 
-  const listen = get('BRIDGE_LISTEN') ?? '';
-  const m = /^(.*):(\d{1,5})$/.exec(listen);
-  const listenPort = m ? Number(m[2]) : NaN;
-  if (!m || listenPort > 65535)
-    throw new ConfigError(`BRIDGE_LISTEN=${listen} must be host:port, e.g. 0.0.0.0:8069`);
-  const listenHost = (m[1] ?? '').replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  const { host: listenHost, port: listenPort } = hostPort(
+    'BRIDGE_LISTEN',
+    get('BRIDGE_LISTEN') ?? '',
+    '0.0.0.0:8069',
+  );
+  const adminValue = get('BRIDGE_ADMIN_LISTEN');
+  const adminListen =
+    adminValue === undefined ? undefined : hostPort('BRIDGE_ADMIN_LISTEN', adminValue, '127.0.0.1:9169');
+  const adminToken = get('BRIDGE_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16)
+    throw new ConfigError('BRIDGE_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)');
 
   const dbHeader = get('ODOO_DB_HEADER');
   if (dbHeader !== 'auto' && dbHeader !== 'never')
@@ -376,6 +443,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     odooUrl: odooUrl.replace(/\/+$/, ''),
     listenHost,
     listenPort,
+    adminListen,
+    adminToken,
     dbHeader,
     docsKey: get('ODOO_DOCS_KEY'),
     serviceKey: parseServiceKey(get('ODOO_SERVICE_KEY')),
@@ -386,6 +455,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     maxUpstreamBytes: int('BRIDGE_MAX_UPSTREAM_BYTES', 1024),
     dbTimeoutMs: int('BRIDGE_DB_TIMEOUT_MS', 1),
     maxRestoreBytes: int('BRIDGE_MAX_RESTORE_BYTES', 0),
+    maxInflightBytes: int('BRIDGE_MAX_INFLIGHT_BYTES', 1024 * 1024),
+    maxCallsInFlight: int('BRIDGE_MAX_CALLS_IN_FLIGHT', 1),
+    bodyIdleTimeoutMs: int('BRIDGE_BODY_IDLE_TIMEOUT_MS', 100),
+    tunnelIdleTimeoutMs: int('BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS', 1) * 1000,
+    trustedProxies: trustedProxies(get('BRIDGE_TRUSTED_PROXIES')),
     signatureCacheSize: int('BRIDGE_SIGNATURE_CACHE_SIZE', 1),
     signatureCacheTtlMs: int('BRIDGE_SIGNATURE_CACHE_TTL_SECONDS', 1) * 1000,
     authCacheTtlMs: int('BRIDGE_AUTH_CACHE_TTL_SECONDS', 0) * 1000,
@@ -401,6 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     inventoryFile: get('BRIDGE_INVENTORY_FILE'),
     inventoryMaxClients: int('BRIDGE_INVENTORY_MAX_CLIENTS', 0),
     inventoryMaxCalls: int('BRIDGE_INVENTORY_MAX_CALLS', 1),
+    inventoryMaxClientsPerAddress: int('BRIDGE_INVENTORY_MAX_CLIENTS_PER_ADDRESS', 1),
     retryMax: int('BRIDGE_RETRY_MAX', 0),
     retryBackoffMs: int('BRIDGE_RETRY_BACKOFF_MS', 0),
     retryBudgetRatio: decimal('BRIDGE_RETRY_BUDGET_RATIO'),
@@ -409,6 +484,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
       ? readConfigFile(configPath)
       : { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS },
   };
+}
+
+/** `host:port` (`[::1]:8069` for IPv6); `host` empty means every address. */
+function hostPort(name: string, value: string, example: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  const portText = value.slice(colon + 1);
+  const port = Number(portText);
+  if (colon < 0 || !/^\d{1,5}$/.test(portText) || port > 65535)
+    throw new ConfigError(`${name}=${value} must be host:port, e.g. ${example}`);
+  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  return { host, port };
+}
+
+function trustedProxies(value: string | undefined): TrustedProxies | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTrustedProxies(value);
+  } catch (e) {
+    throw new ConfigError(`BRIDGE_TRUSTED_PROXIES: ${(e as Error).message}`);
+  }
 }
 
 /** ODOO_SERVICE_KEY's value; the error never repeats it (it is a secret). */

@@ -47,7 +47,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const { mode, size } = bridge.parts.credentials.current;
   log.info(
-    { url: bridge.url, odoo: config.odooUrl, dbHeader: config.dbHeader, auth: mode, credentials: size },
+    {
+      url: bridge.url,
+      ...(bridge.adminUrl ? { adminUrl: bridge.adminUrl } : {}),
+      odoo: config.odooUrl,
+      dbHeader: config.dbHeader,
+      auth: mode,
+      credentials: size,
+      ...(config.trustedProxies ? { trustedProxies: config.trustedProxies.ranges.join(',') } : {}),
+    },
     'odoo-rpc-bridge listening',
   );
   if (mode === 'passthrough' && config.file.auth.credentials.length > 0)

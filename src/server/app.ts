@@ -3,15 +3,20 @@
  * every other path forwarded to Odoo (whole-URL drop-in). Routing only; each legacy route is
  * decode → dispatch → encode in its own module.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { BridgeParts } from '../services/service.ts';
+import { RETRY_AFTER_SECONDS } from './admission.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
 import { serveInventory, serveInventoryPage } from './inventory-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
 import { methodNotAllowed, serveXmlRpc } from './xmlrpc-route.ts';
 
-export function createApp(parts: BridgeParts): Express {
+/** Where the bridge's own endpoints (`/_bridge/*`) are served. */
+export type AdminPlacement = 'here' | 'elsewhere';
+
+export function createApp(parts: BridgeParts, admin: AdminPlacement = 'here'): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -21,18 +26,99 @@ export function createApp(parts: BridgeParts): Express {
   app.all(['/xmlrpc/2/:service', '/xmlrpc/:service'], (_req, res) => methodNotAllowed(res, 'POST'));
   app.post('/jsonrpc', (req, res) => serveJsonRpc(parts, req, res));
 
+  if (admin === 'here') addAdminRoutes(app, parts);
+  else
+    app.all(['/_bridge', '/_bridge/{*rest}'], (_req, res) => {
+      res
+        .status(404)
+        .type('text/plain; charset=utf-8')
+        .send('odoo-rpc-bridge: its own endpoints are served on another address (BRIDGE_ADMIN_LISTEN)\n');
+    });
+
+  // Whole-URL drop-in: everything else is Odoo's, within the bridge's limit of calls in flight
+  // (past it: 503 with Retry-After, which load balancers and browsers understand).
+  app.use((req, res) => {
+    if (!parts.admission.enter()) {
+      res.writeHead(503, {
+        'content-type': 'text/plain; charset=utf-8',
+        'retry-after': String(RETRY_AFTER_SECONDS),
+        connection: 'close',
+      });
+      res.end(
+        '503 Service Unavailable: odoo-rpc-bridge is holding as many requests as it may (BRIDGE_MAX_CALLS_IN_FLIGHT); retry later\n',
+      );
+      return;
+    }
+    res.once('close', () => parts.admission.leave());
+    void parts.forwarder.forward(req, res);
+  });
+  return app;
+}
+
+/**
+ * The bridge's own endpoints, on the public listener (the default) or alone on
+ * BRIDGE_ADMIN_LISTEN. The probes and metrics are open (Kubernetes and Prometheus reach them);
+ * the inventory and its page need BRIDGE_ADMIN_TOKEN when it is set.
+ */
+export function createAdminApp(parts: BridgeParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  addAdminRoutes(app, parts);
+  app.use((_req, res) => {
+    res.status(404).type('text/plain; charset=utf-8').send('odoo-rpc-bridge: no such endpoint\n');
+  });
+  return app;
+}
+
+function addAdminRoutes(app: Express, parts: BridgeParts): void {
+  const token = parts.config.adminToken;
+  const guarded = (serve: (req: Request, res: Response) => void) => (req: Request, res: Response) => {
+    if (token === undefined || adminTokenMatches(req.headers.authorization, token)) return serve(req, res);
+    res
+      .status(401)
+      .set('WWW-Authenticate', 'Bearer realm="odoo-rpc-bridge", Basic realm="odoo-rpc-bridge"')
+      .set('Cache-Control', 'no-store')
+      .type('text/plain; charset=utf-8')
+      .send(
+        'odoo-rpc-bridge: the inventory needs BRIDGE_ADMIN_TOKEN (Authorization: Bearer <token>, or any user name and the token as password)\n',
+      );
+  };
   app.get('/_bridge/livez', serveLivez);
   app.get('/_bridge/readyz', (req, res) => serveReadyz(parts, req, res));
   app.get('/_bridge/metrics', (req, res) => serveMetrics(parts, req, res));
-  app.get('/_bridge/inventory', (req, res) => serveInventory(parts, req, res));
-  app.get(['/_bridge', '/_bridge/'], (req, res) => serveInventoryPage(parts, req, res));
+  app.get(
+    '/_bridge/inventory',
+    guarded((req, res) => serveInventory(parts, req, res)),
+  );
+  app.get(
+    ['/_bridge', '/_bridge/'],
+    guarded((req, res) => serveInventoryPage(parts, req, res)),
+  );
   app.all('/_bridge/{*rest}', (_req, res) => {
     res.status(404).type('text/plain; charset=utf-8').send('odoo-rpc-bridge: no such endpoint\n');
   });
+}
 
-  // Whole-URL drop-in: everything else is Odoo's.
-  app.use((req, res) => parts.forwarder.forward(req, res));
-  return app;
+/**
+ * Whether an Authorization header carries `token`: `Bearer <token>` (scripts), or Basic with the
+ * token as the password (a browser's own prompt, for the page). Compared in constant time.
+ */
+export function adminTokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || header.length > 4096) return false;
+  const space = header.indexOf(' ');
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  let given: string | undefined;
+  if (scheme === 'bearer') given = value;
+  else if (scheme === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    given = decoded.slice(decoded.indexOf(':') + 1);
+  }
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
 }
 
 /**
@@ -42,8 +128,8 @@ export function createApp(parts: BridgeParts): Express {
  * would have to decode, goes through the express app. Per call this saves express's routing and
  * request/response decoration, a sizeable part of a small call's cost.
  */
-export function createListener(parts: BridgeParts): RequestListener {
-  const app = createApp(parts);
+export function createListener(parts: BridgeParts, admin: AdminPlacement = 'here'): RequestListener {
+  const app = createApp(parts, admin);
   return (req, res) => {
     if (req.method === 'POST') {
       const url = req.url ?? '';

@@ -6,13 +6,15 @@
  * upgrades (`/websocket`) are piped through a raw socket.
  */
 import type { IncomingMessage, IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import type { UpstreamOptions } from '../upstream/odoo-client.ts';
+import { clientAddressOf, type TrustedProxies } from './client-address.ts';
 import { loggedPath, methodLabel, routeFamily, statusClass } from './forward-route.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -22,6 +24,12 @@ export interface ForwardSample {
   method: string;
   status: string;
   seconds: number;
+}
+
+interface Started {
+  at: bigint;
+  requestId: string;
+  client: string | undefined;
 }
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect` (node answers 100-continue itself). */
@@ -79,10 +87,20 @@ export class Forwarder {
   private readonly log: Logger;
   /** Open upgraded connections (client side, upstream side). */
   private readonly tunnels = new Set<[Duplex, Socket]>();
+  private readonly tunnelIdleMs: number;
+  private readonly connectTimeoutMs: number;
+  /** BRIDGE_TRUSTED_PROXIES: whose X-Forwarded-For names the client in the log line. */
+  private readonly trusted: TrustedProxies | undefined;
   /** Told of every forwarded request once it ends (metrics). */
   observer: ((s: ForwardSample) => void) | undefined;
 
-  constructor(opts: UpstreamOptions, log: Logger) {
+  constructor(
+    opts: UpstreamOptions & { trustedProxies?: TrustedProxies | undefined; tunnelIdleTimeoutMs?: number },
+    log: Logger,
+  ) {
+    this.trusted = opts.trustedProxies;
+    this.tunnelIdleMs = opts.tunnelIdleTimeoutMs ?? 120_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs;
     this.origin = new URL(opts.odooUrl);
     this.basePath = this.origin.pathname.replace(/\/+$/, '');
     this.log = log;
@@ -116,8 +134,8 @@ export class Forwarder {
   }
 
   async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const requestId = requestIdOf(req);
+    const started = this.start(req);
+    const requestId = started.requestId;
     const method = req.method ?? 'GET';
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
@@ -146,7 +164,7 @@ export class Forwarder {
         res.end(`502 Bad Gateway: odoo-rpc-bridge could not reach Odoo (${code})\n`);
       } else res.destroy();
       req.resume();
-      this.done(req, requestId, started, undefined, 'unreachable', code);
+      this.done(req, started, undefined, 'unreachable', code);
       return;
     }
     const headers = endToEnd(answer.headers);
@@ -157,22 +175,30 @@ export class Forwarder {
     } catch (e) {
       // Odoo or the client went away mid-answer: cut the connection so nothing reads as complete.
       res.destroy();
-      this.done(req, requestId, started, answer.statusCode, 'cut off', (e as Error).message);
+      this.done(req, started, answer.statusCode, 'cut off', (e as Error).message);
       return;
     }
-    this.done(req, requestId, started, answer.statusCode, 'ok');
+    this.done(req, started, answer.statusCode, 'ok');
+  }
+
+  /** What a forwarded request's log line needs, taken while its socket is still attached. */
+  private start(req: IncomingMessage): Started {
+    return {
+      at: process.hrtime.bigint(),
+      requestId: requestIdOf(req),
+      client: clientAddressOf(req, this.trusted),
+    };
   }
 
   /** One log line and one metrics sample per forwarded request; the path without its query. */
   private done(
     req: IncomingMessage,
-    requestId: string,
-    started: bigint,
+    started: Started,
     status: number | undefined,
-    outcome: 'ok' | 'cut off' | 'unreachable' | 'upgraded',
+    outcome: 'ok' | 'cut off' | 'unreachable' | 'upgraded' | 'refused',
     error?: string,
   ): void {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - started.at) / 1e9;
     const url = req.url ?? '/';
     this.observer?.({
       route: routeFamily(url),
@@ -181,63 +207,123 @@ export class Forwarder {
       seconds,
     });
     const line = {
-      requestId,
+      requestId: started.requestId,
       forwarded: loggedPath(url),
       httpMethod: req.method,
       status,
       outcome,
       ...(error !== undefined ? { err: error } : {}),
-      client: req.socket.remoteAddress,
+      client: started.client,
       userAgent: req.headers['user-agent'],
       ms: Math.round(seconds * 10_000) / 10,
     };
     if (outcome === 'ok' || outcome === 'upgraded') this.log.info(line, 'forwarded request');
+    else if (outcome === 'refused') this.log.warn(line, 'forwarded request refused');
     else this.log.warn(line, 'forwarded request failed');
   }
 
-  /** A websocket (or other) upgrade: the request re-sent upstream, then both sockets piped. */
+  /**
+   * A websocket upgrade, for Odoo's bus only (`GET /websocket`; the server's shouldUpgradeCallback
+   * sends every other request with an Upgrade header the ordinary way). The request goes to Odoo
+   * on a connection of its own; only if Odoo answers 101 are the two sockets joined, with
+   * BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS of silence both ways closing them (Odoo pings an idle
+   * websocket every 40-55 s). Any other answer is relayed as it came and the connection closed:
+   * nothing the client sends afterwards reaches Odoo unseen.
+   */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const started = process.hrtime.bigint();
-    const requestId = requestIdOf(req);
-    const port = Number(this.origin.port) || (this.origin.protocol === 'https:' ? 443 : 80);
-    const host = this.origin.hostname.replace(/^\[(.*)\]$/, '$1');
-    const up: Socket =
-      this.origin.protocol === 'https:'
-        ? tlsConnect({ host, port, servername: host, ALPNProtocols: ['http/1.1'] })
-        : netConnect({ host, port });
-    let connected = false;
+    const started = this.start(req);
+    const requestId = started.requestId;
+    socket.on('error', () => socket.destroy());
+    if (!isWebsocketUpgrade(req)) {
+      // Only reached where the server cannot choose which upgrades it takes (Node < 24.9).
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      this.done(req, started, 400, 'refused', 'upgrade outside /websocket');
+      return;
+    }
+    const headers = this.upstreamHeaders(req, requestId, ['upgrade']);
+    headers['connection'] = 'Upgrade';
+    const send = this.origin.protocol === 'https:' ? httpsRequest : httpRequest;
+    const up = send({
+      protocol: this.origin.protocol,
+      hostname: this.origin.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.origin.port,
+      method: 'GET',
+      path: this.basePath + (req.url ?? '/'),
+      headers,
+      agent: false,
+      timeout: this.connectTimeoutMs,
+    });
+    let settled = false;
     const fail = (e: Error): void => {
-      if (!connected) this.done(req, requestId, started, undefined, 'unreachable', e.message);
-      else this.log.warn({ requestId, err: e.message }, 'forwarded upgrade failed');
-      if (!connected && socket.writable)
+      if (settled) return;
+      settled = true;
+      up.destroy();
+      if (socket.writable)
         socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       else socket.destroy();
-      up.destroy();
+      this.done(req, started, undefined, 'unreachable', e.message);
     };
     up.once('error', fail);
-    socket.once('error', () => up.destroy());
-    up.once(this.origin.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      connected = true;
-      const headers = this.upstreamHeaders(req, requestId, ['upgrade']);
-      headers['connection'] = 'Upgrade';
-      let text = `${req.method ?? 'GET'} ${this.basePath}${req.url ?? '/'} HTTP/1.1\r\n`;
-      for (const [name, value] of Object.entries(headers))
-        for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`;
-      up.write(text + '\r\n');
-      if (head.length > 0) up.write(head);
-      socket.pipe(up);
-      up.pipe(socket);
-      const tunnel: [Duplex, Socket] = [socket, up];
-      this.tunnels.add(tunnel);
-      const end = (): void => {
-        if (this.tunnels.has(tunnel)) this.done(req, requestId, started, 101, 'upgraded');
-        this.tunnels.delete(tunnel);
-        socket.destroy();
+    up.once('timeout', () => fail(new Error('timed out connecting to Odoo')));
+    socket.once('close', () => {
+      if (!settled) {
+        settled = true;
         up.destroy();
-      };
-      up.once('close', end);
-      socket.once('close', end);
+      }
     });
+    up.once('response', (answer: IncomingMessage) => {
+      // Not upgraded: Odoo's answer goes back as it is, and the connection ends with it.
+      if (settled) return;
+      settled = true;
+      const status = answer.statusCode ?? 502;
+      const out = endToEnd(answer.headers);
+      out['x-request-id'] ??= requestId;
+      out['connection'] = 'close';
+      socket.write(responseHead(status, answer.statusMessage ?? '', out));
+      answer.pipe(socket);
+      answer.once('end', () => this.done(req, started, status, 'ok'));
+      answer.once('error', () => socket.destroy());
+    });
+    up.once('upgrade', (answer: IncomingMessage, upstream: Socket, upstreamHead: Buffer) => {
+      if (settled) {
+        upstream.destroy();
+        return;
+      }
+      settled = true;
+      socket.write(
+        responseHead(101, answer.statusMessage ?? 'Switching Protocols', rawPairs(answer.rawHeaders)),
+      );
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstream.write(head);
+      const tunnel: [Duplex, Socket] = [socket, upstream];
+      this.tunnels.add(tunnel);
+      const end = (why?: string): void => {
+        if (!this.tunnels.delete(tunnel)) return;
+        socket.destroy();
+        upstream.destroy();
+        this.done(req, started, 101, 'upgraded', why);
+      };
+      // Silence both ways for the idle timeout closes the tunnel: data either way resets both.
+      const idle = (): void => end('idle');
+      const activity = (): void => {
+        (socket as Socket).setTimeout?.(this.tunnelIdleMs);
+        upstream.setTimeout(this.tunnelIdleMs);
+      };
+      (socket as Socket).setTimeout?.(this.tunnelIdleMs, idle);
+      upstream.setTimeout(this.tunnelIdleMs, idle);
+      socket.on('data', activity);
+      upstream.on('data', activity);
+      upstream.on('error', () => end());
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+      // Either side ending ends the tunnel (websockets close in band; a half-open tunnel would
+      // only hold two sockets).
+      upstream.once('end', () => end());
+      socket.once('end', () => end());
+      upstream.once('close', () => end());
+      socket.once('close', () => end());
+    });
+    up.end();
   }
 
   /** Closes every upgraded connection (websockets are not calls: shutdown does not wait for them). */
@@ -256,4 +342,35 @@ export class Forwarder {
   async destroy(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** Whether `req` is the upgrade Odoo serves: `GET /websocket` (its bus), any query string. */
+export function isWebsocketUpgrade(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return req.method === 'GET' && (q < 0 ? url : url.slice(0, q)) === '/websocket';
+}
+
+/** An HTTP/1.1 response head, header values with CR/LF dropped. */
+function responseHead(
+  status: number,
+  message: string,
+  headers: Record<string, string | string[]> | Array<[string, string]>,
+): string {
+  const clean = (v: string): string => v.replace(/[\r\n]/g, '');
+  let text = `HTTP/1.1 ${status} ${clean(message)}\r\n`;
+  const pairs = Array.isArray(headers)
+    ? headers
+    : Object.entries(headers).flatMap(([n, v]) =>
+        (Array.isArray(v) ? v : [v]).map((x): [string, string] => [n, x]),
+      );
+  for (const [name, value] of pairs) text += `${clean(name)}: ${clean(value)}\r\n`;
+  return text + '\r\n';
+}
+
+/** Raw headers (name, value, name, value, …) as pairs, names as Odoo wrote them. */
+function rawPairs(raw: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
 }

@@ -2,11 +2,14 @@
  * What every legacy service function gets and returns. A service is a table of functions
  * `(params, ctx) → Promise<CallResult>`: adding a legacy function is adding a row.
  */
+import type { Admission } from '../server/admission.ts';
 import type { Forwarder } from '../server/forward.ts';
+import type { IdleWatch } from '../server/idle-watch.ts';
 import type { BridgeMetrics } from '../server/metrics.ts';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { KnownNames } from '../auth/known-names.ts';
 import type { CredentialSource } from '../auth/credential-source.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { BridgeConfig } from '../config.ts';
@@ -44,6 +47,12 @@ export interface BridgeParts {
   metrics: BridgeMetrics;
   /** The migration inventory (`/_bridge/inventory`, `/_bridge/`), recorded from `logCall`. */
   inventory: Inventory;
+  /** What the bridge holds at once: calls in flight and their request bytes. */
+  admission: Admission;
+  /** Cuts request bodies that stop arriving. */
+  idle: IdleWatch;
+  /** Databases and logins seen verified: the only ones named when an attempt fails. */
+  known: KnownNames;
   log: Logger;
 }
 
@@ -55,6 +64,8 @@ export interface CallNotes {
   login?: string;
   /** How the call was authenticated. */
   auth?: 'mapped' | 'passthrough';
+  /** The caller was verified (a call's credentials, or a login's password): its db and login are not secrets. */
+  verified?: boolean;
   model?: string;
   method?: string;
   upstreamStatus?: number;
@@ -67,7 +78,7 @@ export interface CallNotes {
 
 export interface CallContext extends BridgeParts {
   requestId: string;
-  /** The socket's remote address (throttling of failed logins). */
+  /** The client's address (server/client-address.ts): throttling, logs, the inventory. */
   client: string | undefined;
   notes: CallNotes;
   /** The JSON-2 call an object call became (for the inventory; never logged: it holds arguments). */

@@ -93,7 +93,12 @@ describe('/_bridge/inventory', () => {
     await legacySession(s);
     const inv = await inventory(s);
     expect(inv.enabled).toBe(true);
-    expect(inv.limits).toEqual({ maxClients: 100, maxCalls: 100, maxExampleBytes: 2048 });
+    expect(inv.limits).toEqual({
+      maxClients: 100,
+      maxCalls: 100,
+      maxClientsPerAddress: 10,
+      maxExampleBytes: 2048,
+    });
 
     // common.version has no db: a client of its own; the rest is (UA, 127.0.0.1, lab, admin).
     const clients = clientOf(inv, UA);

@@ -9,9 +9,20 @@ export interface XmlRpcAnswer {
   fault?: { faultCode: number | string; faultString: string };
 }
 
-/** Calls `method(...params)` at `url` with the xmlrpc npm client; faults are answers, not throws. */
-export function xmlrpcCall(url: string, method: string, params: unknown[]): Promise<XmlRpcAnswer> {
-  const client = xmlrpc.createClient(url);
+/**
+ * Calls `method(...params)` at `url` with the xmlrpc npm client; faults are answers, not throws.
+ * `from`: the local address to call from (127.0.0.x: another client of the same bridge).
+ */
+export function xmlrpcCall(
+  url: string,
+  method: string,
+  params: unknown[],
+  from?: { localAddress?: string; headers?: Record<string, string> },
+): Promise<XmlRpcAnswer> {
+  // The client hands its options to http.request, localAddress included (not in its types).
+  const client = from
+    ? xmlrpc.createClient({ url, ...from } as Parameters<typeof xmlrpc.createClient>[0])
+    : xmlrpc.createClient(url);
   return new Promise((resolve, reject) =>
     client.methodCall(method, params, (err: unknown, value: unknown) => {
       if (!err) return resolve({ value });
