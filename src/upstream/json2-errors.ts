@@ -9,6 +9,7 @@
  */
 import { OdooFault, accessDenied, accessError, pythonError, userError, type FaultKind } from '../errors.ts';
 import type { Value } from '../values.ts';
+import { replaceScriptsAndStyles, replaceTags } from './html.ts';
 import { upstreamError, type UpstreamAnswer } from './odoo-client.ts';
 
 interface Json2ErrorBody {
@@ -140,9 +141,7 @@ function faultFromNonJson(answer: UpstreamAnswer, site: CallSite): OdooFault {
 
 /** The readable text of an HTML or text answer, short enough for a fault message. */
 export function htmlText(body: string): string {
-  const text = body
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
+  const text = replaceTags(replaceScriptsAndStyles(body, ' '), ' ')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')

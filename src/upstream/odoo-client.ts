@@ -99,7 +99,8 @@ export class OdooClient {
     this.opts = opts;
     const url = new URL(opts.odooUrl);
     this.baseUrl = opts.odooUrl;
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    // Trailing slashes, tried from the first of a run only (`/\/+$/` rescans a run from each slash).
+    this.basePath = url.pathname.replace(/(?<!\/)\/+$/, '');
     this.maxActive = opts.connections ?? 256;
     this.pool = new Pool(url.origin, {
       connections: this.maxActive,

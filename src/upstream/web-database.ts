@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { OdooFault } from '../errors.ts';
+import { alertDangerText, replaceScriptsAndStyles, replaceTags } from './html.ts';
 import { transportFault, upstreamError } from './odoo-client.ts';
 
 export interface WebDatabaseOptions {
@@ -60,9 +61,6 @@ export interface BackupFile {
   size: number | undefined;
 }
 
-/** `<div class="alert alert-danger">…</div>`, not the `alert-danger text-center` notice. */
-const BANNER = /<div class="alert alert-danger">([\s\S]*?)<\/div>/;
-
 export class WebDatabaseClient {
   readonly baseUrl: string;
   private readonly basePath: string;
@@ -74,7 +72,8 @@ export class WebDatabaseClient {
     this.opts = opts;
     const url = new URL(opts.odooUrl);
     this.baseUrl = opts.odooUrl;
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    // Trailing slashes, tried from the first of a run only (`/\/+$/` rescans a run from each slash).
+    this.basePath = url.pathname.replace(/(?<!\/)\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: 16,
       connect: { timeout: opts.connectTimeoutMs },
@@ -277,8 +276,9 @@ export class WebDatabaseClient {
     }
     const text = await this.text(res.body, route);
     const contentType = header(res.headers, 'content-type') ?? '';
-    const m = res.statusCode === 200 && /html/i.test(contentType) ? BANNER.exec(text) : null;
-    if (m) return { kind: 'banner', text: unescapeHtml((m[1] as string).trim()) };
+    // `<div class="alert alert-danger">…</div>`, not the `alert-danger text-center` notice.
+    const banner = res.statusCode === 200 && /html/i.test(contentType) ? alertDangerText(text) : undefined;
+    if (banner !== undefined) return { kind: 'banner', text: unescapeHtml(banner.trim()) };
     return { kind: 'other', status: res.statusCode, contentType, text };
   }
 }
@@ -296,16 +296,14 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 
 /** The text of an element as the browser shows it: markupsafe's escapes (and any other reference) undone. */
 export function unescapeHtml(s: string): string {
-  return s
-    .replace(/<[^>]*>/g, '')
-    .replace(
-      /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos|nbsp));/g,
-      (m, dec?: string, hex?: string, name?: string) => {
-        if (dec !== undefined) return safeCodePoint(Number(dec), m);
-        if (hex !== undefined) return safeCodePoint(parseInt(hex, 16), m);
-        return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }[name as string] ?? m;
-      },
-    );
+  return replaceTags(s, '').replace(
+    /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos|nbsp));/g,
+    (m, dec?: string, hex?: string, name?: string) => {
+      if (dec !== undefined) return safeCodePoint(Number(dec), m);
+      if (hex !== undefined) return safeCodePoint(parseInt(hex, 16), m);
+      return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }[name as string] ?? m;
+    },
+  );
 }
 
 function safeCodePoint(cp: number, fallback: string): string {
@@ -319,11 +317,7 @@ export function unexpectedAnswer(
   contentType: string | undefined,
   text: string,
 ): OdooFault {
-  const brief = text
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const brief = replaceTags(replaceScriptsAndStyles(text, ' '), ' ').replace(/\s+/g, ' ').trim();
   const shown = brief.length > 300 ? `${brief.slice(0, 300)}…` : brief || '(empty body)';
   return upstreamError(
     `Odoo answered ${where} with HTTP ${status} (${contentType || 'no content type'}), which is not one of the database manager's answers: ${unescapeHtml(shown)}`,

@@ -38,9 +38,15 @@ export function parsePyInt(s: string): number | bigint {
 /** CPython's limit on decimal digits for `int()` (`sys.get_int_max_str_digits()`). */
 const INT_MAX_STR_DIGITS = 4300;
 
+/**
+ * `int()`'s syntax once whitespace is stripped and digits made ASCII. Each repetition starts with
+ * `_`, which no digit matches, so a character can be matched one way only: linear in the text.
+ */
+export const PY_INT_LITERAL = /^[+-]?[0-9]+(?:_[0-9]+)*$/;
+
 function parsePyIntSlow(s: string): number | bigint {
   const t = stripAsciiSpace(numericToAscii(s));
-  if (!/^[+-]?[0-9]+(?:_[0-9]+)*$/.test(t)) {
+  if (!PY_INT_LITERAL.test(t)) {
     throw pythonError(
       'ValueError',
       `invalid literal for int() with base 10: ${truncateCodePoints(reprOf(s, 400), 200)}`,
@@ -57,19 +63,31 @@ function parsePyIntSlow(s: string): number | bigint {
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
-const PY_FLOAT_SIMPLE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+/**
+ * `float()`'s (and `Decimal()`'s) decimal syntax, without underscores: digits with an optional
+ * point and fraction, or a point and digits, then an optional exponent. The fraction is one
+ * optional group (`[0-9]+(?:\.[0-9]*)?`), not `[0-9]+\.?[0-9]*`: there the two runs could share a
+ * run of digits n ways, and V8's backtracking tried them all: a failing literal of 80,000 digits
+ * blocked the event loop for tens of seconds. Now each character has one way to match, and the cost
+ * is linear in the text (no length cap is needed, and none would be right: float() takes any length).
+ */
+export const PY_FLOAT_SIMPLE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+/** `float()`'s infinities and NaN, signed, in any case. */
+export const PY_FLOAT_SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
+/** An underscore not between two digits (a constant amount of work at each position). */
+export const PY_BAD_UNDERSCORE = /(?:^|[^0-9])_|_(?:[^0-9]|$)/;
 
 /** Python's `float()` of a string. */
 export function parsePyFloat(s: string): number {
   if (PY_FLOAT_SIMPLE.test(s)) return Number(s);
   const t = stripAsciiSpace(numericToAscii(s));
-  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+  const special = PY_FLOAT_SPECIAL.exec(t);
   if (special !== null) {
     if ((special[2] as string).toLowerCase() === 'nan') return Number.NaN;
     return special[1] === '-' ? -Infinity : Infinity;
   }
   // Underscores are allowed only between two digits.
-  if (/(?:^|[^0-9])_|_(?:[^0-9]|$)/.test(t)) throw floatError(s);
+  if (PY_BAD_UNDERSCORE.test(t)) throw floatError(s);
   const plain = t.replace(/_/g, '');
   if (!PY_FLOAT_SIMPLE.test(plain)) throw floatError(s);
   return Number(plain);
@@ -79,6 +97,9 @@ function floatError(s: string): OdooFault {
   return pythonError('ValueError', `could not convert string to float: ${quoted(s)}`);
 }
 
+/** `Decimal()`'s infinities and (signalling) NaN with an optional payload, signed, in any case. */
+export const PY_DECIMAL_SPECIAL = /^([+-]?)(inf|infinity|s?nan[0-9]*)$/i;
+
 /**
  * `float(Decimal(s))`: Decimal's syntax (underscores anywhere, Unicode whitespace stripped,
  * `Inf`/`Infinity`/`NaN`/`sNaN` with payload), rounded to the nearest double.
@@ -86,7 +107,7 @@ function floatError(s: string): OdooFault {
 export function parsePyDecimal(s: string): number {
   let t = stripPyWhitespace(s);
   t = numericToAscii(t).replace(/_/g, '');
-  const special = /^([+-]?)(inf|infinity|s?nan[0-9]*)$/i.exec(t);
+  const special = PY_DECIMAL_SPECIAL.exec(t);
   if (special !== null) {
     if (/nan/i.test(special[2] as string)) return Number.NaN;
     return special[1] === '-' ? -Infinity : Infinity;
@@ -131,43 +152,77 @@ function stripPyWhitespace(s: string): string {
 const ND = /\p{Nd}/u;
 
 /**
- * CPython's `_PyUnicode_TransformDecimalAndSpaceToASCII`: non-ASCII whitespace becomes a space,
- * non-ASCII decimal digits their ASCII digit, anything else non-ASCII a `?` (which then fails).
+ * ASCII codes of the non-ASCII digits (`0`-`9`) and whitespace (space) met so far. Finding a
+ * digit's value takes up to 50 tests (the mathematical digits are five runs of ten back to back),
+ * which a text of a million such digits would repeat a million times. Unicode has 770 `Nd` code
+ * points and 19 other spaces, so the map stays small.
  */
-/** Code points from U+007F up, which CPython's transform does not keep as they are. */
-const NON_ASCII = /[^\0-~]/gu;
+const ASCII_OF = new Map<number, number>();
 
+/** What CPython's transform makes of code point `cp` (U+007F up): an ASCII digit, a space, or `?`. */
+function asciiOf(cp: number): number {
+  let code = ASCII_OF.get(cp);
+  if (code !== undefined) return code;
+  const ch = String.fromCodePoint(cp);
+  if (PY_UNICODE_SPACE.test(ch)) code = 0x20;
+  else if (ND.test(ch)) {
+    // Unicode encodes decimal digits in contiguous runs of ten, 0 to 9.
+    let first = cp;
+    while (ND.test(String.fromCodePoint(first - 1))) first--;
+    code = 0x30 + ((cp - first) % 10);
+  } else return 0x3f;
+  ASCII_OF.set(cp, code); // digits and spaces only: bounded
+  return code;
+}
+
+/**
+ * CPython's `_PyUnicode_TransformDecimalAndSpaceToASCII`: non-ASCII whitespace becomes a space,
+ * non-ASCII decimal digits their ASCII digit, and the first other character from U+007F up a `?`
+ * that ends the text. The `?` makes every caller's syntax check fail, as it does in CPython.
+ * One pass writing a byte per character: a `replace()` callback per character cost 10 times more.
+ */
 function numericToAscii(s: string): string {
   let i = 0;
   while (i < s.length && s.charCodeAt(i) < 0x7f) i++;
   if (i === s.length) return s;
-  // A `?` makes every caller's syntax check fail, as CPython's truncated result does.
-  return s.replace(NON_ASCII, (ch: string) => {
-    if (PY_UNICODE_SPACE.test(ch)) return ' ';
-    if (ND.test(ch)) return String(digitValue(ch.codePointAt(0) as number));
-    return '?';
-  });
+  const out = Buffer.allocUnsafe(s.length);
+  let o = 0;
+  for (let j = 0; j < s.length; j++) {
+    let c = s.charCodeAt(j);
+    if (c >= 0x7f) {
+      const low = s.charCodeAt(j + 1);
+      if (c >= 0xd800 && c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        j++;
+      }
+      c = asciiOf(c);
+      if (c === 0x3f) {
+        out[o++] = c;
+        break;
+      }
+    }
+    out[o++] = c;
+  }
+  return out.toString('latin1', 0, o);
 }
 
-/** The value of a Unicode decimal digit. Unicode encodes them in contiguous runs of ten, 0 to 9. */
-function digitValue(cp: number): number {
-  if (cp >= 0x30 && cp <= 0x39) return cp - 0x30;
-  let first = cp;
-  while (ND.test(String.fromCodePoint(first - 1))) first--;
-  return (cp - first) % 10;
-}
-
+/** The value of a run of decimal digits (ASCII or not). */
 function digitsValue(s: string): number {
   let v = 0;
-  for (const ch of s) v = v * 10 + digitValue(ch.codePointAt(0) as number);
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    v = v * 10 + (cp < 0x7f ? cp : asciiOf(cp)) - 0x30;
+  }
   return v;
 }
 
 /**
  * `datetime.strptime(s, '%Y%m%dT%H:%M:%S')`, including its quirks: one-digit fields, a
- * space-padded day, a lowercase `t`, Unicode digits, and no surrounding whitespace.
+ * space-padded day, a lowercase `t`, Unicode digits, and no surrounding whitespace. Anchored at
+ * the start, without `$`, and made of fixed-width alternatives: it reads at most 19 characters
+ * whatever the length of the text (the rest is "unconverted data").
  */
-const DATETIME_RE =
+export const DATETIME_RE =
   /^(\p{Nd}\p{Nd}\p{Nd}\p{Nd})(1[0-2]|0[1-9]|[1-9])(3[01]|[12]\p{Nd}|0[1-9]|[1-9]| [1-9])T(2[0-3]|[01]\p{Nd}|\p{Nd}):([0-5]\p{Nd}|\p{Nd}):(6[01]|[0-5]\p{Nd}|\p{Nd})/iu;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
