@@ -3,7 +3,7 @@
  * start it on port 0 in front of a fake Odoo.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
@@ -12,6 +12,7 @@ import { KnownNames } from './auth/known-names.ts';
 import type { BridgeConfig } from './config.ts';
 import { Admission } from './server/admission.ts';
 import { createAdminApp, createListener } from './server/app.ts';
+import { isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
@@ -132,6 +133,13 @@ export async function startBridge(
     createListener(parts, config.adminListen ? 'elsewhere' : 'here'),
   );
   server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
+  // A client that floods after being throttled has its connections closed as they open (not when
+  // it comes through a trusted proxy: the proxy carries other clients too).
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress;
+    if (parts.auth.shedding && peer !== undefined && !isTrustedPeer(config.trustedProxies, peer))
+      if (parts.auth.shed(plainAddress(peer))) socket.destroy();
+  });
   const url = await listen(server, config.listenHost, config.listenPort);
   // The bridge's own endpoints on their own address (BRIDGE_ADMIN_LISTEN), if set.
   let admin: Server | undefined;

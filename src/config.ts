@@ -440,7 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
 
   const configPath = get('BRIDGE_CONFIG');
   return {
-    odooUrl: odooUrl.replace(/\/+$/, ''),
+    odooUrl: odooUrl.replace(/(?<!\/)\/+$/, ''),
     listenHost,
     listenPort,
     adminListen,

@@ -72,6 +72,10 @@ export interface Authenticator {
   authorize(attempt: CallAttempt): Promise<Grant>;
   /** Odoo answered 401 to a call made with `grant`: the key expired or was revoked. */
   keyRejected(grant: Grant, requestId: string): void;
+  /** Whether `client` floods after being throttled: refused at the door (see BridgeAuthenticator). */
+  shed(client: string | undefined): boolean;
+  /** Whether any client is shed now: a cheap test before working out the client's address. */
+  readonly shedding: boolean;
 }
 
 export interface AuthenticatorOptions {
@@ -532,7 +536,20 @@ export class BridgeAuthenticator implements Authenticator {
     if (blocked) this.throttled(blocked, a, who);
   }
 
+  /**
+   * Whether `client` keeps guessing after it was throttled (throttle.ts `shed`): the server then
+   * refuses its requests before reading them, and its connections as they open.
+   */
+  shed(client: string | undefined): boolean {
+    return client !== undefined && this.throttle.shedding && this.throttle.shed(client);
+  }
+
+  get shedding(): boolean {
+    return this.throttle.shedding;
+  }
+
   private throttled(blocked: Blocked, a: { client: string | undefined; requestId: string }, who: Who): never {
+    this.throttle.refused(a.client, blocked);
     this.log.warn(
       {
         requestId: a.requestId,

@@ -59,11 +59,14 @@ function decodeBase64(text: string, what: string, alphabet: RegExp): Buffer {
 }
 
 function encodeAb64(bytes: Buffer): string {
-  return bytes.toString('base64').replace(/=+$/, '').replace(/\+/g, '.');
+  return bytes
+    .toString('base64')
+    .replace(/={1,2}$/, '')
+    .replace(/\+/g, '.');
 }
 
 function encodeB64(bytes: Buffer): string {
-  return bytes.toString('base64').replace(/=+$/, '');
+  return bytes.toString('base64').replace(/={1,2}$/, '');
 }
 
 function wholeNumber(text: string | undefined, what: string, min: number, max: number): number {

@@ -115,6 +115,13 @@ export class Throttle {
   private readonly maxWaiting: number;
   private readonly maxPerAccount: number;
   private readonly maxPerClient: number;
+  /**
+   * Clients refused as throttled, with how often and until when their failures keep them so.
+   * One that goes on trying as often again as its limit is `shed` (least recently refused first
+   * out past `maxTracked`).
+   */
+  private readonly refusals = new Map<string, { count: number; until: number }>();
+  private readonly maxTracked: number;
 
   constructor(opts: ThrottleOptions) {
     const max = opts.maxTracked ?? 50_000;
@@ -123,7 +130,43 @@ export class Throttle {
     this.maxPerAccount = Math.max(1, opts.maxPerAccount);
     this.maxPerClient = Math.max(1, opts.maxPerClient);
     this.maxWaiting = opts.maxWaiting ?? 1000;
+    this.maxTracked = max;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** An attempt from `client` was refused as throttled (`blocked` said so) for `retryInSeconds`. */
+  refused(client: string | undefined, blocked: Blocked): void {
+    if (client === undefined || blocked.by !== 'client') return;
+    const now = this.now();
+    const until = now + blocked.retryInSeconds * 1000;
+    const r = this.refusals.get(client);
+    const count = r && r.until > now ? r.count + 1 : 1;
+    this.refusals.delete(client);
+    this.refusals.set(client, { count, until });
+    if (this.refusals.size > this.maxTracked) {
+      const oldest = this.refusals.keys().next().value;
+      if (oldest !== undefined) this.refusals.delete(oldest);
+    }
+  }
+
+  /**
+   * Whether `client` went on trying after it was throttled, as many times again as its limit:
+   * a flood, not mistakes. Its requests are then refused before they are read, its connections
+   * as they open, until its failures leave the window.
+   */
+  shed(client: string): boolean {
+    const r = this.refusals.get(client);
+    if (r === undefined) return false;
+    if (r.until <= this.now()) {
+      this.refusals.delete(client);
+      return false;
+    }
+    return r.count >= this.maxPerClient;
+  }
+
+  /** Whether any client is shed now (a cheap test before looking one up). */
+  get shedding(): boolean {
+    return this.refusals.size > 0;
   }
 
   /** Whether an attempt must be refused unverified on the failures alone, and for how long. */

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { BridgeParts } from '../services/service.ts';
 import { RETRY_AFTER_SECONDS } from './admission.ts';
+import { clientAddressOf } from './client-address.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
 import { serveInventory, serveInventoryPage } from './inventory-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
@@ -130,7 +131,15 @@ export function adminTokenMatches(header: string | undefined, token: string): bo
  */
 export function createListener(parts: BridgeParts, admin: AdminPlacement = 'here'): RequestListener {
   const app = createApp(parts, admin);
+  const trusted = parts.config.trustedProxies;
   return (req, res) => {
+    // A client that floods after being throttled is refused before anything is read.
+    if (
+      parts.auth.shedding &&
+      parts.auth.shed(clientAddressOf(req, trusted)) &&
+      !req.url?.startsWith('/_bridge/')
+    )
+      return refuseShed(res);
     if (req.method === 'POST') {
       const url = req.url ?? '';
       const q = url.indexOf('?');
@@ -144,6 +153,22 @@ export function createListener(parts: BridgeParts, admin: AdminPlacement = 'here
     }
     app(req, res);
   };
+}
+
+/**
+ * The answer to a client that kept guessing after it was throttled: 429 and the connection
+ * closed, its request unread. (A legacy client that only mistyped a password is throttled with
+ * Odoo's own answers; this is for floods: auth/throttle.ts `shed`.)
+ */
+function refuseShed(res: ServerResponse): void {
+  const body = '429 Too Many Requests: too many failed logins from this address; retry later\n';
+  res.writeHead(429, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': '60',
+    connection: 'close',
+  });
+  res.end(body);
 }
 
 // Express's matching of the routes above, for paths with no percent-escape.

@@ -67,6 +67,11 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+/** Whether the peer `address` is one of the trusted proxies (none when unset). */
+export function isTrustedPeer(trusted: TrustedProxies | undefined, address: string): boolean {
+  return trusted !== undefined && isTrusted(trusted.list, plainAddress(address));
+}
+
 function isTrusted(trusted: BlockList, address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;

@@ -102,7 +102,7 @@ export class Forwarder {
     this.tunnelIdleMs = opts.tunnelIdleTimeoutMs ?? 120_000;
     this.connectTimeoutMs = opts.connectTimeoutMs;
     this.origin = new URL(opts.odooUrl);
-    this.basePath = this.origin.pathname.replace(/\/+$/, '');
+    this.basePath = this.origin.pathname.replace(/(?<!\/)\/+$/, '');
     this.log = log;
     this.pool = new Pool(this.origin.origin, {
       connections: opts.connections ?? 64,

@@ -401,7 +401,7 @@ function reprOf(s: string, limit: number): string {
 const QUOTE_LIMIT = 1000;
 
 /** `%r` of a value in a message, cut (a deliberate difference) when it is very long. */
-function quoted(s: string): string {
+export function quoted(s: string): string {
   return s.length <= QUOTE_LIMIT ? pyRepr(s) : `${reprOf(s, QUOTE_LIMIT)}...`;
 }
 
