@@ -10,7 +10,8 @@
  * - `POST /json/2/res.partner/read`: one record;
  * - `POST /json/2/res.partner/search_read`: the text of records.json (the large read), else `[]`;
  * - anything else: `{}`.
- * Request bodies are read and dropped.
+ * A bearer key that starts with `refused-` is answered 401, as Odoo answers a key it does not know
+ * (bench/hostile.ts guesses with such keys). Request bodies are read and dropped.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -27,10 +28,21 @@ const answers = new Map<string, Buffer>([
   ['/json/2/res.partner/search_read', recordsPath ? readFileSync(recordsPath) : Buffer.from('[]')],
 ]);
 const EMPTY = Buffer.from('{}');
+const UNAUTHORIZED = Buffer.from(
+  '{"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey", "arguments": ["Invalid apikey", 401], "context": {}, "debug": ""}',
+);
 
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   req.resume();
   req.on('end', () => {
+    if (String(req.headers.authorization ?? '').startsWith('bearer refused-')) {
+      res.writeHead(401, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': UNAUTHORIZED.length,
+      });
+      res.end(UNAUTHORIZED);
+      return;
+    }
     const body = answers.get(req.url ?? '') ?? EMPTY;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
     res.end(body);

@@ -14,6 +14,7 @@ import { Admission } from './server/admission.ts';
 import { createAdminApp, createListener } from './server/app.ts';
 import { isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
+import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
 import { Inventory } from './inventory/inventory.ts';
@@ -133,13 +134,25 @@ export async function startBridge(
     createListener(parts, config.adminListen ? 'elsewhere' : 'here'),
   );
   server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
-  // A client that floods after being throttled has its connections closed as they open (not when
-  // it comes through a trusted proxy: the proxy carries other clients too).
-  server.on('connection', (socket: Socket) => {
-    const peer = socket.remoteAddress;
-    if (parts.auth.shedding && peer !== undefined && !isTrustedPeer(config.trustedProxies, peer))
-      if (parts.auth.shed(plainAddress(peer))) socket.destroy();
-  });
+  // A client that floods after being throttled has its new connections held unread in the tarpit,
+  // before the HTTP server sets them up (not when it comes through a trusted proxy: the proxy
+  // carries other clients too).
+  const tarpit = new Tarpit();
+  const [serveConnection] = server.listeners('connection') as Array<(socket: Socket) => void>;
+  if (serveConnection) {
+    server.removeListener('connection', serveConnection);
+    server.on('connection', (socket: Socket) => {
+      const peer = socket.remoteAddress;
+      if (
+        parts.auth.shedding &&
+        peer !== undefined &&
+        !isTrustedPeer(config.trustedProxies, peer) &&
+        parts.auth.shed(plainAddress(peer))
+      )
+        tarpit.hold(socket);
+      else serveConnection.call(server, socket);
+    });
+  }
   const url = await listen(server, config.listenHost, config.listenPort);
   // The bridge's own endpoints on their own address (BRIDGE_ADMIN_LISTEN), if set.
   let admin: Server | undefined;
@@ -168,6 +181,7 @@ export async function startBridge(
       // idle when their answer is out are closed by the poll below.
       server.closeIdleConnections();
       parts.forwarder.closeTunnels();
+      tarpit.close();
       const poll = setInterval(() => server.closeIdleConnections(), 50);
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<boolean>((resolve) => {

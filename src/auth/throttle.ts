@@ -136,7 +136,7 @@ export class Throttle {
 
   /** An attempt from `client` was refused as throttled (`blocked` said so) for `retryInSeconds`. */
   refused(client: string | undefined, blocked: Blocked): void {
-    if (client === undefined || blocked.by !== 'client') return;
+    if (client === undefined) return;
     const now = this.now();
     const until = now + blocked.retryInSeconds * 1000;
     const r = this.refusals.get(client);
@@ -150,8 +150,8 @@ export class Throttle {
   }
 
   /**
-   * Whether `client` went on trying after it was throttled, as many times again as its limit:
-   * a flood, not mistakes. Its requests are then refused before they are read, its connections
+   * Whether `client` went on trying after it was throttled (its own failures or an account's),
+   * as many times again as its limit: a flood, not mistakes. Its requests are then refused before they are read, its connections
    * as they open, until its failures leave the window.
    */
   shed(client: string): boolean {
