@@ -5,7 +5,8 @@
  * 1. float: an XML-RPC `<double>` of 80,000 digits ending in `x`, unauthenticated: the time to its
  *    fault, and the slowest `/_bridge/livez` answer while it is served (polled every ms).
  * 2. memory: 4 × execute_kw with a wrong key and one 100 MiB `<string>`, at once: the bridge's
- *    peak RSS over its RSS just before.
+ *    peak RSS over its RSS just before; then 6 such calls with a good key, within the default
+ *    in-flight budget: how many were served, how many told to retry, and the peak RSS.
  * 3. guesses: 40 parallel authenticate('bench', 'nobodyN', key) from one address: how many were
  *    checked (the stand-in's 401s), how many throttled.
  * 4. flood: a legitimate caller (another address, a verified key, one read at a time) alone, then
@@ -166,6 +167,24 @@ async function main(): Promise<void> {
     const denied = answers.filter((a) => a.body.includes('Access Denied')).length;
     log(
       `memory: 4 × ${BIG_MIB} MiB wrong-key execute_kw at once: ${denied}/4 Access Denied in ${median(answers.map((a) => a.ms)).toFixed(0)} ms (median); RSS ${mib(before)} before, peak ${mib(peak)} MiB: +${mib(peak - before)} MiB`,
+    );
+
+    // 2b. Verified large calls in parallel (40 MiB each, 6 at once), within the default in-flight
+    // budget; then one call larger than that whole budget.
+    const okHead = bigHead.replace('refused-key', KEY);
+    const before2 = procStatus(bridge.pid, 'VmRSS');
+    const { result: okAnswers, peak: peak2 } = await peakRssDuring(bridge.pid, () =>
+      Promise.all(
+        Array.from({ length: 6 }, () =>
+          post(`${bridge.url}/xmlrpc/2/object`, okHead, 40 * 1024 * 1024, bigTail),
+        ),
+      ),
+    );
+    const served = okAnswers.filter((a) => !a.body.includes('<fault>')).length;
+    const retry = okAnswers.filter((a) => a.body.includes('503 Service Unavailable')).length;
+    const huge = await post(`${bridge.url}/xmlrpc/2/object`, okHead, BIG_MIB * 1024 * 1024, bigTail);
+    log(
+      `budget: 6 × 40 MiB verified execute_kw at once (default BRIDGE_MAX_INFLIGHT_BYTES): ${served} served, ${retry} told to retry (503); RSS ${mib(before2)} before, peak ${mib(peak2)} MiB; one of ${BIG_MIB} MiB: ${huge.body.includes('413 Request Entity Too Large') ? '413, larger than the whole budget' : 'not refused'}`,
     );
 
     // 3. 40 parallel guesses at 40 logins from one address, on a fresh bridge.

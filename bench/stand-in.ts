@@ -7,7 +7,7 @@
  * prints {"url": ...} once listening. Answers (HTTP 200, application/json, keep-alive):
  * - `POST /json/2/res.users/context_get`: the caller's context (uid 2), what the bridge asks once
  *   per API key;
- * - `POST /json/2/res.partner/read`: one record;
+ * - `POST /json/2/res.partner/read`: one record; `POST /json/2/res.partner/create`: `[7]`;
  * - `POST /json/2/res.partner/search_read`: the text of records.json (the large read), else `[]`;
  * - anything else: `{}`.
  * A bearer key that starts with `refused-` is answered 401, as Odoo answers a key it does not know
@@ -25,6 +25,7 @@ const recordsPath = process.argv[2];
 const answers = new Map<string, Buffer>([
   ['/json/2/res.users/context_get', Buffer.from(CONTEXT)],
   ['/json/2/res.partner/read', Buffer.from(ONE_RECORD)],
+  ['/json/2/res.partner/create', Buffer.from('[7]')],
   ['/json/2/res.partner/search_read', recordsPath ? readFileSync(recordsPath) : Buffer.from('[]')],
 ]);
 const EMPTY = Buffer.from('{}');

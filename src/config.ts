@@ -200,8 +200,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     env: 'BRIDGE_MAX_INFLIGHT_BYTES',
     flag: '--max-inflight-bytes',
-    default: String(192 * 1024 * 1024),
-    help: 'most request bytes all calls in flight may hold in memory at once; past it a call gets a retryable fault (the default keeps the bridge within a 512 MiB container)',
+    default: String(64 * 1024 * 1024),
+    help: 'most request bytes all calls in flight may hold in memory at once (a call holds about 5 times its size: the default keeps the bridge within a 512 MiB container); past it a call gets a retryable fault, and a call larger than it alone is refused',
   },
   {
     env: 'BRIDGE_MAX_CALLS_IN_FLIGHT',

@@ -15,13 +15,45 @@ import type { IncomingMessage } from 'node:http';
 import type { Admission } from './admission.ts';
 import { Overloaded } from './admission.ts';
 import type { IdleWatch, Watched } from './idle-watch.ts';
-import { BodyTooLarge } from './read-body.ts';
+import { OdooFault } from '../errors.ts';
 
 /**
  * The most of a body read before its sender is known. A legacy call's credentials are its first
  * parameters, a few hundred bytes in; 64 KiB leaves room for any preamble a client writes.
  */
 export const PREFIX_BYTES = 64 * 1024;
+
+/**
+ * A body over BRIDGE_MAX_BODY_BYTES (`body`), or one that alone would hold more than the whole
+ * in-flight budget (`budget`, BRIDGE_MAX_INFLIGHT_BYTES): refused, not to be retried as it is.
+ */
+export class BodyTooLarge extends Error {
+  readonly limit: 'body' | 'budget';
+  constructor(limit: 'body' | 'budget' = 'body') {
+    super(
+      limit === 'body'
+        ? 'request body over BRIDGE_MAX_BODY_BYTES'
+        : 'request body over BRIDGE_MAX_INFLIGHT_BYTES',
+    );
+    this.limit = limit;
+  }
+}
+
+/** What Odoo answers (as a fault) when werkzeug refuses a body over its limit, naming the bridge's setting. */
+export function bodyTooLargeFault(
+  e: BodyTooLarge,
+  limits: { maxBodyBytes: number; maxInflightBytes: number },
+): OdooFault {
+  const why =
+    e.limit === 'body'
+      ? `the bridge accepts at most ${limits.maxBodyBytes} bytes: BRIDGE_MAX_BODY_BYTES`
+      : `a call holds about five times its size in memory, and the bridge holds at most ${limits.maxInflightBytes} bytes of calls at once: BRIDGE_MAX_INFLIGHT_BYTES, with the container's memory to match`;
+  return new OdooFault({
+    kind: 'generic',
+    name: 'werkzeug.exceptions.RequestEntityTooLarge',
+    message: `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (${why})`,
+  });
+}
 
 /** The body stopped arriving: the connection is closed after the answer. */
 export class BodyStalled extends Error {
@@ -40,8 +72,10 @@ export interface BodyLimits {
 export class IncomingBody {
   private readonly req: IncomingMessage;
   private readonly o: BodyLimits;
-  /** Bytes reserved in the budget for this body (held in memory). */
+  /** Bytes reserved in the budget for this body (held in memory, or claimed ahead by `rest`). */
   private held = 0;
+  /** Bytes of this body held so far (at most `held`). */
+  private holding = 0;
   /** Bytes read so far, held or dropped. */
   read = 0;
   /** Set once the request's last byte was read. */
@@ -84,7 +118,8 @@ export class IncomingBody {
         this.o.idle.touch(this.watched);
         this.read += chunk.length;
         if (this.read > this.o.maxBytes) return done(new BodyTooLarge());
-        if (!this.hold(chunk.length)) return done(new Overloaded('bytes'));
+        const refused = this.hold(chunk.length);
+        if (refused) return done(refused);
         chunks.push(chunk);
         size += chunk.length;
         if (size > limit) {
@@ -126,7 +161,8 @@ export class IncomingBody {
         this.read += chunk.length;
         if (!drop) {
           if (this.read > this.o.maxBytes) throw new BodyTooLarge();
-          if (!this.hold(chunk.length)) throw new Overloaded('bytes');
+          const refused = this.hold(chunk.length);
+          if (refused) throw refused;
         }
         return chunk;
       }
@@ -139,8 +175,23 @@ export class IncomingBody {
     }
   }
 
-  /** `prefix` followed by the rest of the body, held: the whole body of a verified call. */
+  /**
+   * `prefix` followed by the rest of the body, held: the whole body of a verified call. A
+   * declared length is reserved in the budget at once, before reading on: large calls arriving
+   * together are then each served or refused whole, instead of each getting part of the budget
+   * and all of them failing half-way.
+   */
   async rest(prefix: Buffer): Promise<Buffer> {
+    const declared = Number(this.req.headers['content-length']);
+    if (
+      this.req.headers['content-length'] !== undefined &&
+      Number.isSafeInteger(declared) &&
+      declared > this.held
+    ) {
+      if (declared > this.o.admission.limits.maxBytes) throw new BodyTooLarge('budget');
+      if (!this.o.admission.reserve(declared - this.held)) throw new Overloaded('bytes');
+      this.held = declared;
+    }
     const chunks = [prefix];
     let size = prefix.length;
     for (let c = await this.next(); c !== undefined; c = await this.next()) {
@@ -186,13 +237,23 @@ export class IncomingBody {
   release(): void {
     this.o.admission.release(this.held);
     this.held = 0;
+    this.holding = 0;
     this.o.idle.forget(this.watched);
   }
 
-  private hold(n: number): boolean {
-    if (!this.o.admission.reserve(n)) return false;
-    this.held += n;
-    return true;
+  /** Holds `n` more bytes; the error to fail with when they cannot be. */
+  private hold(n: number): Error | undefined {
+    // Within what was claimed ahead (`rest`): already reserved.
+    if (this.holding + n <= this.held) {
+      this.holding += n;
+      return undefined;
+    }
+    const more = this.holding + n - this.held;
+    if (this.holding + n > this.o.admission.limits.maxBytes) return new BodyTooLarge('budget');
+    if (!this.o.admission.reserve(more)) return new Overloaded('bytes');
+    this.held += more;
+    this.holding += n;
+    return undefined;
   }
 
   private fail(e: Error): void {

@@ -25,8 +25,7 @@ import type { CallResult } from '../values.ts';
 import { Overloaded, overloadedFault, RETRY_AFTER_SECONDS } from './admission.ts';
 import { asFault, logCall, newCallContext, type CallOutcome } from './call-context.ts';
 import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInput } from './db-streams.ts';
-import { BodyStalled, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
-import { BodyTooLarge, bodyTooLargeFault } from './read-body.ts';
+import { BodyStalled, BodyTooLarge, bodyTooLargeFault, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
 import { sendChunks } from './send-answer.ts';
 
 /** An answer outside the protocol's envelope (JSON-RPC's 400 and 415). */
@@ -149,7 +148,7 @@ async function answer(
     http = codec.httpAnswer(e);
     if (http === undefined) {
       if (e instanceof BodyTooLarge) {
-        fault = bodyTooLargeFault(parts.config.maxBodyBytes);
+        fault = bodyTooLargeFault(e, parts.config);
         close = true;
       } else if (e instanceof Overloaded) {
         fault = overloadedFault(e.why);

@@ -46,9 +46,12 @@ describe('parallel guesses from one address', () => {
   });
 
   it('a legitimate login from another address is verified meanwhile, not throttled', async () => {
+    // From 127.0.0.4, a new guesser (127.0.0.1 is refused at the door by now: flood.test.ts).
     const flood = Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        xmlrpcCall(`${s.bridge.url}/xmlrpc/2/common`, 'authenticate', ['lab', `again${i}`, 'guess', {}]),
+        xmlrpcCall(`${s.bridge.url}/xmlrpc/2/common`, 'authenticate', ['lab', `again${i}`, 'guess', {}], {
+          localAddress: '127.0.0.4',
+        }),
       ),
     );
     // From 127.0.0.2: this machine too, and another client address for the bridge.
@@ -61,6 +64,6 @@ describe('parallel guesses from one address', () => {
       },
     );
     expect(other).toEqual({ value: 2 });
-    await flood;
+    for (const a of await flood) expect(a).toEqual({ value: false });
   });
 });
