@@ -96,6 +96,9 @@ class Window {
   }
 }
 
+/** Refused attempts, in multiples of the per-client limit, that make a client shed (`Throttle.shed`). */
+export const SHED_AFTER = 5;
+
 /** An attempt waiting for room (see `acquire`). */
 interface Waiter {
   account: string;
@@ -151,7 +154,8 @@ export class Throttle {
 
   /**
    * Whether `client` went on trying after it was throttled (its own failures or an account's),
-   * as many times again as its limit: a flood, not mistakes. Its requests are then refused before they are read, its connections
+   * SHED_AFTER times as often as its limit within the window: a flood (a guessing tool makes
+   * that many in a fraction of a second), not a misconfigured job retrying every second. Its requests are then refused before they are read, its connections
    * as they open, until its failures leave the window.
    */
   shed(client: string): boolean {
@@ -161,7 +165,7 @@ export class Throttle {
       this.refusals.delete(client);
       return false;
     }
-    return r.count >= this.maxPerClient;
+    return r.count >= SHED_AFTER * this.maxPerClient;
   }
 
   /** Whether any client is shed now (a cheap test before looking one up). */

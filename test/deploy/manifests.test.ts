@@ -89,11 +89,14 @@ describe.each(MANIFESTS)('$file', ({ file, kinds }) => {
     }
   });
 
-  it('listens where its ports say (BRIDGE_LISTEN = containerPort = Service targetPort)', () => {
+  it('listens where its ports say (BRIDGE_LISTEN = containerPort = Service targetPort; the admin port is not in the Service)', () => {
     const listenPort = Number(/:(\d+)$/.exec(env['BRIDGE_LISTEN'] ?? '')?.[1]);
     expect(listenPort).toBe(8069);
+    const adminPort = env['BRIDGE_ADMIN_LISTEN']
+      ? Number(/:(\d+)$/.exec(env['BRIDGE_ADMIN_LISTEN'])?.[1])
+      : undefined;
     const containerPorts = (bridge.ports as Doc[]).map((p) => p.containerPort as number);
-    expect(containerPorts).toEqual([listenPort]);
+    expect(containerPorts).toEqual(adminPort === undefined ? [listenPort] : [listenPort, adminPort]);
     for (const svc of docs.filter((d) => d.kind === 'Service')) {
       for (const p of svc.spec.ports as Doc[]) {
         const target =
@@ -151,10 +154,13 @@ describe('standalone.yaml', () => {
     for (const key of Object.keys(sec.stringData)) expect(secret.has(key), key).toBe(true);
   });
 
-  it('points the scrape annotation at the metrics endpoint', async () => {
-    const path = deployment.spec.template.metadata.annotations['prometheus.io/path'] as string;
+  it('points the scrape annotation at the metrics endpoint, on the admin port the probes use', async () => {
+    const annotations = deployment.spec.template.metadata.annotations;
+    const path = annotations['prometheus.io/path'] as string;
     expect(path).toBe('/_bridge/metrics');
     expect(await status(path)).toBe(200);
+    const env = envOf(deployment.spec.template.spec.containers[0] as Doc, docs);
+    expect(env['BRIDGE_ADMIN_LISTEN']).toMatch(new RegExp(`:${String(annotations['prometheus.io/port'])}$`));
   });
 });
 

@@ -48,10 +48,11 @@ describe('an address that floods after it was throttled', () => {
 
   it('is answered False while throttled, then its new connections are held unread', async () => {
     const outcomes: string[] = [];
-    for (let i = 0; i < 14; i++) outcomes.push(await guess(s.bridge.url, i));
+    // 5 failures (the per-client limit), then 5 × 5 refusals, then the door.
+    for (let i = 0; i < 34; i++) outcomes.push(await guess(s.bridge.url, i));
     // Odoo's own answer to a refused login while it is throttled (checked or not)...
-    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('False'));
-    // ...until it has tried as often again as its limit: then its connections go to the tarpit.
+    expect(outcomes.slice(0, 28)).toEqual(Array(28).fill('False'));
+    // ...until it has been refused 5 times as often as its limit: then its connections go to the tarpit.
     expect(outcomes.slice(-3)).toEqual(['held', 'held', 'held']);
     expect(
       s.logs.filter((l) => l.includes('"msg":"authentication throttled"')).length,
