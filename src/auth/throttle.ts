@@ -120,7 +120,7 @@ export class Throttle {
   private readonly maxPerClient: number;
   /**
    * Clients refused as throttled, with how often and until when their failures keep them so.
-   * One that goes on trying as often again as its limit is `shed` (least recently refused first
+   * One that goes on trying SHED_AFTER times as often as its limit is `shed` (least recently refused first
    * out past `maxTracked`).
    */
   private readonly refusals = new Map<string, { count: number; until: number }>();
