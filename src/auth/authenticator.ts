@@ -184,16 +184,15 @@ export class BridgeAuthenticator implements Authenticator {
       }
     }
     // Pass-through: the password is an API key, which must be this login's.
-    const tuple = this.tupleId('key-login', a.db, a.login, a.password);
     const known = this.keys.cached(a.db, a.password);
-    const identity =
-      known?.login === a.login
-        ? known
-        : await this.once(tuple, () =>
-            this.guarded(tuple, account, a, who, () =>
-              this.keys.userWithLogin(a.db, a.password, a.requestId),
-            ),
-          );
+    if (known?.login === a.login) {
+      this.throttle.succeeded(account);
+      return known.uid;
+    }
+    const tuple = this.tupleId('key-login', a.db, a.login, a.password);
+    const identity = await this.once(tuple, () =>
+      this.guarded(tuple, account, a, who, () => this.keys.userWithLogin(a.db, a.password, a.requestId)),
+    );
     if (!identity || identity.login !== a.login) {
       this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
       return false;
@@ -213,15 +212,17 @@ export class BridgeAuthenticator implements Authenticator {
     }
     const who: Who = { db: a.db, uid: a.uid };
     const account = accountOf(who);
-    const tuple = this.tupleId('key-call', a.db, a.uid, a.password);
-    // A key verified within the TTL is not looked up twice (each look-up is a request to Odoo).
+    // A key verified within the TTL is not looked up twice (each look-up is a request to Odoo),
+    // and costs no more than that look-up: it was made `recent` when it was verified.
     const known = this.keys.cached(a.db, a.password);
-    const identity =
-      known?.uid === a.uid
-        ? known
-        : await this.once(tuple, () =>
-            this.guarded(tuple, account, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
-          );
+    if (known?.uid === a.uid) {
+      this.throttle.succeeded(account);
+      return { db: a.db, apiKey: a.password, via: 'passthrough' };
+    }
+    const tuple = this.tupleId('key-call', a.db, a.uid, a.password);
+    const identity = await this.once(tuple, () =>
+      this.guarded(tuple, account, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
+    );
     if (!identity || identity.uid !== a.uid) {
       this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
       throw accessDenied();
@@ -269,7 +270,9 @@ export class BridgeAuthenticator implements Authenticator {
       );
       throw accessDenied();
     }
-    this.succeeded(id, accountOf({ db: a.db, login: entry.login }), a.db, entry.login);
+    // A cached match was made `recent` when it was verified: the hot path adds no bookkeeping.
+    if (cached?.kind === 'match') this.throttle.succeeded(accountOf({ db: a.db, login: entry.login }));
+    else this.succeeded(id, accountOf({ db: a.db, login: entry.login }), a.db, entry.login);
     if (entry.apiKey === undefined) throw accessDenied(); // uidOf answered null already; for the type checker
     return { db: a.db, apiKey: entry.apiKey, via: 'mapped', credential: entry };
   }

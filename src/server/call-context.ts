@@ -42,6 +42,8 @@ export interface CallOutcome {
   startedAt: bigint;
 }
 
+const NO_SECRETS: readonly string[] = [];
+
 /**
  * One line per call: what was called, by whom, how it ended. No parameters, no secrets: the
  * strings that may be secrets (services/secrets.ts: the password wherever it is, and the other
@@ -51,7 +53,8 @@ export interface CallOutcome {
 export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome): void {
   const ms = Number(process.hrtime.bigint() - o.startedAt) / 1e6;
   const notes = ctx.notes;
-  const secrets = secretsOf(o.call, notes, ctx.known);
+  // A verified call that succeeded names nothing but what was verified: nothing to mask.
+  const secrets = notes.verified && !o.fault ? NO_SECRETS : secretsOf(o.call, notes, ctx.known);
   const db = secrets.length === 0 ? notes.db : maskName(notes.db, secrets);
   ctx.metrics.call({
     protocol: o.protocol,

@@ -1,20 +1,27 @@
 /**
  * Cuts request bodies that stop arriving (BRIDGE_BODY_IDLE_TIMEOUT_MS): a sender that opens a
  * request and then trickles nothing would otherwise hold its place and its bytes for as long as
- * it likes. One timer for all requests sweeps the watched bodies; a chunk only resets a counter,
- * so the cost per call is an entry in a set.
+ * it likes. One timer for all requests sweeps the watched bodies; a chunk only resets a counter.
+ *
+ * The watched bodies are a list threaded through the bodies themselves (`prevWatched`,
+ * `nextWatched`): watching and forgetting, which every call does, are a few field writes, where a
+ * Set's were a hashed insert and delete (measured: a few percent of a small call's CPU).
  */
 
-/** A watched body: `ticks` ms without data so far. */
+/** A watched body: `ticks` ms without data so far; `onIdle` once they reach the timeout. */
 export interface Watched {
   ticks: number;
-  readonly onIdle: () => void;
+  onIdle(): void;
+  /** The list's links, IdleWatch's own. */
+  prevWatched: Watched | undefined;
+  nextWatched: Watched | undefined;
 }
 
 export class IdleWatch {
   readonly timeoutMs: number;
   private readonly sweepMs: number;
-  private readonly watched = new Set<Watched>();
+  /** The first watched body; undefined when none is. */
+  private head: Watched | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(timeoutMs: number) {
@@ -23,15 +30,13 @@ export class IdleWatch {
     this.sweepMs = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
   }
 
-  /** A body to watch; `onIdle` runs if, while watched, no `touch` comes for the timeout. */
-  entry(onIdle: () => void): Watched {
-    return { ticks: 0, onIdle };
-  }
-
   /** Watches `w` from now: only while the bridge waits for data (not while it holds off reading). */
   watch(w: Watched): void {
     w.ticks = 0;
-    this.watched.add(w);
+    if (w.prevWatched !== undefined || this.head === w) return; // already watched
+    w.nextWatched = this.head;
+    if (this.head) this.head.prevWatched = w;
+    this.head = w;
     this.timer ??= setInterval(() => this.sweep(), this.sweepMs).unref();
   }
 
@@ -41,22 +46,29 @@ export class IdleWatch {
   }
 
   forget(w: Watched): void {
-    this.watched.delete(w);
+    if (w.prevWatched === undefined && this.head !== w) return; // not watched
+    if (w.prevWatched) w.prevWatched.nextWatched = w.nextWatched;
+    else this.head = w.nextWatched;
+    if (w.nextWatched) w.nextWatched.prevWatched = w.prevWatched;
+    w.prevWatched = undefined;
+    w.nextWatched = undefined;
   }
 
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.watched.clear();
+    while (this.head) this.forget(this.head);
   }
 
   private sweep(): void {
-    for (const w of this.watched) {
+    for (let w = this.head; w;) {
+      const next = w.nextWatched;
       w.ticks += this.sweepMs;
       if (w.ticks >= this.timeoutMs) {
-        this.watched.delete(w);
+        this.forget(w);
         w.onIdle();
       }
+      w = next;
     }
   }
 }

@@ -27,6 +27,8 @@ export const PREFIX_BYTES = 64 * 1024;
  * A body over BRIDGE_MAX_BODY_BYTES (`body`), or one that alone would hold more than the whole
  * in-flight budget (`budget`, BRIDGE_MAX_INFLIGHT_BYTES): refused, not to be retried as it is.
  */
+const NO_CHUNKS: Buffer[] = [];
+
 export class BodyTooLarge extends Error {
   readonly limit: 'body' | 'budget';
   constructor(limit: 'body' | 'budget' = 'body') {
@@ -62,14 +64,18 @@ export class BodyStalled extends Error {
   }
 }
 
+/** What a body is read within (the bridge's parts have it all: no object is made per call). */
 export interface BodyLimits {
-  /** BRIDGE_MAX_BODY_BYTES. */
-  maxBytes: number;
+  config: { readonly maxBodyBytes: number };
   admission: Admission;
   idle: IdleWatch;
 }
 
-export class IncomingBody {
+export class IncomingBody implements Watched {
+  /** IdleWatch's count of milliseconds without data (see idle-watch.ts). */
+  ticks = 0;
+  prevWatched: Watched | undefined = undefined;
+  nextWatched: Watched | undefined = undefined;
   private readonly req: IncomingMessage;
   private readonly o: BodyLimits;
   /** Bytes reserved in the budget for this body (held in memory, or claimed ahead by `rest`). */
@@ -80,16 +86,17 @@ export class IncomingBody {
   read = 0;
   /** Set once the request's last byte was read. */
   ended = false;
-  private queue: Buffer[] = [];
+  /** Chunks read ahead while pulling (`next`); none for a body read whole by `prefix`. */
+  private queue: Buffer[] = NO_CHUNKS;
   private failed: Error | undefined;
   private wake: (() => void) | undefined;
+  /** While `prefix` reads: fails it. */
+  private failPrefix: ((e: Error) => void) | undefined;
   private pulling = false;
-  private readonly watched: Watched;
 
   constructor(req: IncomingMessage, o: BodyLimits) {
     this.req = req;
     this.o = o;
-    this.watched = o.idle.entry(() => this.fail(new BodyStalled(o.idle.timeoutMs)));
   }
 
   /**
@@ -100,7 +107,7 @@ export class IncomingBody {
   prefix(limit: number = PREFIX_BYTES): Promise<Buffer> {
     const req = this.req;
     const declared = Number(req.headers['content-length']);
-    if (req.headers['content-length'] !== undefined && declared > this.o.maxBytes)
+    if (req.headers['content-length'] !== undefined && declared > this.o.config.maxBodyBytes)
       return Promise.reject(new BodyTooLarge());
     return new Promise((resolve, reject) => {
       let chunks: Buffer[] = [];
@@ -110,14 +117,14 @@ export class IncomingBody {
         req.off('end', onEnd);
         req.off('error', onError);
         req.off('aborted', onAborted);
-        this.wake = undefined;
-        this.o.idle.forget(this.watched);
+        this.failPrefix = undefined;
+        this.unwatch();
         if (e) reject(e);
       };
       const onData = (chunk: Buffer): void => {
-        this.o.idle.touch(this.watched);
+        this.o.idle.touch(this);
         this.read += chunk.length;
-        if (this.read > this.o.maxBytes) return done(new BodyTooLarge());
+        if (this.read > this.o.config.maxBodyBytes) return done(new BodyTooLarge());
         const refused = this.hold(chunk.length);
         if (refused) return done(refused);
         chunks.push(chunk);
@@ -138,9 +145,9 @@ export class IncomingBody {
       };
       const onError = (e: Error): void => done(e);
       const onAborted = (): void => done(new Error('client aborted the request'));
-      // A stall fails the pending read.
-      this.wake = () => done(this.failed);
-      this.o.idle.watch(this.watched);
+      // A stall fails the pending read (see `fail`).
+      this.failPrefix = done;
+      this.watch();
       req.on('data', onData);
       req.once('end', onEnd);
       req.once('error', onError);
@@ -160,7 +167,7 @@ export class IncomingBody {
         if (this.queue.length === 0 && this.req.isPaused() && !this.ended) this.req.resume();
         this.read += chunk.length;
         if (!drop) {
-          if (this.read > this.o.maxBytes) throw new BodyTooLarge();
+          if (this.read > this.o.config.maxBodyBytes) throw new BodyTooLarge();
           const refused = this.hold(chunk.length);
           if (refused) throw refused;
         }
@@ -169,9 +176,9 @@ export class IncomingBody {
       if (this.failed) throw this.failed;
       if (this.ended) return undefined;
       // Waiting for the client: this is where a stall is timed.
-      this.o.idle.watch(this.watched);
+      this.watch();
       await new Promise<void>((resolve) => (this.wake = resolve));
-      this.o.idle.forget(this.watched);
+      this.unwatch();
     }
   }
 
@@ -235,10 +242,10 @@ export class IncomingBody {
 
   /** Gives back the bytes held and stops watching for a stall: the call is over. */
   release(): void {
-    this.o.admission.release(this.held);
+    if (this.held > 0) this.o.admission.release(this.held);
     this.held = 0;
     this.holding = 0;
-    this.o.idle.forget(this.watched);
+    this.unwatch();
   }
 
   /** Holds `n` more bytes; the error to fail with when they cannot be. */
@@ -256,8 +263,24 @@ export class IncomingBody {
     return undefined;
   }
 
+  private watch(): void {
+    this.o.idle.watch(this);
+  }
+
+  private unwatch(): void {
+    this.o.idle.forget(this);
+  }
+
+  /** The body stalled (IdleWatch). */
+  onIdle(): void {
+    this.fail(new BodyStalled(this.o.idle.timeoutMs));
+  }
+
   private fail(e: Error): void {
     this.failed ??= e;
+    const failPrefix = this.failPrefix;
+    this.failPrefix = undefined;
+    failPrefix?.(e);
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -266,6 +289,7 @@ export class IncomingBody {
   /** Pulls chunks one at a time: at most one waits, the socket is paused past that. */
   private startPulling(): void {
     this.pulling = true;
+    this.queue = [];
     const req = this.req;
     const poke = (): void => {
       const w = this.wake;

@@ -20,7 +20,7 @@ import type { StringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
 import { verifyCaller, type CallHead, type EarlyVerdict } from '../services/early-auth.ts';
-import type { BridgeParts, LegacyCall, ServiceResult } from '../services/service.ts';
+import type { BridgeParts, CallContext, LegacyCall, ServiceResult } from '../services/service.ts';
 import type { CallResult } from '../values.ts';
 import { Overloaded, overloadedFault, RETRY_AFTER_SECONDS } from './admission.ts';
 import { asFault, logCall, newCallContext, type CallOutcome } from './call-context.ts';
@@ -67,11 +67,7 @@ export async function serveLegacyCall(
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
   const admitted = parts.admission.enter();
-  const body = new IncomingBody(req, {
-    maxBytes: parts.config.maxBodyBytes,
-    admission: parts.admission,
-    idle: parts.idle,
-  });
+  const body = new IncomingBody(req, parts);
   let call: LegacyCall | undefined;
   let result: ServiceResult | undefined;
   let failure: unknown;
@@ -113,7 +109,13 @@ export async function serveLegacyCall(
     } catch (e) {
       failure = e;
     }
-    await answer(parts, req, res, codec, ctx, body, restore, { call, result, failure, startedAt });
+    const outcome = failure === undefined ? OK : classify(failure, parts, codec, ctx);
+    // The rest of a request answered before its end is dropped first (never held): legacy clients
+    // send their whole request before they read the answer.
+    let close = outcome.close;
+    if (restore || (!body.ended && !res.destroyed))
+      close = await dropRest(parts, req, res, codec, body, restore, failure, close);
+    writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt }, outcome, close);
   } finally {
     // The call's bytes and its place are given back.
     body.release();
@@ -121,51 +123,57 @@ export async function serveLegacyCall(
   }
 }
 
-interface Outcome {
-  call: LegacyCall | undefined;
-  result: ServiceResult | undefined;
-  failure: unknown;
-  startedAt: bigint;
+/** How a call that failed is answered: a fault or an HTTP answer, and how the connection ends. */
+interface Failed {
+  fault: OdooFault | undefined;
+  http: HttpAnswer | undefined;
+  close: boolean;
+  retryAfter: boolean;
 }
 
-/** Drops what is left of the request, then writes the answer and the call's log line. */
-async function answer(
+const OK: Failed = Object.freeze({
+  fault: undefined,
+  http: undefined,
+  close: false,
+  retryAfter: false,
+}) as Failed;
+
+function classify(e: unknown, parts: BridgeParts, codec: LegacyCodec, ctx: CallContext): Failed {
+  const out: Failed = { fault: undefined, http: codec.httpAnswer(e), close: false, retryAfter: false };
+  if (out.http !== undefined) return out;
+  if (e instanceof BodyTooLarge) {
+    out.fault = bodyTooLargeFault(e, parts.config);
+    out.close = true;
+  } else if (e instanceof Overloaded) {
+    out.fault = overloadedFault(e.why);
+    out.retryAfter = true;
+  } else if (e instanceof BodyStalled) {
+    out.fault = new OdooFault({
+      kind: 'generic',
+      name: 'odoo_rpc_bridge.RequestTimeout',
+      message: e.message,
+    });
+    out.close = true;
+  } else out.fault = asFault(e, ctx);
+  return out;
+}
+
+/**
+ * Reads and drops what is left of a request answered before its end; answers whether the
+ * connection must be closed after the answer. A call refused before it was admitted drops at most
+ * a prefix's worth, any other BRIDGE_MAX_BODY_BYTES; past that, the connection is closed.
+ */
+async function dropRest(
   parts: BridgeParts,
   req: IncomingMessage,
   res: ServerResponse,
   codec: LegacyCodec,
-  ctx: ReturnType<typeof newCallContext>,
   body: IncomingBody,
   restore: RestoreInput | undefined,
-  o: Outcome,
-): Promise<void> {
-  const e = o.failure;
-  let close = false;
-  let retryAfter = false;
-  let fault: OdooFault | undefined;
-  let http: HttpAnswer | undefined;
-  if (e !== undefined) {
-    http = codec.httpAnswer(e);
-    if (http === undefined) {
-      if (e instanceof BodyTooLarge) {
-        fault = bodyTooLargeFault(e, parts.config);
-        close = true;
-      } else if (e instanceof Overloaded) {
-        fault = overloadedFault(e.why);
-        retryAfter = true;
-      } else if (e instanceof BodyStalled) {
-        fault = new OdooFault({
-          kind: 'generic',
-          name: 'odoo_rpc_bridge.RequestTimeout',
-          message: e.message,
-        });
-        close = true;
-      } else fault = asFault(e, ctx);
-    }
-  }
-  // The rest of a request answered before its end is dropped first (never held): legacy clients
-  // send their whole request before they read the answer. A call refused before it was admitted
-  // drops at most a prefix's worth; past that, the connection is closed after the answer.
+  e: unknown,
+  closing: boolean,
+): Promise<boolean> {
+  let close = closing;
   if (restore) {
     if (!(await restore.discard(parts.config.maxBodyBytes))) close = true;
   } else if (!close && !body.ended && !res.destroyed) {
@@ -180,13 +188,34 @@ async function answer(
     lingerAfterAnswer(req);
     void body.drain(Number.POSITIVE_INFINITY);
   }
+  return close;
+}
+
+interface Outcome {
+  call: LegacyCall | undefined;
+  result: ServiceResult | undefined;
+  failure: unknown;
+  startedAt: bigint;
+}
+
+/** Writes the answer and the call's log line. */
+function writeAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  codec: LegacyCodec,
+  ctx: CallContext,
+  o: Outcome,
+  f: Failed,
+  close: boolean,
+): void {
+  let fault = f.fault;
   let out: string | EncodedAnswer;
   let status = 200;
   let contentType = codec.contentType;
-  let headers: Readonly<Record<string, string>> = {};
-  if (http) {
-    ({ status, contentType, headers } = http);
-    out = http.body;
+  if (f.http) {
+    status = f.http.status;
+    contentType = f.http.contentType;
+    out = f.http.body;
   } else if (fault) out = codec.fault(fault);
   else {
     try {
@@ -198,9 +227,9 @@ async function answer(
   }
   if (!res.headersSent && !res.destroyed) {
     if (close) res.setHeader('connection', 'close');
-    if (retryAfter) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    if (f.retryAfter) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    if (f.http) for (const [name, value] of Object.entries(f.http.headers)) res.setHeader(name, value);
     res.writeHead(status, {
-      ...headers,
       'content-type': contentType,
       'content-length': typeof out === 'string' ? Buffer.byteLength(out) : out.length,
       'x-request-id': ctx.requestId,

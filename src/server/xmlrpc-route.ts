@@ -18,7 +18,9 @@ export function serveXmlRpc(
   service: string,
   style: 'int' | 'string',
 ): Promise<void> {
-  return serveLegacyCall(parts, req, res, xmlRpcCodec(service, style));
+  // The codec keeps no state of its own: one per service and style serves every call.
+  const known = style === 'int' ? CODECS_2.get(service) : CODECS.get(service);
+  return serveLegacyCall(parts, req, res, known ?? xmlRpcCodec(service, style));
 }
 
 function xmlRpcCodec(service: string, style: 'int' | 'string'): LegacyCodec {
@@ -42,6 +44,10 @@ function xmlRpcCodec(service: string, style: 'int' | 'string'): LegacyCodec {
     httpAnswer: () => undefined,
   };
 }
+
+const SERVICES = ['common', 'object', 'db'];
+const CODECS_2 = new Map(SERVICES.map((s) => [s, xmlRpcCodec(s, 'int')]));
+const CODECS = new Map(SERVICES.map((s) => [s, xmlRpcCodec(s, 'string')]));
 
 export function methodNotAllowed(res: ServerResponse, allow: string): void {
   const body =
