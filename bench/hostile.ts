@@ -136,15 +136,23 @@ async function main(): Promise<void> {
     const float = xmlCall('version', [`<double>${'1'.repeat(80_000)}x</double>`]);
     await post(`${bridge.url}/xmlrpc/2/common`, xmlCall('version', [])); // warm
     const floats: number[] = [];
+    const faults = new Set<string>();
     const { slowest, polls } = await livezWhile(bridge, async () => {
       for (let i = 0; i < 5; i++) {
         const r = await post(`${bridge.url}/xmlrpc/2/common`, float);
         if (!r.body.includes('<fault>')) throw new Error('the bad double was not refused');
+        faults.add(
+          /could not convert string to float/.test(r.body)
+            ? 'ValueError'
+            : /RequestEntityTooLarge/.test(r.body)
+              ? '413 (over 64 KiB, no caller named)'
+              : 'another fault',
+        );
         floats.push(r.ms);
       }
     });
     log(
-      `float: 80,000 digits + x refused in ${floats.map((m) => m.toFixed(1)).join(' / ')} ms (median ${median(floats).toFixed(1)}); /_bridge/livez meanwhile: ${polls} answers, slowest ${slowest.toFixed(1)} ms`,
+      `float: 80,000 digits + x refused in ${floats.map((m) => m.toFixed(1)).join(' / ')} ms (median ${median(floats).toFixed(1)}; ${[...faults].join(', ')}); /_bridge/livez meanwhile: ${polls} answers, slowest ${slowest.toFixed(1)} ms`,
     );
 
     // 2. 4 × 100 MiB with a wrong key, at once.
