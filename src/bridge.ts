@@ -17,7 +17,7 @@ import { IdleWatch } from './server/idle-watch.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
-import { Inventory } from './inventory/inventory.ts';
+import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
 import type { BridgeParts } from './services/service.ts';
 import { VersionSource } from './services/version.ts';
@@ -52,7 +52,7 @@ export function buildParts(
     log,
     pollMs: config.credentialsPollMs,
   });
-  const metrics = new BridgeMetrics({ models: config.metricsModels === true });
+  const metrics = new BridgeMetrics({ models: config.metricsModels });
   const odoo = new OdooClient({ ...config, connections: config.upstreamConnections });
   odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
   odoo.onRetry = (e) => {
@@ -95,11 +95,9 @@ export function buildParts(
     odoo,
     metrics,
     inventory: new Inventory({
-      ...(config.inventoryMaxClients !== undefined ? { maxClients: config.inventoryMaxClients } : {}),
-      ...(config.inventoryMaxCalls !== undefined ? { maxCalls: config.inventoryMaxCalls } : {}),
-      ...(config.inventoryMaxClientsPerAddress !== undefined
-        ? { maxClientsPerAddress: config.inventoryMaxClientsPerAddress }
-        : {}),
+      maxClients: config.inventoryMaxClients,
+      maxCalls: config.inventoryMaxCalls,
+      maxClientsPerAddress: config.inventoryMaxClientsPerAddress,
     }),
     log,
     admission,
@@ -153,7 +151,7 @@ export async function startBridge(
       else serveConnection.call(server, socket);
     });
   }
-  const url = await listen(server, config.listenHost, config.listenPort);
+  const url = await listen(server, config.listen.host, config.listen.port);
   // The bridge's own endpoints on their own address (BRIDGE_ADMIN_LISTEN), if set.
   let admin: Server | undefined;
   let adminUrl: string | undefined;

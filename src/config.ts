@@ -17,14 +17,20 @@ import {
 export interface BridgeConfig {
   /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
   odooUrl: string;
-  listenHost: string;
-  listenPort: number;
+  /** Where the legacy endpoints are served. */
+  listen: HostPort;
+  /** BRIDGE_ADMIN_LISTEN: where `/_bridge/*` is served instead of the public listener. */
+  adminListen: HostPort | undefined;
+  /** BRIDGE_ADMIN_TOKEN: what the inventory and its page require (Bearer, or Basic password). */
+  adminToken: string | undefined;
   /** `auto`: send the legacy call's db as `X-Odoo-Database`; `never`: send no such header. */
   dbHeader: 'auto' | 'never';
   /** Key of a user in the Technical Documentation group, used only to read `/doc-bearer`. */
   docsKey: string | undefined;
   /** API key (and its database) used to read res.lang / res.country for db.list_lang / db.list_countries. */
   serviceKey: ServiceKey | undefined;
+  /** The BRIDGE_CONFIG path, re-read when it changes (credentials). */
+  configPath: string | undefined;
   connectTimeoutMs: number;
   /** Time allowed for Odoo's whole answer to one call. */
   upstreamTimeoutMs: number;
@@ -33,14 +39,10 @@ export interface BridgeConfig {
    * beyond them wait in the bridge for one to be free.
    */
   upstreamConnections: number;
-  /** Largest legacy request body accepted (Odoo's own default is 128 MiB). */
-  maxBodyBytes: number;
-  /** Largest upstream answer accepted. */
-  maxUpstreamBytes: number;
   /** Time allowed for Odoo to answer a database operation (create, duplicate, drop, dump, restore). */
   dbTimeoutMs: number;
-  /** Largest db.restore request accepted (its backup streams through); 0: no limit, as Odoo. */
-  maxRestoreBytes: number;
+  /** Largest legacy request body accepted (Odoo's own default is 128 MiB). */
+  maxBodyBytes: number;
   /** Most request body bytes held in memory by all calls at once (server/admission.ts). */
   maxInflightBytes: number;
   /** Most legacy calls and forwarded requests in flight at once. */
@@ -49,19 +51,15 @@ export interface BridgeConfig {
   bodyIdleTimeoutMs: number;
   /** A websocket tunnel silent both ways for this long is closed. */
   tunnelIdleTimeoutMs: number;
-  /** BRIDGE_ADMIN_LISTEN: where `/_bridge/*` is served instead of the public listener. */
-  adminListen: { host: string; port: number } | undefined;
-  /** BRIDGE_ADMIN_TOKEN: what the inventory and its page require (Bearer, or Basic password). */
-  adminToken: string | undefined;
   /** BRIDGE_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client (server/client-address.ts). */
   trustedProxies: TrustedProxies | undefined;
+  /** Largest db.restore request accepted (its backup streams through); 0: no limit, as Odoo. */
+  maxRestoreBytes: number;
+  /** Largest upstream answer accepted. */
+  maxUpstreamBytes: number;
   signatureCacheSize: number;
   signatureCacheTtlMs: number;
   authCacheTtlMs: number;
-  versionCacheTtlMs: number;
-  logLevel: string;
-  /** The BRIDGE_CONFIG path, re-read when it changes (credentials). */
-  configPath: string | undefined;
   /** Failed logins per (db, login) within the window before it is throttled. */
   authMaxFailures: number;
   /** Failed logins per client address within the window before it is throttled. */
@@ -69,23 +67,34 @@ export interface BridgeConfig {
   authFailureWindowMs: number;
   /** How often the config file and API key files are checked for changes; 0: only on SIGHUP. */
   credentialsPollMs: number;
+  versionCacheTtlMs: number;
   /** On SIGTERM, how long calls in flight may take to finish before their connections are closed. */
   shutdownGraceMs: number;
   /** BRIDGE_METRICS_MODELS: label the request metrics with db, model and method (capped). */
-  metricsModels?: boolean;
-  /** BRIDGE_INVENTORY_*: the migration inventory (src/inventory/); defaults there. */
-  inventoryFile?: string | undefined;
-  inventoryMaxClients?: number;
-  inventoryMaxCalls?: number;
-  inventoryMaxClientsPerAddress?: number;
-  /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts); defaults there. */
-  retryMax?: number;
-  retryBackoffMs?: number;
-  retryBudgetRatio?: number;
-  retryBudgetPerSecond?: number;
+  metricsModels: boolean;
+  /** BRIDGE_INVENTORY_*: the migration inventory (src/inventory/). */
+  inventoryFile: string | undefined;
+  inventoryMaxClients: number;
+  inventoryMaxCalls: number;
+  inventoryMaxClientsPerAddress: number;
+  /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts). */
+  retryMax: number;
+  retryBackoffMs: number;
+  retryBudgetRatio: number;
+  retryBudgetPerSecond: number;
+  logLevel: LogLevel;
   /** From the BRIDGE_CONFIG file. */
   file: ConfigFile;
 }
+
+/** `host:port`; an empty host is every address. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The optional YAML/JSON file named by BRIDGE_CONFIG / --config. */
 export interface ConfigFile {
@@ -107,244 +116,420 @@ export interface ServiceKey {
 
 export class ConfigError extends Error {}
 
-interface Setting {
-  env: string;
-  flag: string;
-  help: string;
-  default?: string;
-  secret?: boolean;
+/**
+ * One setting: its environment variable and flag, its default and help, whether it is a secret,
+ * and how its value is read into the config (`key`, `parse`: bounds and types, a ConfigError of
+ * one line naming the setting otherwise). `loadConfig` is a loop over these rows; the help, the
+ * README's table (test/deploy/settings-table.test.ts) and the manifests' checks read them too.
+ */
+export interface Setting {
+  readonly env: string;
+  readonly flag: string;
+  readonly key: keyof BridgeConfig;
+  readonly help: string;
+  readonly default?: string;
+  readonly secret?: boolean;
+  /** The value (undefined: not set and no default) as the config holds it. */
+  parse(value: string | undefined, env: string): unknown;
+}
+
+/** A row whose `parse` answers exactly what `key` holds in BridgeConfig. */
+function row<K extends keyof BridgeConfig>(
+  r: Omit<Setting, 'key' | 'parse'> & {
+    key: K;
+    parse(value: string | undefined, env: string): BridgeConfig[K];
+  },
+): Setting {
+  return r;
+}
+
+// The parsers: each answers the config's value or throws a ConfigError naming the setting.
+const text = (v: string | undefined): string | undefined => v;
+const int =
+  (min: number, scale = 1) =>
+  (v: string | undefined, env: string): number => {
+    const value = v ?? '';
+    const n = Number(value);
+    if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(n * scale) || n < min)
+      throw new ConfigError(`${env}=${value} must be a whole number >= ${min}`);
+    return n * scale;
+  };
+const decimal = (v: string | undefined, env: string): number => {
+  const value = v ?? '';
+  if (!/^\d{1,9}(\.\d{1,9})?$/.test(value))
+    throw new ConfigError(`${env}=${value} must be a number >= 0, e.g. 0.1`);
+  return Number(value);
+};
+const bool = (v: string | undefined, env: string): boolean => {
+  if (v !== 'true' && v !== 'false') throw new ConfigError(`${env}=${v} must be 'true' or 'false'`);
+  return v === 'true';
+};
+function oneOf<T extends string>(values: readonly T[]) {
+  return (v: string | undefined, env: string): T => {
+    if (!(values as readonly (string | undefined)[]).includes(v))
+      throw new ConfigError(
+        `${env}=${v} must be ${values.length === 2 ? `'${values[0]}' or '${values[1]}'` : `one of ${values.join(', ')}`}`,
+      );
+    return v as T;
+  };
+}
+const hostPort =
+  (example: string) =>
+  (v: string | undefined, env: string): HostPort => {
+    const value = v ?? '';
+    const colon = value.lastIndexOf(':');
+    const portText = value.slice(colon + 1);
+    const port = Number(portText);
+    if (colon < 0 || !/^\d{1,5}$/.test(portText) || port > 65535)
+      throw new ConfigError(`${env}=${value} must be host:port, e.g. ${example}`);
+    const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+    return { host, port };
+  };
+const optional =
+  <T>(parse: (v: string | undefined, env: string) => T) =>
+  (v: string | undefined, env: string): T | undefined =>
+    v === undefined ? undefined : parse(v, env);
+
+function odooUrl(v: string | undefined): string {
+  if (!v)
+    throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(`ODOO_URL=${v} is not a URL (expected e.g. http://odoo:8069)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`ODOO_URL=${v} must be an http:// or https:// URL`);
+  if (url.username || url.password || url.search || url.hash)
+    throw new ConfigError('ODOO_URL must not carry credentials, a query or a fragment');
+  // Trailing slashes, tried from the first of a run only (`/\/+$/` rescans a run from each slash).
+  return v.replace(/(?<!\/)\/+$/, '');
+}
+
+function adminToken(v: string | undefined): string | undefined {
+  if (v !== undefined && v.length < 16)
+    throw new ConfigError('BRIDGE_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)');
+  return v;
+}
+
+function trustedProxies(v: string | undefined): TrustedProxies | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseTrustedProxies(v);
+  } catch (e) {
+    throw new ConfigError(`BRIDGE_TRUSTED_PROXIES: ${(e as Error).message}`);
+  }
 }
 
 export const SETTINGS: readonly Setting[] = [
-  {
+  row({
     env: 'ODOO_URL',
     flag: '--odoo-url',
+    key: 'odooUrl',
     help: 'Upstream Odoo 19+ base URL (required), e.g. http://odoo:8069',
-  },
-  {
+    parse: odooUrl,
+  }),
+  row({
     env: 'BRIDGE_LISTEN',
     flag: '--listen',
+    key: 'listen',
     default: '0.0.0.0:8069',
     help: 'host:port to serve the legacy endpoints on',
-  },
-  {
+    parse: hostPort('0.0.0.0:8069'),
+  }),
+  row({
     env: 'BRIDGE_ADMIN_LISTEN',
     flag: '--admin-listen',
+    key: 'adminListen',
     help: "host:port to serve the bridge's own endpoints (/_bridge/: probes, metrics, inventory) on instead of the public listener, e.g. 127.0.0.1:9169 (default: the public listener)",
-  },
-  {
+    parse: optional(hostPort('127.0.0.1:9169')),
+  }),
+  row({
     env: 'BRIDGE_ADMIN_TOKEN',
     flag: '--admin-token',
+    key: 'adminToken',
     secret: true,
     help: 'token the inventory (/_bridge/inventory) and its page (/_bridge/) require: Authorization: Bearer <token>, or Basic with the token as password (default: none)',
-  },
-  {
+    parse: adminToken,
+  }),
+  row({
     env: 'ODOO_DB_HEADER',
     flag: '--db-header',
+    key: 'dbHeader',
     default: 'auto',
     help: "'auto': send the legacy call's db as X-Odoo-Database; 'never': don't (hosted Odoo that answer 404 to it)",
-  },
-  {
+    parse: oneOf(['auto', 'never'] as const),
+  }),
+  row({
     env: 'ODOO_DOCS_KEY',
     flag: '--docs-key',
+    key: 'docsKey',
     secret: true,
     help: 'API key of a user in the Technical Documentation group, used only to read method signatures (/doc-bearer)',
-  },
-  {
+    parse: text,
+  }),
+  row({
     env: 'ODOO_SERVICE_KEY',
     flag: '--service-key',
+    key: 'serviceKey',
     secret: true,
     help: '<database>:<api key> of any active user, used only to read languages and countries (db.list_lang, db.list_countries)',
-  },
-  {
+    parse: parseServiceKey,
+  }),
+  row({
     env: 'BRIDGE_CONFIG',
     flag: '--config',
+    key: 'configPath',
     help: 'YAML or JSON file: auth mode, credential map, signature overrides (see README)',
-  },
-  {
+    parse: text,
+  }),
+  row({
     env: 'BRIDGE_CONNECT_TIMEOUT_MS',
     flag: '--connect-timeout-ms',
+    key: 'connectTimeoutMs',
     default: '5000',
     help: 'time to connect to Odoo',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_UPSTREAM_TIMEOUT_MS',
     flag: '--upstream-timeout-ms',
+    key: 'upstreamTimeoutMs',
     default: '120000',
     help: "time allowed for Odoo's whole answer to one call",
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_UPSTREAM_CONNECTIONS',
     flag: '--upstream-connections',
+    key: 'upstreamConnections',
     default: '256',
     help: 'most connections open to Odoo for legacy calls at once (more calls wait in the bridge)',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_DB_TIMEOUT_MS',
     flag: '--db-timeout-ms',
+    key: 'dbTimeoutMs',
     default: '3600000',
     help: 'time allowed for Odoo to answer a database operation (create, duplicate, drop, dump, restore)',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_MAX_BODY_BYTES',
     flag: '--max-body-bytes',
+    key: 'maxBodyBytes',
     default: String(128 * 1024 * 1024),
     help: 'largest legacy request body accepted',
-  },
-  {
-    env: 'BRIDGE_MAX_RESTORE_BYTES',
-    flag: '--max-restore-bytes',
-    default: '0',
-    help: 'largest db.restore request accepted, its backup streamed through (0: no limit, as Odoo)',
-  },
-  {
+    parse: int(1024),
+  }),
+  row({
     env: 'BRIDGE_MAX_INFLIGHT_BYTES',
     flag: '--max-inflight-bytes',
+    key: 'maxInflightBytes',
     default: String(64 * 1024 * 1024),
     help: 'most request bytes all calls in flight may hold in memory at once (a call holds about 5 times its size: the default keeps the bridge within a 512 MiB container); past it a call gets a retryable fault, and a call larger than it alone is refused',
-  },
-  {
+    parse: int(1024 * 1024),
+  }),
+  row({
     env: 'BRIDGE_MAX_CALLS_IN_FLIGHT',
     flag: '--max-calls-in-flight',
+    key: 'maxCallsInFlight',
     default: '1024',
     help: 'most legacy calls and forwarded requests in flight at once; past it a call gets a retryable fault (forwarded requests a 503)',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_BODY_IDLE_TIMEOUT_MS',
     flag: '--body-idle-timeout-ms',
+    key: 'bodyIdleTimeoutMs',
     default: '30000',
     help: 'a request body that sends nothing for this long is cut and its connection closed',
-  },
-  {
+    parse: int(100),
+  }),
+  row({
     env: 'BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS',
     flag: '--tunnel-idle-timeout-seconds',
+    key: 'tunnelIdleTimeoutMs',
     default: '120',
     help: "a websocket (Odoo's bus, /websocket) silent both ways for this long is closed; Odoo pings an idle one every 40-55 s",
-  },
-  {
+    parse: int(1, 1000),
+  }),
+  row({
     env: 'BRIDGE_TRUSTED_PROXIES',
     flag: '--trusted-proxies',
+    key: 'trustedProxies',
     help: "addresses or CIDR ranges of proxies in front of the bridge (or loopback, linklocal, uniquelocal), comma-separated: a request from one of them is named by the X-Forwarded-For hop it saw, for throttling, logs and the inventory (default: none, the socket's peer)",
-  },
-  {
+    parse: trustedProxies,
+  }),
+  row({
+    env: 'BRIDGE_MAX_RESTORE_BYTES',
+    flag: '--max-restore-bytes',
+    key: 'maxRestoreBytes',
+    default: '0',
+    help: 'largest db.restore request accepted, its backup streamed through (0: no limit, as Odoo)',
+    parse: int(0),
+  }),
+  row({
     env: 'BRIDGE_MAX_UPSTREAM_BYTES',
     flag: '--max-upstream-bytes',
+    key: 'maxUpstreamBytes',
     default: String(512 * 1024 * 1024),
     help: 'largest answer accepted from Odoo',
-  },
-  {
+    parse: int(1024),
+  }),
+  row({
     env: 'BRIDGE_SIGNATURE_CACHE_SIZE',
     flag: '--signature-cache-size',
+    key: 'signatureCacheSize',
     default: '500',
     help: 'models whose signatures are cached',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_SIGNATURE_CACHE_TTL_SECONDS',
     flag: '--signature-cache-ttl-seconds',
+    key: 'signatureCacheTtlMs',
     default: '3600',
     help: 'how long a model description is trusted',
-  },
-  {
+    parse: int(1, 1000),
+  }),
+  row({
     env: 'BRIDGE_AUTH_CACHE_TTL_SECONDS',
     flag: '--auth-cache-ttl-seconds',
+    key: 'authCacheTtlMs',
     default: '60',
     help: 'how long a verified (db, uid, key) or (db, login or uid, password) is trusted without verifying it again',
-  },
-  {
+    parse: int(0, 1000),
+  }),
+  row({
     env: 'BRIDGE_AUTH_MAX_FAILURES',
     flag: '--auth-max-failures',
+    key: 'authMaxFailures',
     default: '5',
     help: 'failed logins per (db, login) within the window before further attempts are refused',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT',
     flag: '--auth-max-failures-per-client',
+    key: 'authMaxFailuresPerClient',
     default: '20',
     help: 'failed logins per client address within the window before further attempts are refused',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_AUTH_FAILURE_WINDOW_SECONDS',
     flag: '--auth-failure-window-seconds',
+    key: 'authFailureWindowMs',
     default: '60',
     help: 'how long a failed login counts',
-  },
-  {
+    parse: int(1, 1000),
+  }),
+  row({
     env: 'BRIDGE_CREDENTIALS_POLL_SECONDS',
     flag: '--credentials-poll-seconds',
+    key: 'credentialsPollMs',
     default: '5',
     help: 'how often BRIDGE_CONFIG and the API key files are checked for changes (0: only on SIGHUP)',
-  },
-  {
+    parse: int(0, 1000),
+  }),
+  row({
     env: 'BRIDGE_VERSION_CACHE_TTL_SECONDS',
     flag: '--version-cache-ttl-seconds',
+    key: 'versionCacheTtlMs',
     default: '60',
     help: 'how long the answer of /web/version is reused',
-  },
-  {
+    parse: int(0, 1000),
+  }),
+  row({
     env: 'BRIDGE_SHUTDOWN_GRACE_SECONDS',
     flag: '--shutdown-grace-seconds',
+    key: 'shutdownGraceMs',
     default: '25',
     help: 'on SIGTERM, how long calls in flight may take to finish before the bridge exits',
-  },
-  {
+    parse: int(0, 1000),
+  }),
+  row({
     env: 'BRIDGE_METRICS_MODELS',
     flag: '--metrics-models',
+    key: 'metricsModels',
     default: 'false',
     help: "'true': label /_bridge/metrics' request counts with db, model and method (the first 200 of each, then 'other')",
-  },
-  {
+    parse: bool,
+  }),
+  row({
     env: 'BRIDGE_INVENTORY_FILE',
     flag: '--inventory-file',
+    key: 'inventoryFile',
     help: 'file the migration inventory (/_bridge/inventory) is loaded from at start and saved to every 30 s and on exit (default: kept in memory only)',
-  },
-  {
+    parse: text,
+  }),
+  row({
     env: 'BRIDGE_INVENTORY_MAX_CLIENTS',
     flag: '--inventory-max-clients',
+    key: 'inventoryMaxClients',
     default: '100',
     help: 'clients the migration inventory keeps, least recently seen dropped first (0: no inventory)',
-  },
-  {
+    parse: int(0),
+  }),
+  row({
     env: 'BRIDGE_INVENTORY_MAX_CALLS',
     flag: '--inventory-max-calls',
+    key: 'inventoryMaxCalls',
     default: '100',
     help: 'kinds of call (service, model, method, protocol) the inventory keeps per client, least recently seen dropped first',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_INVENTORY_MAX_CLIENTS_PER_ADDRESS',
     flag: '--inventory-max-clients-per-address',
+    key: 'inventoryMaxClientsPerAddress',
     default: '10',
     help: 'clients (User-Agent, db, login) the inventory keeps per client address, its least recently seen dropped first: one sender cannot evict other clients',
-  },
-  {
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_RETRY_MAX',
     flag: '--retry-max',
+    key: 'retryMax',
     default: '1',
     help: 'retries of a request to Odoo that provably never reached it, or of a read cut off or answered 502/503/504 by a proxy (0: none); writes are never retried once sent',
-  },
-  {
+    parse: int(0),
+  }),
+  row({
     env: 'BRIDGE_RETRY_BACKOFF_MS',
     flag: '--retry-backoff-ms',
+    key: 'retryBackoffMs',
     default: '50',
     help: 'delay before a retry (jittered ±50 %, doubled for each further retry)',
-  },
-  {
+    parse: int(0),
+  }),
+  row({
     env: 'BRIDGE_RETRY_BUDGET_RATIO',
     flag: '--retry-budget-ratio',
+    key: 'retryBudgetRatio',
     default: '0.1',
     help: 'retries allowed per request over the last 10 s (0.1: retries add at most 10 % to the load), on top of the per-second floor',
-  },
-  {
+    parse: decimal,
+  }),
+  row({
     env: 'BRIDGE_RETRY_BUDGET_PER_SECOND',
     flag: '--retry-budget-per-second',
+    key: 'retryBudgetPerSecond',
     default: '1',
     help: 'retries allowed per second whatever the traffic (averaged over 10 s; decimals allowed)',
-  },
-  {
+    parse: decimal,
+  }),
+  row({
     env: 'BRIDGE_LOG_LEVEL',
     flag: '--log-level',
+    key: 'logLevel',
     default: 'info',
     help: 'pino level: fatal, error, warn, info, debug, trace, silent',
-  },
+    parse: oneOf(LOG_LEVELS),
+  }),
 ];
 
 export function helpText(): string {
@@ -373,137 +558,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
+    const eq = arg.indexOf('=');
+    const [flag, inline] = eq < 0 ? [arg, undefined] : [arg.slice(0, eq), arg.slice(eq + 1)];
     const setting = SETTINGS.find((s) => s.flag === flag);
     if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (see --help)`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`${setting.flag} needs a value`);
     raw.set(setting.env, value);
   }
-  const get = (name: string): string | undefined =>
-    raw.get(name) ?? SETTINGS.find((s) => s.env === name)?.default;
-
-  const odooUrl = get('ODOO_URL');
-  if (!odooUrl)
-    throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(odooUrl);
-  } catch {
-    throw new ConfigError(`ODOO_URL=${odooUrl} is not a URL (expected e.g. http://odoo:8069)`);
-  }
-  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
-    throw new ConfigError(`ODOO_URL=${odooUrl} must be an http:// or https:// URL`);
-  if (parsedUrl.username || parsedUrl.password || parsedUrl.search || parsedUrl.hash)
-    throw new ConfigError('ODOO_URL must not carry credentials, a query or a fragment');
-
-  const { host: listenHost, port: listenPort } = hostPort(
-    'BRIDGE_LISTEN',
-    get('BRIDGE_LISTEN') ?? '',
-    '0.0.0.0:8069',
-  );
-  const adminValue = get('BRIDGE_ADMIN_LISTEN');
-  const adminListen =
-    adminValue === undefined ? undefined : hostPort('BRIDGE_ADMIN_LISTEN', adminValue, '127.0.0.1:9169');
-  const adminToken = get('BRIDGE_ADMIN_TOKEN');
-  if (adminToken !== undefined && adminToken.length < 16)
-    throw new ConfigError('BRIDGE_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)');
-
-  const dbHeader = get('ODOO_DB_HEADER');
-  if (dbHeader !== 'auto' && dbHeader !== 'never')
-    throw new ConfigError(`ODOO_DB_HEADER=${dbHeader} must be 'auto' or 'never'`);
-
-  const int = (name: string, min: number): number => {
-    const v = get(name) ?? '';
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
-      throw new ConfigError(`${name}=${v} must be a whole number >= ${min}`);
-    return n;
-  };
-  const bool = (name: string): boolean => {
-    const v = get(name);
-    if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}=${v} must be 'true' or 'false'`);
-    return v === 'true';
-  };
-  const decimal = (name: string): number => {
-    const v = get(name) ?? '';
-    if (!/^\d+(\.\d+)?$/.test(v)) throw new ConfigError(`${name}=${v} must be a number >= 0, e.g. 0.1`);
-    return Number(v);
-  };
-  const logLevel = get('BRIDGE_LOG_LEVEL') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
-    throw new ConfigError(
-      `BRIDGE_LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`,
-    );
-
-  const configPath = get('BRIDGE_CONFIG');
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) out[s.key] = s.parse(raw.get(s.env) ?? s.default, s.env);
+  const config = out as unknown as Omit<BridgeConfig, 'file'>;
   return {
-    odooUrl: odooUrl.replace(/(?<!\/)\/+$/, ''),
-    listenHost,
-    listenPort,
-    adminListen,
-    adminToken,
-    dbHeader,
-    docsKey: get('ODOO_DOCS_KEY'),
-    serviceKey: parseServiceKey(get('ODOO_SERVICE_KEY')),
-    connectTimeoutMs: int('BRIDGE_CONNECT_TIMEOUT_MS', 1),
-    upstreamTimeoutMs: int('BRIDGE_UPSTREAM_TIMEOUT_MS', 1),
-    upstreamConnections: int('BRIDGE_UPSTREAM_CONNECTIONS', 1),
-    maxBodyBytes: int('BRIDGE_MAX_BODY_BYTES', 1024),
-    maxUpstreamBytes: int('BRIDGE_MAX_UPSTREAM_BYTES', 1024),
-    dbTimeoutMs: int('BRIDGE_DB_TIMEOUT_MS', 1),
-    maxRestoreBytes: int('BRIDGE_MAX_RESTORE_BYTES', 0),
-    maxInflightBytes: int('BRIDGE_MAX_INFLIGHT_BYTES', 1024 * 1024),
-    maxCallsInFlight: int('BRIDGE_MAX_CALLS_IN_FLIGHT', 1),
-    bodyIdleTimeoutMs: int('BRIDGE_BODY_IDLE_TIMEOUT_MS', 100),
-    tunnelIdleTimeoutMs: int('BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS', 1) * 1000,
-    trustedProxies: trustedProxies(get('BRIDGE_TRUSTED_PROXIES')),
-    signatureCacheSize: int('BRIDGE_SIGNATURE_CACHE_SIZE', 1),
-    signatureCacheTtlMs: int('BRIDGE_SIGNATURE_CACHE_TTL_SECONDS', 1) * 1000,
-    authCacheTtlMs: int('BRIDGE_AUTH_CACHE_TTL_SECONDS', 0) * 1000,
-    versionCacheTtlMs: int('BRIDGE_VERSION_CACHE_TTL_SECONDS', 0) * 1000,
-    logLevel,
-    configPath,
-    authMaxFailures: int('BRIDGE_AUTH_MAX_FAILURES', 1),
-    authMaxFailuresPerClient: int('BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT', 1),
-    authFailureWindowMs: int('BRIDGE_AUTH_FAILURE_WINDOW_SECONDS', 1) * 1000,
-    credentialsPollMs: int('BRIDGE_CREDENTIALS_POLL_SECONDS', 0) * 1000,
-    shutdownGraceMs: int('BRIDGE_SHUTDOWN_GRACE_SECONDS', 0) * 1000,
-    metricsModels: bool('BRIDGE_METRICS_MODELS'),
-    inventoryFile: get('BRIDGE_INVENTORY_FILE'),
-    inventoryMaxClients: int('BRIDGE_INVENTORY_MAX_CLIENTS', 0),
-    inventoryMaxCalls: int('BRIDGE_INVENTORY_MAX_CALLS', 1),
-    inventoryMaxClientsPerAddress: int('BRIDGE_INVENTORY_MAX_CLIENTS_PER_ADDRESS', 1),
-    retryMax: int('BRIDGE_RETRY_MAX', 0),
-    retryBackoffMs: int('BRIDGE_RETRY_BACKOFF_MS', 0),
-    retryBudgetRatio: decimal('BRIDGE_RETRY_BUDGET_RATIO'),
-    retryBudgetPerSecond: decimal('BRIDGE_RETRY_BUDGET_PER_SECOND'),
-    file: configPath
-      ? readConfigFile(configPath)
+    ...config,
+    file: config.configPath
+      ? readConfigFile(config.configPath)
       : { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS },
   };
-}
-
-/** `host:port` (`[::1]:8069` for IPv6); `host` empty means every address. */
-function hostPort(name: string, value: string, example: string): { host: string; port: number } {
-  const colon = value.lastIndexOf(':');
-  const portText = value.slice(colon + 1);
-  const port = Number(portText);
-  if (colon < 0 || !/^\d{1,5}$/.test(portText) || port > 65535)
-    throw new ConfigError(`${name}=${value} must be host:port, e.g. ${example}`);
-  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
-  return { host, port };
-}
-
-function trustedProxies(value: string | undefined): TrustedProxies | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseTrustedProxies(value);
-  } catch (e) {
-    throw new ConfigError(`BRIDGE_TRUSTED_PROXIES: ${(e as Error).message}`);
-  }
 }
 
 /** ODOO_SERVICE_KEY's value; the error never repeats it (it is a secret). */

@@ -45,8 +45,7 @@ export function testConfig(odooUrl: string, over: Partial<BridgeConfig> = {}): B
   return {
     ...loadConfig({ ODOO_URL: odooUrl }, []),
     odooUrl,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
+    listen: { host: '127.0.0.1', port: 0 },
     connectTimeoutMs: 2000,
     upstreamTimeoutMs: 5000,
     dbTimeoutMs: 20_000,
