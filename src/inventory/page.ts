@@ -6,7 +6,7 @@
  * comes from clients (User-Agent, login, db, model, method, argument values) is escaped.
  */
 import { createHash } from 'node:crypto';
-import type { InventoryCall, InventoryClient, InventoryJson } from './inventory.ts';
+import type { InventoryCall, InventoryClient, InventoryJson } from './views.ts';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

@@ -7,7 +7,7 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Inventory } from './inventory.ts';
+import type { Inventory } from './store.ts';
 
 export const DEFAULT_SAVE_INTERVAL_MS = 30_000;
 

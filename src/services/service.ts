@@ -13,7 +13,7 @@ import type { KnownNames } from '../auth/known-names.ts';
 import type { CredentialSource } from '../auth/credential-source.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { BridgeConfig } from '../config.ts';
-import type { Inventory, Json2Note } from '../inventory/inventory.ts';
+import type { Inventory, Json2Note } from '../inventory/store.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';

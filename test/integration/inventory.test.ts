@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xmlrpc from 'xmlrpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InventoryClient, InventoryJson } from '../../src/inventory/inventory.ts';
+import type { InventoryClient, InventoryJson } from '../../src/inventory/views.ts';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
 
 const stacks: Stack[] = [];

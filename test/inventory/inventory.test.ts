@@ -4,7 +4,7 @@
  * (tolerating whatever is malformed in it).
  */
 import { describe, expect, it } from 'vitest';
-import { Inventory, type Observation } from '../../src/inventory/inventory.ts';
+import { Inventory, type Observation } from '../../src/inventory/store.ts';
 import { struct } from '../../src/values.ts';
 
 const opts = { dbHeader: true };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Inventory, type Observation } from '../../src/inventory/inventory.ts';
+import { Inventory, type Observation } from '../../src/inventory/store.ts';
 import { InventoryPersister, loadInventory, saveInventory } from '../../src/inventory/persist.ts';
 import { createLogger } from '../../src/log.ts';
 import { struct } from '../../src/values.ts';

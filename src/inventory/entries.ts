@@ -1,0 +1,125 @@
+/**
+ * What the inventory keeps, and within which bounds: one entry per client, one per kind of call
+ * within it. The store (src/inventory/store.ts) records into them; the views
+ * (src/inventory/views.ts) and the saved state (src/inventory/saved-state.ts) read them, and the
+ * saved state builds them back. Times are milliseconds since the epoch; every string is clipped
+ * to a fixed length before it is kept.
+ */
+
+export interface InventoryLimits {
+  /** Clients kept (least recently seen evicted first); 0: the inventory is off. */
+  maxClients: number;
+  /** Kinds of call kept per client (least recently seen evicted first). */
+  maxCalls: number;
+  /**
+   * Clients kept per address: a new one past it evicts that address's least recently seen, so a
+   * sender cycling User-Agents evicts only its own entries, never other clients'.
+   */
+  maxClientsPerAddress: number;
+  /** Largest example JSON-2 body kept per kind of call, in characters of JSON. */
+  maxExampleBytes: number;
+}
+
+export const DEFAULT_LIMITS: InventoryLimits = {
+  maxClients: 100,
+  maxCalls: 100,
+  maxClientsPerAddress: 10,
+  maxExampleBytes: 2048,
+};
+
+export interface CallEntry {
+  protocol: string;
+  service: string;
+  fn: string;
+  model: string | undefined;
+  method: string;
+  /** The JSON-2 method, when a shim changed it. */
+  json2Method: string | undefined;
+  count: number;
+  errors: number;
+  first: number;
+  last: number;
+  lastFault: string | undefined;
+  example: string | undefined;
+  /** When the example was taken. */
+  exampleAt: number;
+  truncated: boolean;
+}
+
+export interface ClientEntry {
+  key: string;
+  /** The User-Agent and address as the last call gave them (compared as is on the fast path). */
+  rawUserAgent: string | undefined;
+  rawAddress: string | undefined;
+  /** `loginsLearnt` when this client was last looked up by key. */
+  loginsSeen: number;
+  userAgent: string;
+  address: string;
+  db: string | undefined;
+  login: string | undefined;
+  uid: number | undefined;
+  first: number;
+  last: number;
+  count: number;
+  errors: number;
+  calls: Map<string, CallEntry>;
+  lastCall: CallEntry | undefined;
+}
+
+export const clip = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);
+
+export const clipOpt = (s: string | undefined, n: number): string | undefined =>
+  s === undefined ? undefined : clip(s, n);
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function clientKey(
+  userAgent: string,
+  address: string,
+  db: string | undefined,
+  login: string | undefined,
+  uid: number | undefined,
+): string {
+  return `${userAgent}\0${address}\0${db ?? ''}\0${login ?? `#${uid ?? ''}`}`;
+}
+
+export function callKey(
+  protocol: string,
+  service: string,
+  model: string | undefined,
+  method: string,
+): string {
+  return `${protocol}\0${service}\0${model ?? ''}\0${method}`;
+}
+
+/** A client with no calls yet. */
+export function newClient(
+  key: string,
+  userAgent: string,
+  address: string,
+  db: string | undefined,
+  login: string | undefined,
+  uid: number | undefined,
+  first: number,
+  last: number,
+): ClientEntry {
+  return {
+    key,
+    rawUserAgent: undefined,
+    rawAddress: undefined,
+    loginsSeen: -1,
+    userAgent,
+    address,
+    db,
+    login,
+    uid,
+    first,
+    last,
+    count: 0,
+    errors: 0,
+    calls: new Map(),
+    lastCall: undefined,
+  };
+}
