@@ -2,17 +2,8 @@
  * Settings: environment variables, each with a command-line flag, validated at start-up.
  * A bad or missing setting stops start-up with one line naming it (see `ConfigError`).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { checkConfigDocument, NO_CONFIG_FILE, readConfigDocument, type ConfigFile } from './config-file.ts';
 import { parseTrustedProxies, type TrustedProxies } from './server/client-address.ts';
-import { checkAuthSettings, PASSTHROUGH_ONLY, type AuthSettings } from './auth/credential-config.ts';
-import {
-  NO_SHIMS,
-  SHIM_NAMES,
-  SHIM_REMOVED_IN,
-  type ShimName,
-  type ShimSettings,
-} from './translate/shims.ts';
 
 export interface BridgeConfig {
   /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
@@ -96,17 +87,7 @@ export interface HostPort {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The optional YAML/JSON file named by BRIDGE_CONFIG / --config. */
-export interface ConfigFile {
-  signatures: SignatureOverrides;
-  /** `auth.mode` and the `credentials` map (src/auth/credential-config.ts). */
-  auth: AuthSettings;
-  /** Compatibility shims for calls newer Odoo removed (src/translate/shims.ts); all off by default. */
-  shims: ShimSettings;
-}
-
-/** `model -> method -> { params, model }` as written in the config file. */
-export type SignatureOverrides = Record<string, Record<string, { params: string[]; model: boolean }>>;
+export type { ConfigFile, SignatureOverrides } from './config-file.ts';
 
 /** ODOO_SERVICE_KEY: `<database>:<api key>`, or `<api key>` for the server's default database. */
 export interface ServiceKey {
@@ -571,9 +552,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   const config = out as unknown as Omit<BridgeConfig, 'file'>;
   return {
     ...config,
-    file: config.configPath
-      ? readConfigFile(config.configPath)
-      : { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS },
+    file: config.configPath ? readConfigFile(config.configPath) : NO_CONFIG_FILE,
   };
 }
 
@@ -590,75 +569,25 @@ export function parseServiceKey(value: string | undefined): ServiceKey | undefin
   return { db, key };
 }
 
-/** Reads and validates the BRIDGE_CONFIG file (YAML; JSON is YAML too). */
+/**
+ * Reads the BRIDGE_CONFIG file (src/config-file.ts); throws a ConfigError with its first problem
+ * (and how many more there are: `odoo-rpc-bridge check-config` lists them all).
+ */
 export function readConfigFile(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`BRIDGE_CONFIG=${path} cannot be read: ${(e as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(
-      `BRIDGE_CONFIG=${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`,
-    );
-  }
-  return parseConfigFile(doc ?? {}, path);
+  const read = readConfigDocument(path);
+  if ('problem' in read) throw new ConfigError(read.problem);
+  return parseConfigFile(read.doc, path);
 }
 
-const MODEL_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
-const METHOD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
+/** A parsed config document as the bridge uses it; throws a ConfigError with its first problem. */
 export function parseConfigFile(doc: unknown, where: string): ConfigFile {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    throw new ConfigError(`${where}: the top level must be a mapping`);
-  const signatures: SignatureOverrides = {};
-  const sigs = (doc as Record<string, unknown>)['signatures'];
-  if (sigs !== undefined) {
-    if (typeof sigs !== 'object' || sigs === null || Array.isArray(sigs))
-      throw new ConfigError(`${where}: signatures must map model names to methods`);
-    for (const [model, methods] of Object.entries(sigs)) {
-      if (!MODEL_NAME.test(model)) throw new ConfigError(`${where}: signatures.${model}: not a model name`);
-      if (typeof methods !== 'object' || methods === null || Array.isArray(methods))
-        throw new ConfigError(`${where}: signatures.${model} must map method names to {params, model}`);
-      const out: Record<string, { params: string[]; model: boolean }> = {};
-      for (const [method, spec] of Object.entries(methods as Record<string, unknown>)) {
-        const at = `${where}: signatures.${model}.${method}`;
-        if (!METHOD_NAME.test(method)) throw new ConfigError(`${at}: not a public method name`);
-        const s = spec as { params?: unknown; model?: unknown } | null;
-        if (typeof s !== 'object' || s === null)
-          throw new ConfigError(`${at} must be {params: [...], model: true|false}`);
-        if (!Array.isArray(s.params) || !s.params.every((p) => typeof p === 'string' && METHOD_NAME.test(p)))
-          throw new ConfigError(`${at}.params must be a list of parameter names`);
-        if (s.model !== undefined && typeof s.model !== 'boolean')
-          throw new ConfigError(`${at}.model must be true (an @api.model method) or false`);
-        out[method] = { params: s.params as string[], model: s.model === true };
-      }
-      signatures[model] = out;
-    }
-  }
-  const auth = checkAuthSettings(doc as Record<string, unknown>, where);
-  if (auth.problems[0] !== undefined) throw new ConfigError(auth.problems[0]);
-  const shims = parseShims((doc as Record<string, unknown>)['shims'], where);
-  return { signatures, auth: auth.settings, shims };
-}
-
-/** `shims: {name_get: true, search_count: true, fields_get_keys: true}`: each absent one is off. */
-function parseShims(raw: unknown, where: string): ShimSettings {
-  if (raw === undefined || raw === null) return NO_SHIMS;
-  const known = SHIM_NAMES.map((n) => `${n} (removed in Odoo ${SHIM_REMOVED_IN[n]})`).join(', ');
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new ConfigError(`${where}: shims must map shim names to true or false; the shims are ${known}`);
-  const out: Record<ShimName, boolean> = { ...NO_SHIMS };
-  for (const [name, on] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(SHIM_NAMES as readonly string[]).includes(name))
-      throw new ConfigError(`${where}: shims.${name}: no such shim; the shims are ${known}`);
-    if (typeof on !== 'boolean')
-      throw new ConfigError(`${where}: shims.${name} must be true or false, not ${JSON.stringify(on)}`);
-    out[name as ShimName] = on;
-  }
-  return out;
+  const check = checkConfigDocument(doc, where);
+  const [first, ...more] = check.problems;
+  if (first !== undefined)
+    throw new ConfigError(
+      more.length === 0
+        ? first
+        : `${first} (and ${more.length} more: odoo-rpc-bridge check-config lists them)`,
+    );
+  return check.file;
 }

@@ -4,20 +4,15 @@
  * mode, each credential entry, and whether each entry's API key can be read (the file exists and
  * is readable, the variable is set). It never prints a key, a hash or a password.
  */
-import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { parse as parseYaml } from 'yaml';
-import { checkAuthSettings } from '../auth/credential-config.ts';
 import { readApiKey } from '../auth/credential-map.ts';
 import { DEFAULT_PBKDF2_ROUNDS } from '../auth/password-hash.ts';
-import { ConfigError, parseConfigFile } from '../config.ts';
+import { checkConfigDocument, readConfigDocument } from '../config-file.ts';
 
 export const CHECK_CONFIG_USAGE = `Usage: odoo-rpc-bridge check-config [file]     (default: the file named by BRIDGE_CONFIG)
 
 Prints what is wrong with a config file (exit 1), or a summary of it (exit 0).
 `;
-
-const KNOWN_SECTIONS = new Set(['signatures', 'auth', 'credentials', 'shims']);
 
 export interface ConfigReport {
   problems: string[];
@@ -29,44 +24,14 @@ export interface ConfigReport {
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv): ConfigReport {
   const problems: string[] = [];
   const warnings: string[] = [];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return { problems: [`${path} cannot be read: ${(e as Error).message}`], warnings, summary: '' };
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text) ?? {};
-  } catch (e) {
-    return {
-      problems: [`${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`],
-      warnings,
-      summary: '',
-    };
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    return { problems: [`${path}: the top level must be a mapping`], warnings, summary: '' };
-  const top = doc as Record<string, unknown>;
-
-  for (const k of Object.keys(top))
-    if (!KNOWN_SECTIONS.has(k))
-      warnings.push(`${path}: ${k}: unknown section (ignored); known: ${[...KNOWN_SECTIONS].join(', ')}`);
-
-  let models = 0;
-  try {
-    models = Object.keys(
-      parseConfigFile({ signatures: top['signatures'], shims: top['shims'] }, path).signatures,
-    ).length;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(e.message);
-  }
-
-  const auth = checkAuthSettings(top, path);
-  problems.push(...auth.problems);
-  warnings.push(...auth.warnings);
-  for (const c of auth.settings.credentials) {
+  const read = readConfigDocument(path);
+  if ('problem' in read) return { problems: [read.problem], warnings, summary: '' };
+  const check = checkConfigDocument(read.doc, path);
+  problems.push(...check.problems);
+  warnings.push(...check.warnings);
+  const auth = check.file.auth;
+  const models = Object.keys(check.file.signatures).length;
+  for (const c of auth.credentials) {
     const key = readApiKey(c.apiKey, env);
     if (!key.ok) problems.push(`${c.where}: ${key.problem}`);
     if (c.hash.scheme === 'pbkdf2-sha512' && c.hash.rounds < 100_000)
@@ -75,7 +40,7 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv): ConfigRep
           `it works, but it is cheap to guess; consider a new password hashed with odoo-rpc-bridge hash`,
       );
   }
-  const { mode, credentials } = auth.settings;
+  const { mode, credentials } = auth;
   const names = credentials.map((c) => `${c.db}/${c.login}`);
   const summary =
     `${path}: auth.mode ${mode}, ${credentials.length} credential${credentials.length === 1 ? '' : 's'}` +
