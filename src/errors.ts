@@ -111,6 +111,48 @@ export function bridgeError(message: string): OdooFault {
   return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.BridgeError', message });
 }
 
+/** Python's name of the faults `upstreamError` makes (and upstream/odoo-client.ts' `UpstreamFault`). */
+export const UPSTREAM_ERROR = 'odoo_rpc_bridge.UpstreamError';
+
+/**
+ * Odoo could not be reached, or answered something that is not one of its answers (not JSON, too
+ * large, cut off, an unexpected status): a generic fault whose message says what Odoo did.
+ */
+export function upstreamError(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: UPSTREAM_ERROR, message });
+}
+
+/**
+ * An exception Odoo raised, as Odoo reported it (a JSON-2 error body, a JSON-RPC error's `data`):
+ * its class, message, arguments and traceback kept as they came.
+ */
+export function odooException(init: OdooFaultInit): OdooFault {
+  return new OdooFault(init);
+}
+
+/**
+ * werkzeug's `RequestEntityTooLarge` (generic fault), `message` as werkzeug words it:
+ * `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (...)`.
+ */
+export function requestEntityTooLarge(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: 'werkzeug.exceptions.RequestEntityTooLarge', message });
+}
+
+/** The client stopped sending its request's body: the bridge gave up reading it. */
+export function requestTimeout(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.RequestTimeout', message });
+}
+
+/** A bug in the bridge, as the client sees it: `message` points to the log, never at the bug itself. */
+export function internalError(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.InternalError', message });
+}
+
+/** Odoo's database manager (`/web/database/*`) answered with an error banner the bridge does not map. */
+export function databaseManagerError(message: string): OdooFault {
+  return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.DatabaseManagerError', message });
+}
+
 /**
  * The bridge is at one of its limits and the call was not run: werkzeug's 503 in Odoo's fault
  * shape, saying what is full and that retrying later will do.

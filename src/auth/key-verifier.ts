@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
+import { upstreamError } from '../errors.ts';
 import { KeyedHash } from './keyed-hash.ts';
 
 export interface KeyIdentity {

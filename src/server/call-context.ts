@@ -3,7 +3,7 @@
  * services, turning any error into an `OdooFault`, and the one log line per call.
  */
 import type { IncomingMessage } from 'node:http';
-import { OdooFault } from '../errors.ts';
+import { internalError, OdooFault } from '../errors.ts';
 import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
 import { maskName, maskText, secretsOf } from '../services/secrets.ts';
 import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
@@ -28,11 +28,9 @@ export function newCallContext(parts: BridgeParts, req: IncomingMessage): CallCo
 export function asFault(e: unknown, ctx: CallContext): OdooFault {
   if (e instanceof OdooFault) return e;
   ctx.log.error({ requestId: ctx.requestId, err: e }, 'internal error');
-  return new OdooFault({
-    kind: 'generic',
-    name: 'odoo_rpc_bridge.InternalError',
-    message: `internal error in odoo-rpc-bridge (request id ${ctx.requestId}); the bridge's log has the details`,
-  });
+  return internalError(
+    `internal error in odoo-rpc-bridge (request id ${ctx.requestId}); the bridge's log has the details`,
+  );
 }
 
 export interface CallOutcome {

@@ -12,14 +12,13 @@
  *   complete document holding a truncated backup.
  */
 import type { ServerResponse } from 'node:http';
-import { OdooFault } from '../errors.ts';
+import { requestEntityTooLarge, upstreamError, type OdooFault } from '../errors.ts';
 import { Base64Encoder } from '../protocol/base64-stream.ts';
 import { splitJsonRpcCall } from '../protocol/jsonrpc-stream.ts';
 import type { StringEnvelope } from '../protocol/streamed-answer.ts';
 import { splitXmlRpcCall } from '../protocol/xmlrpc/stream-call.ts';
 import type { RestoreUpload } from '../services/db.ts';
 import type { BridgeParts, CallContext, StreamedBase64 } from '../services/service.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
 import type { Value } from '../values.ts';
 import type { SplitOptions } from '../protocol/streamed-call.ts';
 import { PREFIX_BYTES } from './incoming-body.ts';
@@ -99,11 +98,9 @@ export function restoreLimits(parts: BridgeParts): SplitOptions {
 
 /** What Odoo answers (as a fault) past a body limit, naming the bridge's setting. */
 function restoreTooLarge(limit: number): OdooFault {
-  return new OdooFault({
-    kind: 'generic',
-    name: 'werkzeug.exceptions.RequestEntityTooLarge',
-    message: `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (the bridge accepts db.restore requests of at most ${limit} bytes: BRIDGE_MAX_RESTORE_BYTES)`,
-  });
+  return requestEntityTooLarge(
+    `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (the bridge accepts db.restore requests of at most ${limit} bytes: BRIDGE_MAX_RESTORE_BYTES)`,
+  );
 }
 
 /**
@@ -111,11 +108,9 @@ function restoreTooLarge(limit: number): OdooFault {
  * the bridge can verify first (server/incoming-body.ts).
  */
 export function unverifiedTooLarge(): OdooFault {
-  return new OdooFault({
-    kind: 'generic',
-    name: 'werkzeug.exceptions.RequestEntityTooLarge',
-    message: `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (odoo-rpc-bridge reads at most ${PREFIX_BYTES / 1024} KiB of a request before it knows who sends it: a larger call must start with its credentials, as execute_kw(db, uid, password, ...) and authenticate(db, login, password, ...) do, and in JSON-RPC name params.service and params.method before params.args; a larger db.restore must carry its backup as a base64 string)`,
-  });
+  return requestEntityTooLarge(
+    `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (odoo-rpc-bridge reads at most ${PREFIX_BYTES / 1024} KiB of a request before it knows who sends it: a larger call must start with its credentials, as execute_kw(db, uid, password, ...) and authenticate(db, login, password, ...) do, and in JSON-RPC name params.service and params.method before params.args; a larger db.restore must carry its backup as a base64 string)`,
+  );
 }
 
 /**

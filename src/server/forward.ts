@@ -13,7 +13,6 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import type { UpstreamOptions } from '../upstream/odoo-client.ts';
 import { clientAddressOf, type TrustedProxies } from './client-address.ts';
 import { loggedPath, methodLabel, routeFamily, statusClass } from './forward-route.ts';
 import { requestIdOf } from './request-id.ts';
@@ -24,6 +23,20 @@ export interface ForwardSample {
   method: string;
   status: string;
   seconds: number;
+}
+
+/** Connections to Odoo for forwarded requests, at most (a pool of its own: README, BRIDGE_UPSTREAM_CONNECTIONS). */
+const FORWARD_CONNECTIONS = 64;
+
+/** What the forwarder takes from the settings. */
+export interface ForwarderOptions {
+  odooUrl: string;
+  connectTimeoutMs: number;
+  upstreamTimeoutMs: number;
+  /** BRIDGE_TRUSTED_PROXIES: whose X-Forwarded-For names the client in the log line. */
+  trustedProxies: TrustedProxies | undefined;
+  /** BRIDGE_TUNNEL_IDLE_TIMEOUT_SECONDS, in ms. */
+  tunnelIdleTimeoutMs: number;
 }
 
 interface Started {
@@ -94,18 +107,15 @@ export class Forwarder {
   /** Told of every forwarded request once it ends (metrics). */
   observer: ((s: ForwardSample) => void) | undefined;
 
-  constructor(
-    opts: UpstreamOptions & { trustedProxies?: TrustedProxies | undefined; tunnelIdleTimeoutMs?: number },
-    log: Logger,
-  ) {
+  constructor(opts: ForwarderOptions, log: Logger) {
     this.trusted = opts.trustedProxies;
-    this.tunnelIdleMs = opts.tunnelIdleTimeoutMs ?? 120_000;
+    this.tunnelIdleMs = opts.tunnelIdleTimeoutMs;
     this.connectTimeoutMs = opts.connectTimeoutMs;
     this.origin = new URL(opts.odooUrl);
     this.basePath = this.origin.pathname.replace(/(?<!\/)\/+$/, '');
     this.log = log;
     this.pool = new Pool(this.origin.origin, {
-      connections: opts.connections ?? 64,
+      connections: FORWARD_CONNECTIONS,
       connect: { timeout: opts.connectTimeoutMs },
       keepAliveTimeout: 30_000,
       headersTimeout: opts.upstreamTimeoutMs,

@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Admission } from './admission.ts';
 import { Overloaded } from './admission.ts';
 import type { IdleWatch, Watched } from './idle-watch.ts';
-import { OdooFault } from '../errors.ts';
+import { requestEntityTooLarge, type OdooFault } from '../errors.ts';
 
 /**
  * The most of a body read before its sender is known. A legacy call's credentials are its first
@@ -50,11 +50,9 @@ export function bodyTooLargeFault(
     e.limit === 'body'
       ? `the bridge accepts at most ${limits.maxBodyBytes} bytes: BRIDGE_MAX_BODY_BYTES`
       : `a call holds about five times its size in memory, and the bridge holds at most ${limits.maxInflightBytes} bytes of calls at once: BRIDGE_MAX_INFLIGHT_BYTES, with the container's memory to match`;
-  return new OdooFault({
-    kind: 'generic',
-    name: 'werkzeug.exceptions.RequestEntityTooLarge',
-    message: `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (${why})`,
-  });
+  return requestEntityTooLarge(
+    `413 Request Entity Too Large: The data value transmitted exceeds the capacity limit. (${why})`,
+  );
 }
 
 /** The body stopped arriving: the connection is closed after the answer. */

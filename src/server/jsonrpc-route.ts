@@ -17,7 +17,7 @@ import { decodeJsonRpcHead, idFromTail, TAIL_BYTES } from '../protocol/jsonrpc-s
 import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { CREDENTIAL_PARAMS } from '../services/early-auth.ts';
 import type { BridgeParts } from '../services/service.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
+import { upstreamError } from '../errors.ts';
 import type { CallResult, Value } from '../values.ts';
 import { splitJsonRpcRestore } from './db-streams.ts';
 import { serveLegacyCall, type LegacyCodec } from './legacy-call.ts';

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { OdooFault } from '../errors.ts';
+import { OdooFault, requestTimeout } from '../errors.ts';
 import type { EncodedAnswer } from '../protocol/chunk-pool.ts';
 import type { SplitOptions } from '../protocol/streamed-call.ts';
 import type { StringEnvelope } from '../protocol/streamed-answer.ts';
@@ -148,11 +148,7 @@ function classify(e: unknown, parts: BridgeParts, codec: LegacyCodec, ctx: CallC
     out.fault = overloadedFault(e.why);
     out.retryAfter = true;
   } else if (e instanceof BodyStalled) {
-    out.fault = new OdooFault({
-      kind: 'generic',
-      name: 'odoo_rpc_bridge.RequestTimeout',
-      message: e.message,
-    });
+    out.fault = requestTimeout(e.message);
     out.close = true;
   } else out.fault = asFault(e, ctx);
   return out;

@@ -20,11 +20,18 @@
  * takes one (the request's backup parameter, base64-decoded as it arrives), see
  * server/db-streams.ts. The master password is never logged and never put in a fault.
  */
-import { OdooFault, accessDenied, bridgeError, pythonError } from '../errors.ts';
+import {
+  accessDenied,
+  bridgeError,
+  databaseManagerError,
+  odooException,
+  pythonError,
+  upstreamError,
+  type OdooFault,
+} from '../errors.ts';
 import { RestoreDecoder } from '../protocol/base64-stream.ts';
 import { pyFloatRepr } from '../protocol/py-float.ts';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
 import { unexpectedAnswer, type FormRoute, type WebOutcome } from '../upstream/web-database.ts';
 import {
   Binary,
@@ -201,7 +208,7 @@ function listError(e: { name: string; message: string }, ctx?: CallContext): Odo
     if (ctx) hint(ctx, LIST_DB_HINT);
     return accessDenied(e.message || 'Access Denied');
   }
-  return new OdooFault({ kind: 'generic', name: e.name, message: e.message });
+  return odooException({ kind: 'generic', name: e.name, message: e.message });
 }
 
 const LIST_DB_HINT =
@@ -508,11 +515,7 @@ function refused(
       'psycopg2.OperationalError',
       `database "${dbName}" does not exist (Odoo at ${ctx.webDb.baseUrl} does not list "${dbName}": it does not exist, or its dbfilter hides it for this host)`,
     );
-  return new OdooFault({
-    kind: 'generic',
-    name: 'odoo_rpc_bridge.DatabaseManagerError',
-    message: `Odoo's database manager (${where}) answered with the error "${banner}"`,
-  });
+  return databaseManagerError(`Odoo's database manager (${where}) answered with the error "${banner}"`);
 }
 
 /** Odoo's text with the call's passwords taken out, should it ever quote them. */

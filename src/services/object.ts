@@ -9,15 +9,16 @@
  * are named, and the answer is passed on without being turned into objects.
  */
 import type { Grant } from '../auth/authenticator.ts';
-import { accessDenied, pythonError, userError, type OdooFault } from '../errors.ts';
+import { accessDenied, pythonError, upstreamError, userError, type OdooFault } from '../errors.ts';
 import { toPythonJson } from '../protocol/json/stringify.ts';
+import { isIdentifier, isModelName } from '../odoo-names.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
 import type { SignatureDriftOutcome } from '../server/metrics.ts';
 import { toJson2Call, type Json2Call } from '../translate/named-args.ts';
 import { firstCreatedId } from '../translate/results.ts';
 import { applyShim, isShimmedCall, shimFor, type OdooRelease, type ShimmedCall } from '../translate/shims.ts';
 import { faultFromJson2, readJson2Error } from '../upstream/json2-errors.ts';
-import { upstreamError, type UpstreamAnswer } from '../upstream/odoo-client.ts';
+import type { UpstreamAnswer } from '../upstream/odoo-client.ts';
 import {
   PyFloat,
   isStruct,
@@ -30,11 +31,6 @@ import {
 } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
 import { releaseOf } from './version.ts';
-
-/** Model names Odoo can have (`res.partner`, `x_custom`); anything else cannot exist. */
-const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** Python identifiers; a leading `_` is a private method, which Odoo refuses itself. */
-const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 async function dispatchObject(
   kind: 'execute' | 'execute_kw',
@@ -83,9 +79,10 @@ async function dispatchObject(
   ctx.notes.verified = true;
   if (grant.credential) ctx.notes.login = grant.credential.login;
 
-  if (typeof model !== 'string' || !MODEL_NAME.test(model) || model.includes('..'))
+  if (typeof model !== 'string' || !isModelName(model))
     throw userError(`Object ${typeof model === 'string' ? model : toPythonJson(model)} doesn't exist`);
-  if (typeof method !== 'string' || !METHOD_NAME.test(method))
+  // A leading `_` is a private method, which Odoo refuses itself (with its own message).
+  if (typeof method !== 'string' || !isIdentifier(method))
     throw pythonError(
       'AttributeError',
       `The method '${model}.${typeof method === 'string' ? method : toPythonJson(method)}' does not exist`,

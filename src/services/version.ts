@@ -2,7 +2,8 @@
  * Odoo's version, from `GET /web/version` (`{"version_info": [...], "version": "19.0"}`), cached
  * for BRIDGE_VERSION_CACHE_TTL_SECONDS; concurrent callers share one request.
  */
-import { upstreamError, type OdooClient } from '../upstream/odoo-client.ts';
+import { upstreamError } from '../errors.ts';
+import type { OdooClient } from '../upstream/odoo-client.ts';
 import { type Struct, type Value } from '../values.ts';
 
 export interface OdooVersion {

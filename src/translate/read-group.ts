@@ -14,9 +14,8 @@
  *    aggregates under the names the caller used, `__domain` (the caller's domain AND the group's),
  *    and `__context: {group_by: [...]}` for the levels a lazy call left out.
  */
-import { pythonError, pythonNameList } from '../errors.ts';
+import { pythonError, pythonNameList, upstreamError } from '../errors.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
 import { isStruct, pyTypeName, truthy, type Struct, type Value } from '../values.ts';
 
 const QUALNAME = 'BaseModel.read_group';

@@ -1,8 +1,8 @@
 /**
  * JSON-2 answers → the legacy result, where they differ (docs/wire.md §3.2, §4.4).
  */
+import { upstreamError } from '../errors.ts';
 import { type CallSite } from '../upstream/json2-errors.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
 import { valueResult, type CallResult } from '../values.ts';
 
 /** Legacy `create({...})` answers the new id (or False), JSON-2 answers `[id]`. */

@@ -17,9 +17,8 @@
  * | `check_access_rights` | `check_access_rights(op, raise_exception)`    | `has_access(op)`; refused on 19.0: the method itself    | 18.0 (deprecated; 19.0 answers None), gone after 19.0 |
  * | `read_group`          | `read_group(domain, fields, groupby, …)`      | `fields_get` (types, aggregators), `formatted_read_group` | gone after 19.0 (deprecated in 19.0) |
  */
-import { accessError, pythonError } from '../errors.ts';
+import { accessError, pythonError, upstreamError } from '../errors.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
-import { upstreamError } from '../upstream/odoo-client.ts';
 import { isStruct, truthy, valueResult, type CallResult, type Struct, type Value } from '../values.ts';
 import {
   fieldInfos,

@@ -7,10 +7,19 @@
  * the captures: 4d-25 ↔ 4b-31, 4d-26 ↔ 4b-32, 4d-27 ↔ 4b-33, 4d-28 ↔ 4b-34, 4d-33 ↔ 4b-35,
  * 4d-36b ↔ 4b-36b, 4d-37 ↔ 4b-37, 4d-24 ↔ 4b-38.
  */
-import { OdooFault, accessDenied, accessError, pythonError, userError, type FaultKind } from '../errors.ts';
+import {
+  accessDenied,
+  accessError,
+  odooException,
+  pythonError,
+  upstreamError,
+  userError,
+  type FaultKind,
+  type OdooFault,
+} from '../errors.ts';
 import type { Value } from '../values.ts';
 import { replaceScriptsAndStyles, replaceTags } from './html.ts';
-import { upstreamError, type UpstreamAnswer } from './odoo-client.ts';
+import type { UpstreamAnswer } from './odoo-client.ts';
 
 interface Json2ErrorBody {
   name: string;
@@ -65,7 +74,7 @@ export function faultFromJson2(answer: UpstreamAnswer, site: CallSite): OdooFaul
   const { name, message } = err;
   /** Odoo's own exception, as JSON-2 reported it (class, args and traceback kept). */
   const same = (kind: FaultKind, extra: { str?: string } = {}): OdooFault =>
-    new OdooFault({
+    odooException({
       kind,
       name,
       message,

@@ -1,13 +1,15 @@
 /**
- * The only place that talks HTTP to Odoo: JSON-2 calls, `/web/version` and `/doc-bearer`, on one
- * keep-alive undici pool. Every transport failure (refused, reset, timeout, oversized or cut-off
- * answer) becomes an `OdooFault` that says what failed; HTTP error statuses are returned as
- * answers, for json2-errors.ts to map. Failures that retry.ts deems safe to retry are retried
- * (within the call's timeout and the retry budget).
+ * The bridge's client for Odoo's API: JSON-2 calls, `/web/version` and `/doc-bearer`, on one
+ * keep-alive undici pool (web-database.ts has the database manager's, server/forward.ts the
+ * pass-through's). Every transport failure (refused, reset, timeout, oversized or cut-off answer)
+ * becomes an `UpstreamFault`: an `OdooFault` whose message says what failed, typed with how it
+ * failed (`failure`, for metrics and retries) and whether the request provably never reached Odoo
+ * (`preSend`). HTTP error statuses are returned as answers, for json2-errors.ts to map. Failures
+ * that retry.ts deems safe to retry are retried (within the call's timeout and the retry budget).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
-import { OdooFault } from '../errors.ts';
+import { OdooFault, UPSTREAM_ERROR } from '../errors.ts';
 import type { UpstreamEndpoint, UpstreamErrorKind } from '../server/metrics.ts';
 import {
   backoffMs,
@@ -25,16 +27,16 @@ export interface UpstreamOptions {
   connectTimeoutMs: number;
   upstreamTimeoutMs: number;
   maxUpstreamBytes: number;
-  /** Most connections open to Odoo at once (BRIDGE_UPSTREAM_CONNECTIONS; default 256, as there). */
-  connections?: number;
-  /** Retries of one request (BRIDGE_RETRY_MAX, default 1; 0: never retry). */
-  retryMax?: number;
-  /** Base delay before a retry, jittered (BRIDGE_RETRY_BACKOFF_MS, default 50). */
-  retryBackoffMs?: number;
-  /** Retries per request allowed over the last 10 s (BRIDGE_RETRY_BUDGET_RATIO, default 0.1). */
-  retryBudgetRatio?: number;
-  /** Retries per second allowed whatever the traffic (BRIDGE_RETRY_BUDGET_PER_SECOND, default 1). */
-  retryBudgetPerSecond?: number;
+  /** Most connections open to Odoo at once (BRIDGE_UPSTREAM_CONNECTIONS). */
+  connections: number;
+  /** Retries of one request (BRIDGE_RETRY_MAX; 0: never retry). */
+  retryMax: number;
+  /** Base delay before a retry, jittered (BRIDGE_RETRY_BACKOFF_MS). */
+  retryBackoffMs: number;
+  /** Retries per request allowed over the last 10 s (BRIDGE_RETRY_BUDGET_RATIO). */
+  retryBudgetRatio: number;
+  /** Retries per second allowed whatever the traffic (BRIDGE_RETRY_BUDGET_PER_SECOND). */
+  retryBudgetPerSecond: number;
 }
 
 /** A retry about to happen (`granted`), or refused because the retry budget is spent. */
@@ -67,8 +69,25 @@ export interface RequestOptions {
   timing?: { upstreamMs?: number } | undefined;
 }
 
-export function upstreamError(message: string): OdooFault {
-  return new OdooFault({ kind: 'generic', name: 'odoo_rpc_bridge.UpstreamError', message });
+/** How a request to Odoo failed at the transport (`status` and `garbage` describe answers, never a fault). */
+export type TransportFailure = Exclude<UpstreamErrorKind, 'status' | 'garbage'>;
+
+/**
+ * A request to Odoo that got no usable answer: the fault the legacy client gets
+ * (`odoo_rpc_bridge.UpstreamError`, as `upstreamError` makes), with how the request failed
+ * (`failure`: the metrics' `kind` label and retry.ts' input) and whether it failed before any byte
+ * of it was written (`preSend`: the code was one of retry.ts' PRE_SEND_CODES), so that Odoo never
+ * saw it and any method may be sent again.
+ */
+export class UpstreamFault extends OdooFault {
+  readonly failure: TransportFailure;
+  readonly preSend: boolean;
+
+  constructor(failure: TransportFailure, message: string, preSend = false) {
+    super({ kind: 'generic', name: UPSTREAM_ERROR, message });
+    this.failure = failure;
+    this.preSend = preSend;
+  }
 }
 
 /** Told of every request to Odoo when it ends: its time, and how it failed (metrics). */
@@ -101,7 +120,7 @@ export class OdooClient {
     this.baseUrl = opts.odooUrl;
     // Trailing slashes, tried from the first of a run only (`/\/+$/` rescans a run from each slash).
     this.basePath = url.pathname.replace(/(?<!\/)\/+$/, '');
-    this.maxActive = opts.connections ?? 256;
+    this.maxActive = opts.connections;
     this.pool = new Pool(url.origin, {
       connections: this.maxActive,
       connect: { timeout: opts.connectTimeoutMs },
@@ -113,11 +132,11 @@ export class OdooClient {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    this.retryMax = opts.retryMax ?? 1;
-    this.retryBackoffMs = opts.retryBackoffMs ?? 50;
+    this.retryMax = opts.retryMax;
+    this.retryBackoffMs = opts.retryBackoffMs;
     this.budget = new RetryBudget({
-      ratio: opts.retryBudgetRatio ?? 0.1,
-      perSecond: opts.retryBudgetPerSecond ?? 1,
+      ratio: opts.retryBudgetRatio,
+      perSecond: opts.retryBudgetPerSecond,
     });
   }
 
@@ -166,14 +185,14 @@ export class OdooClient {
     for (let attempt = 1; ; attempt++) {
       let answer: UpstreamAnswer | undefined;
       let failure: AttemptFailure | undefined;
-      let fault: OdooFault | undefined;
+      let fault: UpstreamFault | undefined;
       try {
         answer = await this.request(method, path, o, timeout, deadline, endpoint);
         if (answer.status >= 500) failure = { status: answer.status, contentType: answer.contentType };
       } catch (e) {
-        if (!(e instanceof OdooFault)) throw e;
+        if (!(e instanceof UpstreamFault)) throw e;
         fault = e;
-        failure = { kind: upstreamFaultKind(e) ?? 'other', preSend: PRE_SEND.has(e) };
+        failure = { kind: e.failure, preSend: e.preSend };
       }
       const reason =
         failure && attempt <= this.retryMax
@@ -204,12 +223,15 @@ export class OdooClient {
   }
 
   /** Tells the observer (metrics) how a request went and how long it took. */
-  private observe(endpoint: UpstreamEndpoint, started: number, outcome: UpstreamAnswer | OdooFault): void {
+  private observe(
+    endpoint: UpstreamEndpoint,
+    started: number,
+    outcome: UpstreamAnswer | UpstreamFault,
+  ): void {
     const observer = this.observer;
     if (!observer) return;
     const seconds = (performance.now() - started) / 1000;
-    if (outcome instanceof OdooFault)
-      return observer(endpoint, seconds, upstreamFaultKind(outcome) ?? 'other');
+    if (outcome instanceof UpstreamFault) return observer(endpoint, seconds, outcome.failure);
     // A JSON-2 error is an answer (json2-errors.ts); an answer that is not JSON is not Odoo's API
     // (checked cheaply: the content type and the first character, not by parsing).
     let kind: UpstreamErrorKind | undefined;
@@ -254,11 +276,9 @@ export class OdooClient {
           const outcome =
             answer ??
             (e instanceof AnswerTooLarge
-              ? classified(
+              ? new UpstreamFault(
                   'too_large',
-                  upstreamError(
-                    `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
-                  ),
+                  `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
                 )
               : transportFault(e, `${this.baseUrl}${path}`, timeout));
           try {
@@ -271,7 +291,7 @@ export class OdooClient {
             reject(err instanceof Error ? err : new Error(String(err)));
             return;
           }
-          if (outcome instanceof OdooFault) reject(outcome);
+          if (outcome instanceof UpstreamFault) reject(outcome);
           else resolve(outcome);
         },
       );
@@ -446,55 +466,47 @@ const JSON_FIRST_BYTES: ReadonlySet<number> = new Set([...'"{[-0123456789tfn'].m
 /** How much of an answer that is not JSON is read (for the fault's message). */
 const NON_JSON_KEEP = 64 * 1024;
 
-/** The kind of failure of the faults made here, for metrics (a fault's message is for people). */
-const FAULT_KINDS = new WeakMap<OdooFault, UpstreamErrorKind>();
-
-/** Faults that happened before the request was written (retry.ts PRE_SEND_CODES). */
-const PRE_SEND = new WeakSet<OdooFault>();
-
-function classified(kind: UpstreamErrorKind, fault: OdooFault, code?: string): OdooFault {
-  FAULT_KINDS.set(fault, kind);
-  if (code !== undefined && PRE_SEND_CODES.has(code)) PRE_SEND.add(fault);
-  return fault;
-}
-
-/** How a request to Odoo failed, when transportFault made the fault (else undefined). */
-export function upstreamFaultKind(fault: OdooFault): UpstreamErrorKind | undefined {
-  return FAULT_KINDS.get(fault);
-}
-
-export function transportFault(e: unknown, where: string, timeoutMs: number): OdooFault {
+/**
+ * A transport failure as the fault that says what failed. undici's errors and the system's carry a
+ * string `code` (`UND_ERR_SOCKET`, `ECONNREFUSED`); a `ConnectTimeoutError` made of an
+ * `AggregateError` keeps the latter as its `cause`; an abort (the call's deadline, an AbortSignal)
+ * has only its `name`.
+ */
+export function transportFault(e: unknown, where: string, timeoutMs: number): UpstreamFault {
   const err = e as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
-  // undici errors carry a string `code`; an aborted signal is a DOMException named TimeoutError.
   const code =
     typeof err.code === 'string'
       ? err.code
       : typeof err.cause?.code === 'string'
         ? err.cause.code
         : (err.name ?? '');
+  const preSend = PRE_SEND_CODES.has(code);
   if (code === 'UND_ERR_CONNECT_TIMEOUT')
-    return classified('timeout', upstreamError(`cannot reach Odoo at ${where}: connection timed out`), code);
+    return new UpstreamFault('timeout', `cannot reach Odoo at ${where}: connection timed out`, preSend);
   if (code === 'ECONNREFUSED')
-    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: connection refused`), code);
+    return new UpstreamFault('refused', `cannot reach Odoo at ${where}: connection refused`, preSend);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return classified('refused', upstreamError(`cannot reach Odoo at ${where}: unknown host`), code);
+    return new UpstreamFault('refused', `cannot reach Odoo at ${where}: unknown host`, preSend);
   if (
     code === 'TimeoutError' ||
     code === 'AbortError' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT'
   )
-    return classified(
+    return new UpstreamFault(
       'timeout',
-      upstreamError(`Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`),
+      `Odoo at ${where} did not answer within ${timeoutMs} ms (BRIDGE_UPSTREAM_TIMEOUT_MS)`,
+      preSend,
     );
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
-    return classified(
+    return new UpstreamFault(
       'reset',
-      upstreamError(`Odoo at ${where} closed the connection before its answer was complete`),
+      `Odoo at ${where} closed the connection before its answer was complete`,
+      preSend,
     );
-  return classified(
+  return new UpstreamFault(
     'other',
-    upstreamError(`request to Odoo at ${where} failed: ${code || err.message || 'unknown error'}`),
+    `request to Odoo at ${where} failed: ${code || err.message || 'unknown error'}`,
+    preSend,
   );
 }

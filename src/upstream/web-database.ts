@@ -17,9 +17,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import type { OdooFault } from '../errors.ts';
+import { OdooFault, upstreamError } from '../errors.ts';
 import { alertDangerText, replaceScriptsAndStyles, replaceTags } from './html.ts';
-import { transportFault, upstreamError } from './odoo-client.ts';
+import { transportFault, UpstreamFault } from './odoo-client.ts';
 
 export interface WebDatabaseOptions {
   odooUrl: string;
@@ -252,14 +252,15 @@ export class WebDatabaseClient {
         size += buf.length;
         if (size > this.opts.maxUpstreamBytes) {
           body.destroy();
-          throw upstreamError(
+          throw new UpstreamFault(
+            'too_large',
             `Odoo's answer to ${this.where(route)} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
           );
         }
         chunks.push(buf);
       }
     } catch (e) {
-      if ((e as { kind?: unknown }).kind !== undefined) throw e;
+      if (e instanceof OdooFault) throw e;
       throw transportFault(e, this.where(route), this.opts.upstreamTimeoutMs);
     }
     return Buffer.concat(chunks, size).toString('utf8');

@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { OdooClient } from '../../src/upstream/odoo-client.ts';
 
 let server: Server | undefined;
@@ -51,13 +52,16 @@ async function serve(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, written: () => written };
 }
 
-const opts = (odooUrl: string) => ({
-  odooUrl,
-  dbHeader: 'auto' as const,
-  connectTimeoutMs: 2000,
-  upstreamTimeoutMs: 10_000,
-  maxUpstreamBytes: 512 * 2 ** 20,
-});
+/** The bridge's defaults (loadConfig), with a 10 s upstream timeout. */
+const opts = (odooUrl: string) => {
+  const config = loadConfig({ ODOO_URL: odooUrl }, []);
+  return {
+    ...config,
+    connections: config.upstreamConnections,
+    connectTimeoutMs: 2000,
+    upstreamTimeoutMs: 10_000,
+  };
+};
 
 describe('answers that are not JSON', () => {
   it('keeps the first 64 KiB of 64 MiB of garbage with a JSON content type, and stops reading', async () => {

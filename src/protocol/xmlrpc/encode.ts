@@ -19,7 +19,7 @@
  * `TypeError`, an int outside 32 bits an `OverflowError` (Odoo raises both after committing, and
  * the bridge cannot undo the JSON-2 call either).
  */
-import { OdooFault, pythonError } from '../../errors.ts';
+import { OdooFault, pythonError, upstreamError } from '../../errors.ts';
 import { Binary, DateTime, PyFloat } from '../../values.ts';
 import type { CallResult, Value } from '../../values.ts';
 import { CHUNK_BYTES, pooledAnswer, releaseNothing, takeChunk, type EncodedAnswer } from '../chunk-pool.ts';
@@ -397,10 +397,7 @@ function writeDouble(w: XmlBytes, n: number): void {
 /** The upstream answered something that is not JSON: a bridge-side error, not an Odoo one. */
 function upstreamJsonError(text: string, pos: number, what: string): OdooFault {
   const near = JSON.stringify(text.slice(Math.max(0, pos - 20), pos + 20));
-  return pythonError(
-    'odoo_rpc_bridge.UpstreamError',
-    `the upstream Odoo answered invalid JSON: ${what} at offset ${pos} (near ${near})`,
-  );
+  return upstreamError(`the upstream Odoo answered invalid JSON: ${what} at offset ${pos} (near ${near})`);
 }
 
 /**
