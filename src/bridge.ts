@@ -19,7 +19,7 @@ import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
 import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
-import type { BridgeParts } from './services/service.ts';
+import type { BridgeParts } from './server/parts.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
 import { OdooClient } from './upstream/odoo-client.ts';

@@ -85,3 +85,11 @@ export type CallResult =
 
 export const valueResult = (value: Value): CallResult => ({ kind: 'value', value });
 export const jsonResult = (text: string): CallResult => ({ kind: 'json', text });
+
+/** Where a JSON-2 call went, for the messages of the faults it may end in. */
+export interface CallSite {
+  db: string;
+  model: string;
+  method: string;
+  baseUrl: string;
+}

@@ -6,7 +6,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { BridgeParts } from '../services/service.ts';
+import type { BridgeParts } from './parts.ts';
 import { RETRY_AFTER_SECONDS } from './admission.ts';
 import { clientAddressOf } from './client-address.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';

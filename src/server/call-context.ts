@@ -6,7 +6,8 @@ import type { IncomingMessage } from 'node:http';
 import { internalError, OdooFault } from '../errors.ts';
 import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
 import { maskName, maskText, secretsOf } from '../services/secrets.ts';
-import type { BridgeParts, CallContext, LegacyCall } from '../services/service.ts';
+import type { LegacyCall } from '../services/service.ts';
+import type { BridgeParts, ServerCallContext as CallContext } from './parts.ts';
 import { clientAddressOf } from './client-address.ts';
 import { requestIdOf } from './request-id.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import { OdooFault } from '../errors.ts';
-import type { BridgeParts } from '../services/service.ts';
+import type { BridgeParts } from './parts.ts';
 
 /** Time allowed for `/web/version` during a readiness probe (Kubernetes' default probe timeout is 1 s). */
 export const READY_TIMEOUT_MS = 2000;

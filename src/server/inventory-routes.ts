@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { SnippetOptions } from '../inventory/snippets.ts';
 import { inventoryPage, PAGE_CSP } from '../inventory/page.ts';
-import type { BridgeParts } from '../services/service.ts';
+import type { BridgeParts } from './parts.ts';
 
 function snippetOptions(parts: BridgeParts): SnippetOptions {
   return { dbHeader: parts.config.dbHeader === 'auto' };

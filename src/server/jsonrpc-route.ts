@@ -16,7 +16,7 @@ import {
 import { decodeJsonRpcHead, idFromTail, TAIL_BYTES } from '../protocol/jsonrpc-stream.ts';
 import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { CREDENTIAL_PARAMS } from '../services/early-auth.ts';
-import type { BridgeParts } from '../services/service.ts';
+import type { BridgeParts } from './parts.ts';
 import { upstreamError } from '../errors.ts';
 import type { CallResult, Value } from '../values.ts';
 import { splitJsonRpcRestore } from './db-streams.ts';

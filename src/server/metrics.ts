@@ -8,6 +8,8 @@
  * sample); the others by prom-client.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SignatureDriftOutcome } from '../services/object.ts';
+import type { UpstreamEndpoint, UpstreamErrorKind } from '../upstream/kinds.ts';
 import { CallSeries } from './call-series.ts';
 
 /** Distinct model.method pairs (and dbs) given their own label value before `other`. */
@@ -33,13 +35,6 @@ const LEGACY_METHODS: Record<string, ReadonlySet<string>> = {
     'server_version',
   ]),
 };
-
-/** How an upstream request failed (odoo-client's transportFault classification, and answers). */
-export type UpstreamErrorKind =
-  'refused' | 'timeout' | 'reset' | 'status' | 'garbage' | 'too_large' | 'other';
-export type UpstreamEndpoint = 'json2' | 'version' | 'doc';
-/** After JSON-2 refused an argument name the bridge produced: sent again, or not (why). */
-export type SignatureDriftOutcome = 'retried' | 'unchanged' | 'override';
 
 export interface CallSample {
   protocol: string;

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeFault, encodeResponseChunks } from '../protocol/xmlrpc/encode.ts';
 import { decodeMethodCall, decodeMethodCallHead } from '../protocol/xmlrpc/decode.ts';
 import { xmlRpcStringEnvelope } from '../protocol/streamed-answer.ts';
-import type { BridgeParts } from '../services/service.ts';
+import type { BridgeParts } from './parts.ts';
 import { splitXmlRpcRestore } from './db-streams.ts';
 import { serveLegacyCall, type LegacyCodec } from './legacy-call.ts';
 

@@ -51,34 +51,38 @@ function arity(method: string, params: Value[], min: number, max: number): void 
 }
 
 export const commonService: Service = {
-  async version(params, ctx) {
-    arity('version', params, 0, 0);
-    return valueResult(legacyVersionDict(await ctx.version.get()));
-  },
+  functions: {
+    async version(params, ctx) {
+      arity('version', params, 0, 0);
+      return valueResult(legacyVersionDict(await ctx.version.get()));
+    },
 
-  async about(params, ctx) {
-    arity('about', params, 0, 1);
-    const info = 'See http://openerp.com';
-    if (!truthy(params[0])) return valueResult(info);
-    return valueResult([info, (await ctx.version.get()).version]);
-  },
+    async about(params, ctx) {
+      arity('about', params, 0, 1);
+      const info = 'See http://openerp.com';
+      if (!truthy(params[0])) return valueResult(info);
+      return valueResult([info, (await ctx.version.get()).version]);
+    },
 
-  async login(params, ctx) {
-    arity('login', params, 3, 3);
-    return authenticate(params[0], params[1], params[2], ctx);
-  },
+    async login(params, ctx) {
+      arity('login', params, 3, 3);
+      return authenticate(params[0], params[1], params[2], ctx);
+    },
 
-  async authenticate(params, ctx) {
-    arity('authenticate', params, 4, 4);
-    const env = params[3];
-    // Odoo: `user_agent_env or {}`, then `{**user_agent_env, ...}`: a non-empty non-dict is a TypeError.
-    if (truthy(env) && !isStruct(env))
-      throw pythonError('TypeError', `'${describe(env)}' object is not a mapping`);
-    return authenticate(params[0], params[1], params[2], ctx);
-  },
+    async authenticate(params, ctx) {
+      arity('authenticate', params, 4, 4);
+      const env = params[3];
+      // Odoo: `user_agent_env or {}`, then `{**user_agent_env, ...}`: a non-empty non-dict is a TypeError.
+      if (truthy(env) && !isStruct(env))
+        throw pythonError('TypeError', `'${describe(env)}' object is not a mapping`);
+      return authenticate(params[0], params[1], params[2], ctx);
+    },
 
-  async set_loglevel(params) {
-    arity('set_loglevel', params, 1, 2);
-    return valueResult(true);
+    async set_loglevel(params) {
+      arity('set_loglevel', params, 1, 2);
+      return valueResult(true);
+    },
   },
+  // Odoo's dispatch_rpc: `Exception('Method not found: <name>')`.
+  methodMissing: (method) => pythonError('Exception', `Method not found: ${method}`),
 };

@@ -43,7 +43,7 @@ import {
   type CallResult,
   type Value,
 } from '../values.ts';
-import type { CallContext, ServiceResult } from './service.ts';
+import type { CallContext, Service, ServiceFunction, ServiceResult } from './service.ts';
 
 /** A legacy db function's Python signature (after the master password), for Python's TypeErrors. */
 interface Signature {
@@ -72,16 +72,14 @@ export interface RestoreUpload {
 // Dispatch
 
 /** `odoo.service.db.dispatch(method, params)`. */
-export async function dispatchDb(method: string, params: Value[], ctx: CallContext): Promise<ServiceResult> {
+async function dispatchDb(method: string, params: Value[], ctx: CallContext): Promise<ServiceResult> {
   const plain = Object.hasOwn(PLAIN, method) ? PLAIN[method] : undefined;
   if (plain) {
     const error = arityError(SIGNATURES[method] as Signature, params);
     if (error) throw error;
     return plain(params, ctx);
   }
-  const fn = Object.hasOwn(WITH_MASTER, method) ? WITH_MASTER[method] : undefined;
-  if (!fn)
-    throw pythonError('KeyError', `Method not found: ${method}`, { str: `'Method not found: ${method}'` });
+  const fn = WITH_MASTER[method] as WithMaster;
   if (params.length === 0) throw pythonError('IndexError', 'list index out of range');
   const [password, ...args] = params as [Value, ...Value[]];
   if (!truthy(password) || typeof password !== 'string') throw accessDenied();
@@ -595,3 +593,16 @@ function formValue(v: Value): string {
     x instanceof Map ? Object.fromEntries(x) : typeof x === 'bigint' ? String(x) : x,
   );
 }
+
+/** The db service: the functions above (those that take the master password check it first). */
+export const dbService: Service = {
+  functions: Object.fromEntries(
+    [...Object.keys(PLAIN), ...Object.keys(WITH_MASTER)].map((method): [string, ServiceFunction] => [
+      method,
+      (params, ctx) => dispatchDb(method, params, ctx),
+    ]),
+  ),
+  // Odoo's db dispatcher: `KeyError('Method not found: <name>')`.
+  methodMissing: (method) =>
+    pythonError('KeyError', `Method not found: ${method}`, { str: `'Method not found: ${method}'` }),
+};

@@ -13,7 +13,6 @@ import { accessDenied, pythonError, upstreamError, userError, type OdooFault } f
 import { toPythonJson } from '../protocol/json/stringify.ts';
 import { isIdentifier, isModelName } from '../odoo-names.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
-import type { SignatureDriftOutcome } from '../server/metrics.ts';
 import { toJson2Call, type Json2Call } from '../translate/named-args.ts';
 import { firstCreatedId } from '../translate/results.ts';
 import { applyShim, isShimmedCall, shimFor, type OdooRelease, type ShimmedCall } from '../translate/shims.ts';
@@ -31,6 +30,9 @@ import {
 } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
 import { releaseOf } from './version.ts';
+
+/** After JSON-2 refused an argument name the bridge produced: sent again, or not (why); a metric's label. */
+export type SignatureDriftOutcome = 'retried' | 'unchanged' | 'override';
 
 async function dispatchObject(
   kind: 'execute' | 'execute_kw',
@@ -291,11 +293,10 @@ function pyInt(v: Value): number {
 }
 
 export const objectService: Service = {
-  execute: (params, ctx) => dispatchObject('execute', params, ctx),
-  execute_kw: (params, ctx) => dispatchObject('execute_kw', params, ctx),
+  functions: {
+    execute: (params, ctx) => dispatchObject('execute', params, ctx),
+    execute_kw: (params, ctx) => dispatchObject('execute_kw', params, ctx),
+  },
+  // Odoo: `NameError("Method not available <name>")` for any other object method.
+  methodMissing: (method) => pythonError('NameError', `Method not available ${method}`),
 };
-
-/** Odoo: `NameError("Method not available <name>")` for any other object method. */
-export function objectMethodMissing(method: string): OdooFault {
-  return pythonError('NameError', `Method not available ${method}`);
-}

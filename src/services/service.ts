@@ -1,19 +1,14 @@
 /**
  * What every legacy service function gets and returns. A service is a table of functions
- * `(params, ctx) → Promise<CallResult>`: adding a legacy function is adding a row.
+ * `(params, ctx) → Promise<ServiceResult>`, and what Odoo answers for a function it does not have:
+ * adding a legacy function is adding a row.
  */
-import type { Admission } from '../server/admission.ts';
-import type { Forwarder } from '../server/forward.ts';
-import type { IdleWatch } from '../server/idle-watch.ts';
-import type { BridgeMetrics } from '../server/metrics.ts';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { KnownNames } from '../auth/known-names.ts';
-import type { CredentialSource } from '../auth/credential-source.ts';
-import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { BridgeConfig } from '../config.ts';
-import type { Inventory, Json2Note } from '../inventory/store.ts';
+import type { Json2Note } from '../inventory/store.ts';
+import type { OdooFault } from '../errors.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
@@ -27,32 +22,24 @@ export interface LegacyCall {
   params: Value[];
 }
 
-/** Long-lived parts shared by all calls. */
-export interface BridgeParts {
+/** After JSON-2 refused an argument name the bridge produced: sent again, or not (why); a metric's label. */
+export type SignatureDriftOutcome = 'retried' | 'unchanged' | 'override';
+
+/**
+ * The long-lived parts a service uses (the bridge's other parts, its HTTP side, are
+ * server/parts.ts's `BridgeParts`, which extends this).
+ */
+export interface ServiceParts {
   config: BridgeConfig;
   odoo: OdooClient;
   signatures: SignatureRegistry;
-  /** Whose key is this? (used by `auth`, and by tests) */
-  keys: KeyVerifier;
   /** Pass-through and mapped authentication behind one interface. */
   auth: Authenticator;
-  /** The live credential map (reloaded on change and on SIGHUP). */
-  credentials: CredentialSource;
   version: VersionSource;
   /** Odoo's database manager (`/web/database/*`), for the db service. */
   webDb: WebDatabaseClient;
-  /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
-  forwarder: Forwarder;
-  /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */
-  metrics: BridgeMetrics;
-  /** The migration inventory (`/_bridge/inventory`, `/_bridge/`), recorded from `logCall`. */
-  inventory: Inventory;
-  /** What the bridge holds at once: calls in flight and their request bytes. */
-  admission: Admission;
-  /** Cuts request bodies that stop arriving. */
-  idle: IdleWatch;
-  /** Databases and logins seen verified: the only ones named when an attempt fails. */
-  known: KnownNames;
+  /** What services count (the rest of the metrics is counted per call, by server/call-context.ts). */
+  metrics: { signatureDrift(outcome: SignatureDriftOutcome): void };
   log: Logger;
 }
 
@@ -76,7 +63,7 @@ export interface CallNotes {
   backupBytes?: number;
 }
 
-export interface CallContext extends BridgeParts {
+export interface CallContext extends ServiceParts {
   requestId: string;
   /** The client's address (server/client-address.ts): throttling, logs, the inventory. */
   client: string | undefined;
@@ -98,5 +85,10 @@ export interface StreamedBase64 {
 /** What dispatch answers: a `CallResult`, or (db.dump) a stream. */
 export type ServiceResult = CallResult | StreamedBase64;
 
-export type ServiceFunction = (params: Value[], ctx: CallContext) => Promise<CallResult>;
-export type Service = Readonly<Record<string, ServiceFunction>>;
+export type ServiceFunction = (params: Value[], ctx: CallContext) => Promise<ServiceResult>;
+
+/** A legacy service: its functions, and the fault Odoo answers for a function it does not have. */
+export interface Service {
+  readonly functions: Readonly<Record<string, ServiceFunction>>;
+  methodMissing(method: string): OdooFault;
+}

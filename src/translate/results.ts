@@ -2,8 +2,7 @@
  * JSON-2 answers → the legacy result, where they differ (docs/wire.md §3.2, §4.4).
  */
 import { upstreamError } from '../errors.ts';
-import { type CallSite } from '../upstream/json2-errors.ts';
-import { valueResult, type CallResult } from '../values.ts';
+import { valueResult, type CallResult, type CallSite } from '../values.ts';
 
 /** Legacy `create({...})` answers the new id (or False), JSON-2 answers `[id]`. */
 export function firstCreatedId(text: string, site: CallSite): CallResult {

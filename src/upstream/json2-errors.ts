@@ -17,7 +17,7 @@ import {
   type FaultKind,
   type OdooFault,
 } from '../errors.ts';
-import type { Value } from '../values.ts';
+import type { CallSite, Value } from '../values.ts';
 import { replaceScriptsAndStyles, replaceTags } from './html.ts';
 import type { UpstreamAnswer } from './odoo-client.ts';
 
@@ -26,13 +26,6 @@ interface Json2ErrorBody {
   message: string;
   arguments: Value[];
   debug: string;
-}
-
-export interface CallSite {
-  db: string;
-  model: string;
-  method: string;
-  baseUrl: string;
 }
 
 /** Reads a JSON-2 error body, or undefined when the answer is not one (HTML page, garbage). */

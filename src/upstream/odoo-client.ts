@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { OdooFault, UPSTREAM_ERROR } from '../errors.ts';
-import type { UpstreamEndpoint, UpstreamErrorKind } from '../server/metrics.ts';
+import type { UpstreamEndpoint, UpstreamErrorKind } from './kinds.ts';
 import {
   backoffMs,
   isReadOnly,

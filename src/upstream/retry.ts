@@ -21,7 +21,7 @@
  * A retry budget bounds the extra load: within a sliding window of RETRY_WINDOW_MS, retries may
  * number at most `ratio` × the requests of the window plus `perSecond` × the window's seconds.
  */
-import type { UpstreamErrorKind } from '../server/metrics.ts';
+import type { UpstreamErrorKind } from './kinds.ts';
 
 /** Methods that only read (ORM reads and the web client's read helpers); nothing else is retried after sending. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([

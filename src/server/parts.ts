@@ -1,0 +1,38 @@
+/**
+ * The bridge's long-lived parts: what its services use (services/service.ts `ServiceParts`) and
+ * its HTTP side's own (the pass-through, the limits, the inventory, the credential sources), built
+ * once by bridge.ts. A call's context (server/call-context.ts) reads them through its prototype.
+ */
+import type { Admission } from './admission.ts';
+import type { Forwarder } from './forward.ts';
+import type { IdleWatch } from './idle-watch.ts';
+import type { BridgeMetrics } from './metrics.ts';
+import type { CredentialSource } from '../auth/credential-source.ts';
+import type { KeyVerifier } from '../auth/key-verifier.ts';
+import type { KnownNames } from '../auth/known-names.ts';
+import type { Inventory } from '../inventory/store.ts';
+import type { CallContext, ServiceParts } from '../services/service.ts';
+
+export interface BridgeParts extends ServiceParts {
+  /** Whose key is this? (used by `auth`, and by tests) */
+  keys: KeyVerifier;
+  /** The live credential map (reloaded on change and on SIGHUP). */
+  credentials: CredentialSource;
+  /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
+  forwarder: Forwarder;
+  /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */
+  metrics: BridgeMetrics;
+  /** The migration inventory (`/_bridge/inventory`, `/_bridge/`), recorded from `logCall`. */
+  inventory: Inventory;
+  /** What the bridge holds at once: calls in flight and their request bytes. */
+  admission: Admission;
+  /** Cuts request bodies that stop arriving. */
+  idle: IdleWatch;
+  /** Databases and logins seen verified: the only ones named when an attempt fails. */
+  known: KnownNames;
+}
+
+/** A call's context as the HTTP side sees it: the service's, with all of the bridge's parts. */
+export interface ServerCallContext extends CallContext, BridgeParts {
+  metrics: BridgeMetrics;
+}
