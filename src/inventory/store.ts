@@ -16,7 +16,7 @@
  * src/inventory/views.ts shows it, `toState` / `restore` write and read it as
  * src/inventory/saved-state.ts saves it.
  */
-import type { Struct, Value } from '../values.ts';
+import type { Value } from '../values.ts';
 import {
   callKey,
   clientKey,
@@ -33,12 +33,8 @@ import { readState, stateOf, type LearntLogin, type PersistedState } from './sav
 import type { SnippetOptions } from './snippets.ts';
 import { inventoryJson, type InventoryJson } from './views.ts';
 
-/** The JSON-2 call the bridge computed for an object call (src/services/object.ts). */
-export interface Json2Note {
-  model: string;
-  method: string;
-  body: Struct;
-}
+import type { Json2Note } from '../services/service.ts';
+export type { Json2Note };
 
 /** What the call context knows about a call (a subset of `CallNotes`). */
 export interface ObservedNotes {

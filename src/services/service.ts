@@ -7,12 +7,11 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { BridgeConfig } from '../config.ts';
-import type { Json2Note } from '../inventory/store.ts';
 import type { OdooFault } from '../errors.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
-import type { CallResult, Value } from '../values.ts';
+import type { CallResult, Struct, Value } from '../values.ts';
 import type { VersionSource } from './version.ts';
 
 /** A decoded legacy call, whatever protocol carried it. */
@@ -41,6 +40,13 @@ export interface ServiceParts {
   /** What services count (the rest of the metrics is counted per call, by server/call-context.ts). */
   metrics: { signatureDrift(outcome: SignatureDriftOutcome): void };
   log: Logger;
+}
+
+/** The JSON-2 call an object call became (src/services/object.ts), for the migration inventory. */
+export interface Json2Note {
+  model: string;
+  method: string;
+  body: Struct;
 }
 
 /** What a call learned about itself, for the one log line written per call (never secrets). */
