@@ -156,12 +156,11 @@ export class BridgeAuthenticator implements Authenticator {
   async login(a: LoginAttempt): Promise<number | false> {
     const map = this.source.current;
     const who: Who = { db: a.db, login: a.login };
-    const account = accountOf(who);
     if (map.mode !== 'passthrough') {
       const entry = map.find(a.db, a.login);
       if (entry || map.mode === 'mapped') {
         const id = this.tupleId('login', a.db, a.login, a.password);
-        const verdict = await this.verdict(id, map, account, a, who, async () => {
+        const verdict = await this.verdict(id, map, a, who, async () => {
           if (!entry) {
             await this.decoy(map, a.password, a.client);
             return { kind: 'none', fingerprint: map.passwordFingerprint };
@@ -171,10 +170,10 @@ export class BridgeAuthenticator implements Authenticator {
             : { kind: 'mismatch', fingerprint: map.passwordFingerprint };
         });
         if (verdict.kind !== 'match' || !entry) {
-          this.failure(account, a, who, entry ? 'wrong password' : 'unknown login');
+          this.failure(this.account(who), a, who, entry ? 'wrong password' : 'unknown login');
           return false;
         }
-        this.succeeded(id, account, a.db, a.login);
+        this.succeeded(id, this.account(who), a.db, a.login);
         const uid = await this.uidOf(entry, a.requestId);
         if (uid === null) return false;
         // The calls that follow a login carry (db, uid, password): already verified.
@@ -183,21 +182,20 @@ export class BridgeAuthenticator implements Authenticator {
         return uid;
       }
     }
-    // Pass-through: the password is an API key, which must be this login's.
+    // Pass-through: the password is an API key, which must be this login's. No per-account limit:
+    // an API key cannot be guessed, so the limit would only let guesses lock its owner out
+    // (each client's own limit still holds).
     const known = this.keys.cached(a.db, a.password);
-    if (known?.login === a.login) {
-      this.throttle.succeeded(account);
-      return known.uid;
-    }
+    if (known?.login === a.login) return known.uid;
     const tuple = this.tupleId('key-login', a.db, a.login, a.password);
     const identity = await this.once(tuple, () =>
-      this.guarded(tuple, account, a, who, () => this.keys.userWithLogin(a.db, a.password, a.requestId)),
+      this.guarded(tuple, undefined, a, who, () => this.keys.userWithLogin(a.db, a.password, a.requestId)),
     );
     if (!identity || identity.login !== a.login) {
-      this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
+      this.failure(undefined, a, who, identity ? 'API key of another user' : 'API key refused');
       return false;
     }
-    this.succeeded(tuple, account, a.db, a.login);
+    this.succeeded(tuple, undefined, a.db, a.login);
     return identity.uid;
   }
 
@@ -211,23 +209,19 @@ export class BridgeAuthenticator implements Authenticator {
       if (grant) return grant;
     }
     const who: Who = { db: a.db, uid: a.uid };
-    const account = accountOf(who);
-    // A key verified within the TTL is not looked up twice (each look-up is a request to Odoo),
-    // and costs no more than that look-up: it was made `recent` when it was verified.
+    // A key verified within the TTL is not looked up twice (each look-up is a request to Odoo).
+    // No per-account limit for keys (see `login`).
     const known = this.keys.cached(a.db, a.password);
-    if (known?.uid === a.uid) {
-      this.throttle.succeeded(account);
-      return { db: a.db, apiKey: a.password, via: 'passthrough' };
-    }
+    if (known?.uid === a.uid) return { db: a.db, apiKey: a.password, via: 'passthrough' };
     const tuple = this.tupleId('key-call', a.db, a.uid, a.password);
     const identity = await this.once(tuple, () =>
-      this.guarded(tuple, account, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
+      this.guarded(tuple, undefined, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
     );
     if (!identity || identity.uid !== a.uid) {
-      this.failure(account, a, who, identity ? 'API key of another user' : 'API key refused');
+      this.failure(undefined, a, who, identity ? 'API key of another user' : 'API key refused');
       throw accessDenied();
     }
-    this.succeeded(tuple, account, a.db, identity.login);
+    this.succeeded(tuple, undefined, a.db, identity.login);
     return { db: a.db, apiKey: a.password, via: 'passthrough' };
   }
 
@@ -239,19 +233,18 @@ export class BridgeAuthenticator implements Authenticator {
     if (!owner && map.mode === 'both' && entries.every((c) => this.knownUid(c) !== undefined))
       return undefined;
     const who: Who = owner ? { db: a.db, login: owner.login } : { db: a.db, uid: a.uid };
-    const account = accountOf(who);
     const id = this.tupleId('call', a.db, a.uid, a.password);
     const cached = this.cachedVerdict(id, map);
     // In `both` mode, an account no entry owns is pass-through's to decide (and to throttle).
     if (cached?.kind === 'none' && !owner && map.mode === 'both') return undefined;
     // "Nobody owns this uid" no longer holds once an entry's key turned out to be that uid's.
     if (cached?.kind === 'none' && owner) this.verdicts.delete(id);
-    const verdict = await this.verdict(id, map, account, a, who, () => this.matchCall(a, map, owner));
+    const verdict = await this.verdict(id, map, a, who, () => this.matchCall(a, map, owner));
     if (verdict.kind === 'none' && map.mode === 'both') return undefined;
     const entry = verdict.kind === 'match' ? map.get(verdict.credential) : undefined;
     if (!entry) {
       this.failure(
-        account,
+        this.account(who),
         a,
         who,
         verdict.kind === 'none' ? 'no credential for this uid' : 'wrong password',
@@ -263,7 +256,7 @@ export class BridgeAuthenticator implements Authenticator {
     if (uid !== a.uid) {
       // The password is the entry's, the uid is someone else's: the key is not used.
       this.failure(
-        accountOf({ db: a.db, login: entry.login }),
+        this.account({ db: a.db, login: entry.login }),
         a,
         { db: a.db, login: entry.login },
         `wrong uid ${a.uid}`,
@@ -271,8 +264,9 @@ export class BridgeAuthenticator implements Authenticator {
       throw accessDenied();
     }
     // A cached match was made `recent` when it was verified: the hot path adds no bookkeeping.
-    if (cached?.kind === 'match') this.throttle.succeeded(accountOf({ db: a.db, login: entry.login }));
-    else this.succeeded(id, accountOf({ db: a.db, login: entry.login }), a.db, entry.login);
+    if (cached?.kind !== 'match')
+      this.succeeded(id, this.account({ db: a.db, login: entry.login }), a.db, entry.login);
+    else if (this.throttle.tracking) this.throttle.succeeded(this.account({ db: a.db, login: entry.login }));
     if (entry.apiKey === undefined) throw accessDenied(); // uidOf answered null already; for the type checker
     return { db: a.db, apiKey: entry.apiKey, via: 'mapped', credential: entry };
   }
@@ -418,7 +412,6 @@ export class BridgeAuthenticator implements Authenticator {
   private async verdict(
     id: string,
     map: CredentialMap,
-    account: string,
     a: { client: string | undefined; requestId: string },
     who: Who,
     compute: () => Promise<Verdict>,
@@ -429,10 +422,10 @@ export class BridgeAuthenticator implements Authenticator {
     const running = this.pending.get(key);
     if (running) return running;
     if (cached) {
-      if (!this.recent.has(id)) this.refuseIfBlocked(account, a, who);
+      if (!this.recent.has(id)) this.refuseIfBlocked(this.account(who), a, who);
       return cached;
     }
-    const p = this.guarded(id, account, a, who, compute).then((v) => {
+    const p = this.guarded(id, this.account(who), a, who, compute).then((v) => {
       if (this.source.current.passwordFingerprint === v.fingerprint) this.verdicts.set(id, v);
       return v;
     });
@@ -450,7 +443,7 @@ export class BridgeAuthenticator implements Authenticator {
    */
   private async guarded<T>(
     tuple: string,
-    account: string,
+    account: string | undefined,
     a: { client: string | undefined; requestId: string },
     who: Who,
     verify: () => Promise<T>,
@@ -473,6 +466,16 @@ export class BridgeAuthenticator implements Authenticator {
     }
   }
 
+  /**
+   * The throttling account of `who`: a keyed hash of [db, login], or of [db, uid] when the login
+   * is not known. Fixed-size, whatever the client sends as a login.
+   */
+  private account(who: Who): string {
+    return 'login' in who
+      ? this.keyed.of(['account', who.db, who.login])
+      : this.keyed.of(['account', who.db, who.uid]);
+  }
+
   /** One look-up of a key per tuple at a time: concurrent cold calls share it (and its admission). */
   private once(tuple: string, lookUp: () => Promise<KeyIdentity | null>): Promise<KeyIdentity | null> {
     const running = this.keyLookUps.get(tuple);
@@ -485,8 +488,8 @@ export class BridgeAuthenticator implements Authenticator {
   }
 
   /** A tuple verified: its account's failures are cleared, and it passes the throttle from now on. */
-  private succeeded(tuple: string, account: string, db: string, login?: string): void {
-    this.throttle.succeeded(account);
+  private succeeded(tuple: string, account: string | undefined, db: string, login?: string): void {
+    if (account !== undefined) this.throttle.succeeded(account);
     this.recent.set(tuple, true);
     this.known.learn(db, login);
   }
@@ -531,7 +534,7 @@ export class BridgeAuthenticator implements Authenticator {
 
   /** Refuses (AccessDenied) an attempt whose account or client is at its limit of failures. */
   private refuseIfBlocked(
-    account: string,
+    account: string | undefined,
     a: { client: string | undefined; requestId: string },
     who: Who,
   ): void {
@@ -568,7 +571,7 @@ export class BridgeAuthenticator implements Authenticator {
   }
 
   private failure(
-    account: string,
+    account: string | undefined,
     a: { client: string | undefined; requestId: string },
     who: Who,
     reason: string,
@@ -587,9 +590,4 @@ export class BridgeAuthenticator implements Authenticator {
       'authentication failed',
     );
   }
-}
-
-/** The throttling account: [db, login], or [db, null, uid] when the login is not known. */
-function accountOf(who: Who): string {
-  return 'login' in who ? JSON.stringify([who.db, who.login]) : JSON.stringify([who.db, null, who.uid]);
 }

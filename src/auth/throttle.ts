@@ -86,6 +86,10 @@ class Window {
     this.log.delete(key);
   }
 
+  get size(): number {
+    return this.log.size;
+  }
+
   /** Drops the least recent keys past the cap, and those whose last failure has left the window. */
   private prune(now: number): void {
     for (const [key, times] of this.log) {
@@ -101,7 +105,7 @@ export const SHED_AFTER = 5;
 
 /** An attempt waiting for room (see `acquire`). */
 interface Waiter {
-  account: string;
+  account: string | undefined;
   client: string | undefined;
   wake: () => void;
 }
@@ -141,6 +145,9 @@ export class Throttle {
   refused(client: string | undefined, blocked: Blocked): void {
     if (client === undefined) return;
     const now = this.now();
+    // Only a client that failed itself is counted: one refused because someone else's guesses
+    // blocked an account it uses must not end up shed for it.
+    if (this.clients.count(client, now) === 0) return;
     const until = now + blocked.retryInSeconds * 1000;
     const r = this.refusals.get(client);
     const count = r && r.until > now ? r.count + 1 : 1;
@@ -173,10 +180,18 @@ export class Throttle {
     return this.refusals.size > 0;
   }
 
-  /** Whether an attempt must be refused unverified on the failures alone, and for how long. */
-  blocked(account: string, client: string | undefined): Blocked | undefined {
+  /** Whether any account has failures counted (a success then has a count to clear). */
+  get tracking(): boolean {
+    return this.accounts.size > 0;
+  }
+
+  /**
+   * Whether an attempt must be refused unverified on the failures alone, and for how long.
+   * `account` undefined: no per-account limit applies (API keys: see authenticator.ts).
+   */
+  blocked(account: string | undefined, client: string | undefined): Blocked | undefined {
     const now = this.now();
-    const a = this.accounts.waitMs(account, now);
+    const a = account === undefined ? 0 : this.accounts.waitMs(account, now);
     const c = client === undefined ? 0 : this.clients.waitMs(client, now);
     if (a === 0 && c === 0) return undefined;
     return { by: a >= c ? 'account' : 'client', retryInSeconds: Math.ceil(Math.max(a, c) / 1000) };
@@ -187,7 +202,7 @@ export class Throttle {
    * waiting for verifications in flight where they could take the counts to a limit; or answers
    * why it is refused. Exactly one `release` must follow an admission.
    */
-  async acquire(account: string, client: string | undefined): Promise<Blocked | undefined> {
+  async acquire(account: string | undefined, client: string | undefined): Promise<Blocked | undefined> {
     for (;;) {
       const blocked = this.blocked(account, client);
       if (blocked) return blocked;
@@ -208,8 +223,8 @@ export class Throttle {
   }
 
   /** A verification admitted by `acquire` is decided (call `failed` or `succeeded` first). */
-  release(account: string, client: string | undefined): void {
-    dec(this.runningAccounts, account);
+  release(account: string | undefined, client: string | undefined): void {
+    if (account !== undefined) dec(this.runningAccounts, account);
     if (client !== undefined) dec(this.runningClients, client);
     // Everyone waiting checks again, in the order they came (those still without room queue
     // again), on the next turn of the event loop: by then the caller has counted the outcome of
@@ -226,9 +241,12 @@ export class Throttle {
   }
 
   /** Which limit failures plus verifications in flight would reach, or undefined: room for one more. */
-  private room(account: string, client: string | undefined): 'account' | 'client' | undefined {
+  private room(account: string | undefined, client: string | undefined): 'account' | 'client' | undefined {
     const now = this.now();
-    if (this.accounts.count(account, now) + (this.runningAccounts.get(account) ?? 0) >= this.maxPerAccount)
+    if (
+      account !== undefined &&
+      this.accounts.count(account, now) + (this.runningAccounts.get(account) ?? 0) >= this.maxPerAccount
+    )
       return 'account';
     if (
       client !== undefined &&
@@ -238,16 +256,17 @@ export class Throttle {
     return undefined;
   }
 
-  private begin(account: string, client: string | undefined): void {
-    this.runningAccounts.set(account, (this.runningAccounts.get(account) ?? 0) + 1);
+  private begin(account: string | undefined, client: string | undefined): void {
+    if (account !== undefined)
+      this.runningAccounts.set(account, (this.runningAccounts.get(account) ?? 0) + 1);
     if (client !== undefined) this.runningClients.set(client, (this.runningClients.get(client) ?? 0) + 1);
   }
 
   /** Counts a failed verification; answers the counts within the window, this one included. */
-  failed(account: string, client: string | undefined): FailureCounts {
+  failed(account: string | undefined, client: string | undefined): FailureCounts {
     const now = this.now();
     return {
-      account: this.accounts.add(account, now),
+      account: account === undefined ? 0 : this.accounts.add(account, now),
       client: client === undefined ? 0 : this.clients.add(client, now),
     };
   }
@@ -256,10 +275,10 @@ export class Throttle {
     this.accounts.clear(account);
   }
 
-  counts(account: string, client: string | undefined): FailureCounts {
+  counts(account: string | undefined, client: string | undefined): FailureCounts {
     const now = this.now();
     return {
-      account: this.accounts.count(account, now),
+      account: account === undefined ? 0 : this.accounts.count(account, now),
       client: client === undefined ? 0 : this.clients.count(client, now),
     };
   }

@@ -26,6 +26,21 @@ const DB_SECRETS: Readonly<Record<string, readonly number[]>> = {
   migrate_databases: [0],
 };
 
+/**
+ * And of their database names: the bridge cannot verify the master password (only Odoo can), so
+ * a name is named only when it is a database seen verified (`dump(name, master)` swapped would
+ * otherwise show the master password as a database).
+ */
+const DB_NAMES: Readonly<Record<string, readonly number[]>> = {
+  create_database: [1],
+  duplicate_database: [1, 2],
+  drop: [1],
+  dump: [1],
+  restore: [1],
+  rename: [1, 2],
+  db_exist: [0],
+};
+
 export function secretsOf(call: LegacyCall | undefined, notes: CallNotes, known: KnownNames): string[] {
   if (call === undefined) return [];
   const p = call.params;
@@ -55,6 +70,7 @@ export function secretsOf(call: LegacyCall | undefined, notes: CallNotes, known:
       break;
     case 'db':
       for (const i of DB_SECRETS[call.method] ?? []) add(p[i]);
+      for (const i of DB_NAMES[call.method] ?? []) addDb(p[i]);
       break;
   }
   return out;

@@ -448,8 +448,8 @@ describe('throttling', () => {
     ]);
   });
 
-  it('counts pass-through failures too', async () => {
-    stack = await startStack({ config: { authMaxFailures: 2 } });
+  it('counts pass-through failures too (against the client: a key cannot be guessed, so not against its owner)', async () => {
+    stack = await startStack({ config: { authMaxFailuresPerClient: 2 } });
     const answers = await py(stack, [
       count('lab', 2, PW.wrong),
       count('lab', 2, PW.wrong),

@@ -91,6 +91,18 @@ describe('secrets put in the wrong place stay secret', () => {
     expect(all).not.toContain(PASSWORD);
   });
 
+  it('the master password where the database name goes (db service, parameters swapped): named nowhere', async () => {
+    const master = 'masterpw';
+    for (const [method, params] of [
+      ['dump', ['lab2', master, 'zip']],
+      ['drop', ['lab2', master]],
+      ['duplicate_database', ['lab2', master, 'copy']],
+    ] as const)
+      await xmlrpcCall(`${s.bridge.url}/xmlrpc/2/db`, method, [...params]);
+    await jsonrpcCall(s.bridge.url, 'db', 'dump', ['lab2', master, 'zip']);
+    expect(await everything()).not.toContain(master);
+  });
+
   it('a login that authenticated is named; its db is named in later failures', async () => {
     expect(
       await xmlrpcCall(`${s.bridge.url}/xmlrpc/2/common`, 'authenticate', ['lab', 'admin', PASSWORD, {}]),
