@@ -82,11 +82,32 @@ export async function scanToParameter<F extends object>(
     const r = scanner.run(pre);
     if (r === 'whole') return { kind: 'whole', body: await input.rest(pre) };
     if (r !== 'more') return { kind: 'found', found: r, pre, input };
-    const chunk = await input.next();
-    if (chunk === undefined) return { kind: 'whole', body: pre };
-    pre = pre.length === 0 ? chunk : Buffer.concat([pre, chunk]);
+    // Read on by at least SCAN_STEP (or a quarter of what is held) before joining and scanning
+    // again: one byte at a time would join and rescan the whole start for each byte (quadratic).
+    const chunks = [pre];
+    let size = pre.length;
+    const want = size + Math.max(SCAN_STEP, size >> 2);
+    let ended = false;
+    while (size < want) {
+      const chunk = await input.next();
+      if (chunk === undefined) {
+        ended = true;
+        break;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    pre = chunks.length === 1 ? pre : Buffer.concat(chunks, size);
+    if (ended) {
+      const last = scanner.run(pre);
+      if (last !== 'more' && last !== 'whole') return { kind: 'found', found: last, pre, input };
+      return { kind: 'whole', body: pre };
+    }
   }
 }
+
+/** Bytes read between two scans of a request's start, at least (see scanToParameter). */
+const SCAN_STEP = 16 * 1024;
 
 /** What differs between the protocols once the streamed parameter is found. */
 export interface StreamedCallParts<T> {

@@ -9,7 +9,8 @@
  *
  * Every byte held is reserved in the in-flight budget (admission.ts) and given back by `release`
  * when the call ends. A body that stops arriving for BRIDGE_BODY_IDLE_TIMEOUT_MS is cut: the
- * pending read fails with {@link BodyStalled}.
+ * pending read fails with {@link BodyStalled}; so is a prefix not complete within that time, and
+ * a dropped rest not done within four times it, however slowly they trickle.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Admission } from './admission.ts';
@@ -28,6 +29,9 @@ export const PREFIX_BYTES = 64 * 1024;
  * in-flight budget (`budget`, BRIDGE_MAX_INFLIGHT_BYTES): refused, not to be retried as it is.
  */
 const NO_CHUNKS: Buffer[] = [];
+
+/** The rest of a refused request is dropped within this many BRIDGE_BODY_IDLE_TIMEOUT_MS. */
+const DRAIN_TIMEOUTS = 4;
 
 export class BodyTooLarge extends Error {
   readonly limit: 'body' | 'budget';
@@ -120,7 +124,8 @@ export class IncomingBody implements Watched {
         if (e) reject(e);
       };
       const onData = (chunk: Buffer): void => {
-        this.o.idle.touch(this);
+        // Not `touch`ed: the first bytes must all arrive within the timeout, however they trickle
+        // (a byte every few seconds would otherwise hold a place for as long as the sender likes).
         this.read += chunk.length;
         if (this.read > this.o.config.maxBodyBytes) return done(new BodyTooLarge());
         const refused = this.hold(chunk.length);
@@ -214,6 +219,11 @@ export class IncomingBody implements Watched {
   async drain(maxBytes: number, onChunk?: (chunk: Buffer) => void): Promise<boolean> {
     if (this.ended) return true;
     const start = this.read;
+    // However the rest trickles, it is dropped within DRAIN_TIMEOUTS idle timeouts, or cut.
+    const deadline = setTimeout(
+      () => this.fail(new BodyStalled(DRAIN_TIMEOUTS * this.o.idle.timeoutMs)),
+      DRAIN_TIMEOUTS * this.o.idle.timeoutMs,
+    );
     try {
       for (let c = await this.next(true); c !== undefined; c = await this.next(true)) {
         onChunk?.(c);
@@ -222,6 +232,8 @@ export class IncomingBody implements Watched {
       return true;
     } catch {
       return false; // stalled or broken off: nothing more will come
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

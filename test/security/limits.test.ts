@@ -114,6 +114,33 @@ describe('limits that hold under concurrency', () => {
   });
 });
 
+describe('a body that trickles', () => {
+  it('is cut when its first bytes are not all in within BRIDGE_BODY_IDLE_TIMEOUT_MS, however often a byte comes', async () => {
+    const s = await startStack({ config: { bodyIdleTimeoutMs: 300 } });
+    try {
+      const { port } = new URL(s.bridge.url);
+      const sock = connect(Number(port), '127.0.0.1');
+      sock.on('error', () => undefined);
+      await once(sock, 'connect');
+      sock.write(
+        'POST /xmlrpc/2/common HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n',
+      );
+      let answer = '';
+      sock.on('data', (c: Buffer) => (answer += c.toString()));
+      const closed = new Promise((r) => sock.once('close', r));
+      const started = Date.now();
+      const drip = setInterval(() => sock.write('x'), 50);
+      await closed;
+      clearInterval(drip);
+      expect(answer).toContain('the request body stalled for');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(s.bridge.parts.admission.calls).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('bad limits stop start-up with one line naming them', () => {
   const problem = (env: Record<string, string>): string => {
     try {
