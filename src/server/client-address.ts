@@ -98,11 +98,34 @@ export function clientAddressOf(
     const comma = hops.lastIndexOf(',', end - 1);
     const element = hops.slice(comma + 1, end);
     end = comma < 0 ? 0 : comma;
-    const hop = typeof xff === 'string' ? hopAddress(element) : forwardedFor(element);
+    const hop = typeof xff === 'string' ? hopAddress(element) : forwardedElementFor(element);
     // An entry that is not an address ends the walk: the last one read is all that is known.
     if (hop === undefined) return client;
     client = hop;
     if (!isTrusted(trusted.list, hop)) return hop;
+  }
+  return client;
+}
+
+/**
+ * The `X-Forwarded-For` to send Odoo, whose proxy mode takes its last hop as the client: from a
+ * trusted proxy, the chain as received up to the client it names (the trusted hops after it left
+ * out); from anyone else, the chain as received with the peer appended.
+ */
+export function forwardedFor(req: IncomingMessage, trusted: TrustedProxies | undefined): string {
+  const peer = (req.socket as typeof req.socket | null)?.remoteAddress ?? '';
+  const xff = req.headers['x-forwarded-for'];
+  const received = typeof xff === 'string' ? xff : undefined;
+  if (!isTrustedPeer(trusted, peer)) return received ? `${received}, ${peer}` : peer;
+  const client = clientAddressOf(req, trusted) ?? peer;
+  if (received === undefined) return client;
+  // The received chain, cut after the rightmost hop that is the client.
+  const hops = received.length > MAX_HEADER_CHARS ? received.slice(-MAX_HEADER_CHARS) : received;
+  let end = hops.length;
+  for (let n = 0; n < MAX_HOPS && end > 0; n++) {
+    const comma = hops.lastIndexOf(',', end - 1);
+    if (hopAddress(hops.slice(comma + 1, end)) === client) return hops.slice(0, end).trim();
+    end = comma < 0 ? 0 : comma;
   }
   return client;
 }
@@ -121,7 +144,7 @@ function hopAddress(entry: string): string | undefined {
 }
 
 /** The `for=` address of one `Forwarded` element (`for=192.0.2.1;proto=https`). */
-function forwardedFor(element: string): string | undefined {
+function forwardedElementFor(element: string): string | undefined {
   for (const pair of element.split(';', 8)) {
     const eq = pair.indexOf('=');
     if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;

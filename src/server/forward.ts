@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import { clientAddressOf, type TrustedProxies } from './client-address.ts';
+import { clientAddressOf, forwardedFor, isTrustedPeer, type TrustedProxies } from './client-address.ts';
 import { loggedPath, methodLabel, routeFamily, statusClass } from './forward-route.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -131,14 +131,17 @@ export class Forwarder {
   ): Record<string, string | string[]> {
     const headers = endToEnd(req.headers, keep);
     headers['x-request-id'] = requestId;
-    const client = req.socket.remoteAddress ?? '';
-    const xff = first(req.headers['x-forwarded-for']);
-    headers['x-forwarded-for'] = xff ? `${xff}, ${client}` : client;
-    headers['x-forwarded-proto'] =
-      first(req.headers['x-forwarded-proto']) ??
-      ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
-    const host = first(req.headers['x-forwarded-host']) ?? req.headers.host;
+    // What a client says of itself is believed only from a trusted proxy (BRIDGE_TRUSTED_PROXIES):
+    // Odoo's proxy_mode takes the Host, scheme and (last) address it is given, for dbfilter,
+    // redirects and its own login cooldown.
+    const peer = req.socket.remoteAddress ?? '';
+    const fromProxy = isTrustedPeer(this.trusted, peer);
+    headers['x-forwarded-for'] = forwardedFor(req, this.trusted);
+    const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    headers['x-forwarded-proto'] = (fromProxy ? first(req.headers['x-forwarded-proto']) : undefined) ?? proto;
+    const host = (fromProxy ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;
     if (host !== undefined) headers['x-forwarded-host'] = host;
+    else delete headers['x-forwarded-host'];
     headers['host'] = this.origin.host;
     return headers;
   }
@@ -146,6 +149,15 @@ export class Forwarder {
   async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = this.start(req);
     const requestId = started.requestId;
+    if (!(req.url ?? '').startsWith('/')) {
+      // An absolute-form target (`GET http://other.host/web/login`) would reach Odoo as is, and
+      // werkzeug would take its Host from it: only origin-form paths are forwarded.
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('400 Bad Request: odoo-rpc-bridge forwards origin-form request targets only (/path?query)\n');
+      req.resume();
+      this.done(req, started, 400, 'refused', 'absolute-form target');
+      return;
+    }
     const method = req.method ?? 'GET';
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||

@@ -7,6 +7,7 @@ import { createServer as createHttpServer, request, type IncomingHttpHeaders, ty
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTrustedProxies } from '../../src/server/client-address.ts';
 import { endToEnd } from '../../src/server/forward.ts';
 import { closedPortUrl, startStack, type Stack } from '../support/harness.ts';
 
@@ -106,7 +107,12 @@ describe('whole-URL drop-in', () => {
     for (const name of ['x-hop', 'keep-alive', 'te', 'proxy-authorization']) expect(h[name]).toBeUndefined();
   });
 
-  it('appends to an incoming X-Forwarded-For and keeps X-Forwarded-Host/-Proto of a proxy in front', async () => {
+  /*
+   * Attack: a client's own X-Forwarded-Host / -Proto reached Odoo as they were, and Odoo's
+   * proxy_mode took its Host (dbfilter's %d) and scheme from them.
+   * Now: they are believed only from a trusted proxy (BRIDGE_TRUSTED_PROXIES).
+   */
+  it("appends to an incoming X-Forwarded-For, and sets X-Forwarded-Host/-Proto itself: a client's own are not believed", async () => {
     await raw(`${stack.bridge.url}/web/version?x=2`, {
       headers: {
         'X-Forwarded-For': '203.0.113.7',
@@ -116,8 +122,44 @@ describe('whole-URL drop-in', () => {
     });
     const h = stack.odoo.requests.filter((q) => q.path === '/web/version?x=2').at(-1)?.headers ?? {};
     expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
-    expect(h['x-forwarded-proto']).toBe('https');
-    expect(h['x-forwarded-host']).toBe('erp.example.com');
+    expect(h['x-forwarded-proto']).toBe('http');
+    expect(h['x-forwarded-host']).toBe(new URL(stack.bridge.url).host);
+  });
+
+  it('keeps X-Forwarded-Host/-Proto of a trusted proxy in front, and ends X-Forwarded-For with the client it names', async () => {
+    const behind = await startStack({ config: { trustedProxies: parseTrustedProxies('loopback') } });
+    try {
+      await raw(`${behind.bridge.url}/web/version?x=3`, {
+        headers: {
+          'X-Forwarded-For': '198.51.100.1, 203.0.113.7, 127.0.0.9',
+          'X-Forwarded-Proto': 'https',
+          'X-Forwarded-Host': 'erp.example.com',
+        },
+      });
+      const h = behind.odoo.requests.filter((q) => q.path === '/web/version?x=3').at(-1)?.headers ?? {};
+      // Odoo's proxy mode takes the last hop: the client, not a proxy.
+      expect(h['x-forwarded-for']).toBe('198.51.100.1, 203.0.113.7');
+      expect(h['x-forwarded-proto']).toBe('https');
+      expect(h['x-forwarded-host']).toBe('erp.example.com');
+    } finally {
+      await behind.close();
+    }
+  });
+
+  it('refuses an absolute-form request target (werkzeug would take its Host from it)', async () => {
+    const own = await startStack();
+    try {
+      const { port } = new URL(own.bridge.url);
+      const sock = connect(Number(port), '127.0.0.1');
+      await once(sock, 'connect');
+      sock.write('GET http://victim.example/web/login HTTP/1.1\r\nHost: bridge\r\n\r\n');
+      const [data] = (await once(sock, 'data')) as [Buffer];
+      expect(data.toString()).toMatch(/^HTTP\/1\.1 400 /);
+      sock.destroy();
+      expect(own.odoo.requests.some((q) => q.path.includes('victim'))).toBe(false);
+    } finally {
+      await own.close();
+    }
   });
 
   it('removes hop-by-hop answer headers', () => {
