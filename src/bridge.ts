@@ -85,7 +85,11 @@ export function buildParts(
     ttlMs: config.signatureCacheTtlMs,
   });
   signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
-  const admission = new Admission({ maxCalls: config.maxCallsInFlight, maxBytes: config.maxInflightBytes });
+  const admission = new Admission({
+    maxCalls: config.maxCallsInFlight,
+    maxCallsPerClient: config.maxCallsPerClient,
+    maxBytes: config.maxInflightBytes,
+  });
   admission.onRefused = (why) => metrics.refused(why);
   metrics.watchAdmission(() => admission);
   const forwarder = new Forwarder(config, log);

@@ -38,6 +38,8 @@ export interface BridgeConfig {
   maxInflightBytes: number;
   /** Most legacy calls and forwarded requests in flight at once. */
   maxCallsInFlight: number;
+  /** Most of them from one client address. */
+  maxCallsPerClient: number;
   /** A request body that sends nothing for this long is cut. */
   bodyIdleTimeoutMs: number;
   /** A websocket tunnel silent both ways for this long is closed. */
@@ -322,11 +324,19 @@ export const SETTINGS: readonly Setting[] = [
     parse: int(1),
   }),
   row({
+    env: 'BRIDGE_MAX_CALLS_PER_CLIENT',
+    flag: '--max-calls-per-client',
+    key: 'maxCallsPerClient',
+    default: '256',
+    help: 'most of those from one client address (pipelined requests on one connection included); past it that client gets the retryable fault',
+    parse: int(1),
+  }),
+  row({
     env: 'BRIDGE_BODY_IDLE_TIMEOUT_MS',
     flag: '--body-idle-timeout-ms',
     key: 'bodyIdleTimeoutMs',
     default: '30000',
-    help: 'a request body that sends nothing for this long is cut and its connection closed',
+    help: 'a request body that sends nothing for this long (or whose first 64 KiB take longer), or an answer the client reads nothing of for this long, is cut and its connection closed',
     parse: int(100),
   }),
   row({

@@ -9,6 +9,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { BridgeParts } from './parts.ts';
 import { RETRY_AFTER_SECONDS } from './admission.ts';
 import { clientAddressOf } from './client-address.ts';
+import { watchAnswer } from './answer-watch.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
 import { serveInventory, serveInventoryPage } from './inventory-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
@@ -39,18 +40,23 @@ export function createApp(parts: BridgeParts, admin: AdminPlacement = 'here'): E
   // Whole-URL drop-in: everything else is Odoo's, within the bridge's limit of calls in flight
   // (past it: 503 with Retry-After, which load balancers and browsers understand).
   app.use((req, res) => {
-    if (!parts.admission.enter()) {
+    const client = clientAddressOf(req, parts.config.trustedProxies);
+    const refused = parts.admission.enter(client);
+    if (refused) {
       res.writeHead(503, {
         'content-type': 'text/plain; charset=utf-8',
         'retry-after': String(RETRY_AFTER_SECONDS),
         connection: 'close',
       });
+      const setting = refused === 'client' ? 'BRIDGE_MAX_CALLS_PER_CLIENT' : 'BRIDGE_MAX_CALLS_IN_FLIGHT';
       res.end(
-        '503 Service Unavailable: odoo-rpc-bridge is holding as many requests as it may (BRIDGE_MAX_CALLS_IN_FLIGHT); retry later\n',
+        `503 Service Unavailable: odoo-rpc-bridge is holding as many requests as it may (${setting}); retry later\n`,
       );
       return;
     }
-    res.once('close', () => parts.admission.leave());
+    res.once('close', () => parts.admission.leave(client));
+    // A client that stops reading the answer is cut after BRIDGE_BODY_IDLE_TIMEOUT_MS.
+    watchAnswer(res, parts.idle);
     void parts.forwarder.forward(req, res);
   });
   return app;

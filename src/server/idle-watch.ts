@@ -8,10 +8,14 @@
  * Set's were a hashed insert and delete (measured: a few percent of a small call's CPU).
  */
 
-/** A watched body: `ticks` ms without data so far; `onIdle` once they reach the timeout. */
+/**
+ * A watched body (or answer): `ticks` ms without progress so far; `onIdle` once they reach the
+ * timeout. `progressed`, when given, is asked at each sweep (an answer's bytes written).
+ */
 export interface Watched {
   ticks: number;
   onIdle(): void;
+  progressed?(): boolean;
   /** The list's links, IdleWatch's own. */
   prevWatched: Watched | undefined;
   nextWatched: Watched | undefined;
@@ -63,7 +67,8 @@ export class IdleWatch {
   private sweep(): void {
     for (let w = this.head; w;) {
       const next = w.nextWatched;
-      w.ticks += this.sweepMs;
+      if (w.progressed?.() === true) w.ticks = 0;
+      else w.ticks += this.sweepMs;
       if (w.ticks >= this.timeoutMs) {
         this.forget(w);
         w.onIdle();

@@ -27,6 +27,7 @@ import { Overloaded, overloadedFault, RETRY_AFTER_SECONDS } from './admission.ts
 import { asFault, logCall, newCallContext, type CallOutcome } from './call-context.ts';
 import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInput } from './db-streams.ts';
 import { BodyStalled, BodyTooLarge, bodyTooLargeFault, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
+import { watchAnswer } from './answer-watch.ts';
 import { sendChunks } from './send-answer.ts';
 
 /** An answer outside the protocol's envelope (JSON-RPC's 400 and 415). */
@@ -67,7 +68,7 @@ export async function serveLegacyCall(
 ): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
-  const admitted = parts.admission.enter();
+  const refused = parts.admission.enter(ctx.client);
   const body = new IncomingBody(req, parts);
   let call: LegacyCall | undefined;
   let result: ServiceResult | undefined;
@@ -75,7 +76,7 @@ export async function serveLegacyCall(
   let restore: RestoreInput | undefined;
   try {
     try {
-      if (!admitted) throw new Overloaded('calls');
+      if (refused) throw new Overloaded(refused);
       const prefix = await body.prefix();
       if (body.ended) {
         call = codec.decode(prefix);
@@ -102,7 +103,8 @@ export async function serveLegacyCall(
         }
       }
       if (result.kind === 'base64-stream') {
-        // db.dump: the backup streams from Odoo into the answer.
+        // db.dump: the backup streams from Odoo into the answer, cut if the client stops reading.
+        watchAnswer(res, parts.idle);
         const fault = await writeStreamedAnswer(res, codec.envelope(), result, ctx);
         logCall(ctx, req, { protocol: codec.protocol, call, fault, startedAt });
         return;
@@ -118,10 +120,17 @@ export async function serveLegacyCall(
       close = await dropRest(parts, req, res, codec, body, restore, failure, close);
     writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt }, outcome, close);
   } finally {
-    // The call's bytes and its place are given back.
+    // The call's bytes are given back, and its place once its answer is out (a large answer is
+    // held, and counted, until the client has read it: answer-watch.ts).
     body.release();
-    if (admitted) parts.admission.leave();
+    if (!refused) leaveWhenSent(parts, res, ctx.client);
   }
+}
+
+/** Gives the call's place back once its answer is sent (or the connection gone). */
+function leaveWhenSent(parts: BridgeParts, res: ServerResponse, client: string | undefined): void {
+  if (res.writableFinished || res.destroyed) parts.admission.leave(client);
+  else res.once('close', () => parts.admission.leave(client));
 }
 
 /** How a call that failed is answered: a fault or an HTTP answer, and how the connection ends. */
@@ -174,7 +183,7 @@ async function dropRest(
   if (restore) {
     if (!(await restore.discard(parts.config.maxBodyBytes))) close = true;
   } else if (!close && !body.ended && !res.destroyed) {
-    const limit = e instanceof Overloaded && e.why === 'calls' ? PREFIX_BYTES : parts.config.maxBodyBytes;
+    const limit = e instanceof Overloaded && e.why !== 'bytes' ? PREFIX_BYTES : parts.config.maxBodyBytes;
     if (!(await body.drain(limit, codec.dropped?.bind(codec)))) close = true;
   }
   if (close && !body.ended && !res.destroyed) {
@@ -232,7 +241,15 @@ function writeAnswer(
       'x-request-id': ctx.requestId,
     });
     if (typeof out === 'string') res.end(out);
-    else sendChunks(res, out);
+    else {
+      // A large answer is counted in the in-flight budget until the client has read it, and cut
+      // if the client stops reading it (answer-watch.ts).
+      const size = out.length;
+      ctx.admission.hold(size);
+      res.once('close', () => ctx.admission.release(size));
+      watchAnswer(res, ctx.idle);
+      sendChunks(res, out);
+    }
   } else if (typeof out !== 'string') out.release();
   logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt });
 }

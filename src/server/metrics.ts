@@ -142,12 +142,12 @@ export class BridgeMetrics {
     });
     this.refusals = new Counter({
       name: 'odoo_bridge_refused_total',
-      help: 'Calls and forwarded requests refused at once because the bridge held its most (reason calls: BRIDGE_MAX_CALLS_IN_FLIGHT; bytes: BRIDGE_MAX_INFLIGHT_BYTES)',
+      help: 'Calls and forwarded requests refused at once because the bridge held its most (reason calls: BRIDGE_MAX_CALLS_IN_FLIGHT; client: BRIDGE_MAX_CALLS_PER_CLIENT; bytes: BRIDGE_MAX_INFLIGHT_BYTES)',
       labelNames: ['reason'],
       registers,
     });
     // Zero series, so that dashboards and alerts see the metrics before the first event.
-    for (const reason of ['calls', 'bytes']) this.refusals.inc({ reason }, 0);
+    for (const reason of ['calls', 'client', 'bytes']) this.refusals.inc({ reason }, 0);
     this.signatureCache.inc({ result: 'hit' }, 0);
     this.signatureCache.inc({ result: 'miss' }, 0);
     for (const outcome of ['retried', 'unchanged', 'override']) this.signatureDrifts.inc({ outcome }, 0);
@@ -197,7 +197,7 @@ export class BridgeMetrics {
   }
 
   /** A call refused at once by admission.ts. */
-  refused(reason: 'calls' | 'bytes'): void {
+  refused(reason: 'calls' | 'client' | 'bytes'): void {
     this.refusals.inc({ reason });
   }
 

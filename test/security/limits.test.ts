@@ -165,3 +165,72 @@ describe('bad limits stop start-up with one line naming them', () => {
     expect(message).not.toContain('\n');
   });
 });
+
+/*
+ * Attack: one connection, no credentials, 1,100 pipelined forwarded requests whose answers it
+ * never reads: every call slot taken for as long as it liked; and 60 large answers a caller never
+ * reads grew the bridge by a gigabyte, uncounted.
+ * Now: one address holds at most BRIDGE_MAX_CALLS_PER_CLIENT places, and an answer its client
+ * reads nothing of for BRIDGE_BODY_IDLE_TIMEOUT_MS is cut (large ones counted until then).
+ */
+describe('one client cannot hold every place', () => {
+  it('pipelined requests on one connection take at most the per-client places; others are served', async () => {
+    const s = await startStack({ config: { maxCallsPerClient: 8, bodyIdleTimeoutMs: 500 } });
+    try {
+      const { port } = new URL(s.bridge.url);
+      const sock = connect({ port: Number(port), host: '127.0.0.1', localAddress: '127.0.0.5' });
+      sock.on('error', () => undefined);
+      await once(sock, 'connect');
+      sock.pause(); // reads nothing
+      sock.write('GET /web/content/big-download?mb=8 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(s.bridge.parts.admission.calls).toBeLessThanOrEqual(8);
+      const other = await xmlrpcCall(`${s.bridge.url}/xmlrpc/2/common`, 'version', []);
+      expect(other.value).toBeDefined();
+      // The stuck reader is cut, and every place comes back.
+      for (let i = 0; i < 60 && s.bridge.parts.admission.calls > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(s.bridge.parts.admission.calls).toBe(0);
+      sock.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a large answer nobody reads is counted while it waits and cut after the idle timeout', async () => {
+    const s = await startStack({ config: { bodyIdleTimeoutMs: 400 } });
+    try {
+      const { port } = new URL(s.bridge.url);
+      const body = `<?xml version='1.0'?><methodCall><methodName>execute_kw</methodName><params><param><value>lab</value></param><param><value><int>2</int></value></param><param><value>${KEYS.labAdmin}</value></param><param><value>res.partner</value></param><param><value>search_read</value></param><param><value><array><data><value><array><data></data></array></value></data></array></value></param><param><value><struct><member><name>fields</name><value><array><data><value>comment</value><value>name</value></data></array></value></member></struct></value></param></params></methodCall>`;
+      // Large answers: 10,000 partners with a 1 KB comment each, about 11 MB, more than the
+      // system's socket buffers take (the fake's seed holds a few dozen).
+      const partners = s.odoo.data['lab']?.models['res.partner'];
+      const template = partners?.records.get(9);
+      for (let id = 100_000; id < 110_000; id++)
+        partners?.records.set(id, { ...template, id, name: `P${id}`, comment: 'c'.repeat(1000) });
+      let counted = 0;
+      const sampler = setInterval(() => (counted = Math.max(counted, s.bridge.parts.admission.bytes)), 5);
+      const socks: import('node:net').Socket[] = [];
+      for (let i = 0; i < 5; i++) {
+        const sock = connect(Number(port), '127.0.0.1');
+        sock.on('error', () => undefined);
+        await once(sock, 'connect');
+        sock.pause();
+        sock.write(
+          `POST /xmlrpc/2/object HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        socks.push(sock);
+      }
+      for (let i = 0; i < 60 && s.bridge.parts.admission.calls > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      clearInterval(sampler);
+      // While the answers waited, they were counted (5 × ~11 MB); cut, they are given back.
+      expect(counted).toBeGreaterThan(10 * 1024 * 1024);
+      expect(s.bridge.parts.admission.calls).toBe(0);
+      expect(s.bridge.parts.admission.bytes).toBe(0);
+      for (const sock of socks) sock.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+});
