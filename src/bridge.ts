@@ -10,9 +10,9 @@ import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { KnownNames } from './auth/known-names.ts';
 import type { BridgeConfig } from './config.ts';
-import { Admission } from './server/admission.ts';
+import { Admission, RETRY_AFTER_SECONDS } from './server/admission.ts';
 import { createAdminApp, createListener } from './server/app.ts';
-import { isTrustedPeer, plainAddress } from './server/client-address.ts';
+import { clientAddressOf, isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
@@ -135,7 +135,19 @@ export async function startBridge(
     { keepAliveTimeout: 65_000, shouldUpgradeCallback: isWebsocketUpgrade },
     createListener(parts, config.adminListen ? 'elsewhere' : 'here'),
   );
-  server.on('upgrade', (req, socket, head: Buffer) => parts.forwarder.upgrade(req, socket, head));
+  // A websocket holds a place like a call, for as long as it is open (its client's too).
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    const client = clientAddressOf(req, config.trustedProxies);
+    if (parts.admission.enter(client)) {
+      socket.on('error', () => socket.destroy());
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    socket.once('close', () => parts.admission.leave(client));
+    parts.forwarder.upgrade(req, socket, head);
+  });
   // A client that floods after being throttled has its new connections held unread in the tarpit,
   // before the HTTP server sets them up (not when it comes through a trusted proxy: the proxy
   // carries other clients too).
