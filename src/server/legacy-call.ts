@@ -74,6 +74,7 @@ export async function serveLegacyCall(
   let result: ServiceResult | undefined;
   let failure: unknown;
   let restore: RestoreInput | undefined;
+  let large = false;
   try {
     try {
       if (refused) throw new Overloaded(refused);
@@ -118,19 +119,16 @@ export async function serveLegacyCall(
     let close = outcome.close;
     if (restore || (!body.ended && !res.destroyed))
       close = await dropRest(parts, req, res, codec, body, restore, failure, close);
-    writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt }, outcome, close);
+    large = writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt }, outcome, close);
   } finally {
-    // The call's bytes are given back, and its place once its answer is out (a large answer is
-    // held, and counted, until the client has read it: answer-watch.ts).
+    // The call's bytes are given back, and its place: at once, or for a large answer once the
+    // client has read it (answer-watch.ts; a small one is in the system's socket buffer by now).
     body.release();
-    if (!refused) leaveWhenSent(parts, res, ctx.client);
+    if (!refused) {
+      if (large && !res.destroyed) res.once('close', () => parts.admission.leave(ctx.client));
+      else parts.admission.leave(ctx.client);
+    }
   }
-}
-
-/** Gives the call's place back once its answer is sent (or the connection gone). */
-function leaveWhenSent(parts: BridgeParts, res: ServerResponse, client: string | undefined): void {
-  if (res.writableFinished || res.destroyed) parts.admission.leave(client);
-  else res.once('close', () => parts.admission.leave(client));
 }
 
 /** How a call that failed is answered: a fault or an HTTP answer, and how the connection ends. */
@@ -204,7 +202,7 @@ interface Outcome {
   startedAt: bigint;
 }
 
-/** Writes the answer and the call's log line. */
+/** Writes the answer and the call's log line; true when it is a large one, held until read. */
 function writeAnswer(
   req: IncomingMessage,
   res: ServerResponse,
@@ -213,8 +211,9 @@ function writeAnswer(
   o: Outcome,
   f: Failed,
   close: boolean,
-): void {
+): boolean {
   let fault = f.fault;
+  let large = false;
   let out: string | EncodedAnswer;
   let status = 200;
   let contentType = codec.contentType;
@@ -249,9 +248,11 @@ function writeAnswer(
       res.once('close', () => ctx.admission.release(size));
       watchAnswer(res, ctx.idle);
       sendChunks(res, out);
+      large = true;
     }
   } else if (typeof out !== 'string') out.release();
   logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt });
+  return large;
 }
 
 /** How long a connection closed after an early answer keeps reading (and dropping) what comes. */
