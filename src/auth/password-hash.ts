@@ -32,9 +32,6 @@ export type PasswordHash =
       readonly checksum: Buffer;
     };
 
-export type HashScheme = PasswordHash['scheme'];
-export const HASH_SCHEMES: readonly HashScheme[] = ['pbkdf2-sha512', 'scrypt'];
-
 /** Odoo's own rounds (its passlib CryptContext: `pbkdf2_sha512__rounds=600_000`). */
 export const DEFAULT_PBKDF2_ROUNDS = 600_000;
 /** passlib's scrypt defaults: N = 2^16, r = 8, p = 1 (64 MiB per verification). */

@@ -13,12 +13,6 @@ export type BodyFault =
   /** A 200 with a JSON Content-Type and `bytes` (default 10 MiB) of bytes that are not JSON. */
   | { kind: 'big-garbage'; bytes?: number; times?: number };
 
-export const BODY_FAULT_KINDS: ReadonlySet<string> = new Set([
-  'reset-mid-body',
-  'truncated-json',
-  'big-garbage',
-]);
-
 export interface BodyFaultReply {
   status: number;
   headers: Record<string, string>;

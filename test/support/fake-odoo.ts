@@ -57,8 +57,7 @@ import {
   type MethodSig,
 } from './fake-odoo-signatures.ts';
 
-export type { FakeDatabase, FakeModel, FakeRecord, FakeField } from './fake-odoo-orm.ts';
-export { JsonFloat, float } from './fake-odoo-json.ts';
+export type { FakeDatabase } from './fake-odoo-orm.ts';
 
 export interface FakeKey {
   key: string;
