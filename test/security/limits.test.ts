@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { xmlrpcCall } from '../support/clients.ts';
 import { KEYS, startStack } from '../support/harness.ts';
-import { largeExecuteKw, streamPost } from './support.ts';
+import { largeExecuteKw, rawRequest, streamPost } from './support.ts';
 
 const count = (s: string[], re: RegExp): number => s.filter((x) => re.test(x)).length;
 
@@ -93,18 +93,13 @@ describe('limits that hold under concurrency', () => {
   it('a body that stops arriving is cut after BRIDGE_BODY_IDLE_TIMEOUT_MS, its place given back', async () => {
     const s = await startStack({ config: { bodyIdleTimeoutMs: 200 } });
     try {
-      const { port } = new URL(s.bridge.url);
-      const sock = connect(Number(port), '127.0.0.1');
-      sock.on('error', () => undefined);
-      await once(sock, 'connect');
-      sock.write(
+      const { answer, closed } = await rawRequest(
+        s.bridge.url,
         'POST /xmlrpc/2/common HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<?xml',
       );
-      let answer = '';
-      sock.on('data', (c: Buffer) => (answer += c.toString()));
-      await new Promise((r) => sock.once('close', r));
-      expect(answer).toContain('the request body stalled for');
-      expect(answer.toLowerCase()).toContain('connection: close');
+      await closed;
+      expect(answer()).toContain('the request body stalled for');
+      expect(answer().toLowerCase()).toContain('connection: close');
       expect(s.bridge.parts.admission.calls).toBe(0);
       // The bridge went on serving meanwhile.
       expect((await xmlrpcCall(`${s.bridge.url}/xmlrpc/2/common`, 'version', [])).value).toBeDefined();
@@ -118,21 +113,15 @@ describe('a body that trickles', () => {
   it('is cut when its first bytes are not all in within BRIDGE_BODY_IDLE_TIMEOUT_MS, however often a byte comes', async () => {
     const s = await startStack({ config: { bodyIdleTimeoutMs: 300 } });
     try {
-      const { port } = new URL(s.bridge.url);
-      const sock = connect(Number(port), '127.0.0.1');
-      sock.on('error', () => undefined);
-      await once(sock, 'connect');
-      sock.write(
+      const { sock, answer, closed } = await rawRequest(
+        s.bridge.url,
         'POST /xmlrpc/2/common HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n',
       );
-      let answer = '';
-      sock.on('data', (c: Buffer) => (answer += c.toString()));
-      const closed = new Promise((r) => sock.once('close', r));
       const started = Date.now();
       const drip = setInterval(() => sock.write('x'), 50);
       await closed;
       clearInterval(drip);
-      expect(answer).toContain('the request body stalled for');
+      expect(answer()).toContain('the request body stalled for');
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(s.bridge.parts.admission.calls).toBe(0);
     } finally {

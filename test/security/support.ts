@@ -3,6 +3,8 @@
  * 100 MiB never sits in the test's own memory), and a credential map written to a file.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +70,26 @@ export function streamPost(
     req.write(head);
     pump();
   });
+}
+
+export interface RawExchange {
+  sock: Socket;
+  /** What the bridge has written back so far. */
+  answer: () => string;
+  /** Resolves when the bridge (or the test) closes the connection. */
+  closed: Promise<unknown>;
+}
+
+/** Opens a plain TCP connection to `url`'s port and writes `head` (an HTTP request's first bytes). */
+export async function rawRequest(url: string, head: string): Promise<RawExchange> {
+  const sock = connect(Number(new URL(url).port), '127.0.0.1');
+  sock.on('error', () => undefined);
+  await once(sock, 'connect');
+  let answer = '';
+  sock.on('data', (c: Buffer) => (answer += c.toString()));
+  const closed = new Promise((r) => sock.once('close', r));
+  sock.write(head);
+  return { sock, answer: () => answer, closed };
 }
 
 /** An execute_kw whose 6th parameter (args) holds one `<string>` of `size` bytes after `head`. */
