@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
@@ -14,6 +15,7 @@ import { Admission, RETRY_AFTER_SECONDS } from './server/admission.ts';
 import { createAdminApp, createListener } from './server/app.ts';
 import { clientAddressOf, isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
+import { LINGER_MS } from './server/legacy-call.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
@@ -140,12 +142,24 @@ export async function startBridge(
     const client = clientAddressOf(req, config.trustedProxies);
     if (parts.admission.enter(client)) {
       socket.on('error', () => socket.destroy());
+      destroyAfterEnd(socket);
       socket.end(
         `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
       );
       return;
     }
-    socket.once('close', () => parts.admission.leave(client));
+    // The place is given back when the socket closes, or as soon as the bridge has ended its side
+    // (Odoo refused the upgrade, or could not be reached, or the tunnel ended): a client that never
+    // closes its side does not keep the place, nor the socket past LINGER_MS.
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      parts.admission.leave(client);
+    };
+    socket.once('close', leave);
+    socket.once('finish', leave);
+    destroyAfterEnd(socket);
     parts.forwarder.upgrade(req, socket, head);
   });
   // A client that floods after being throttled has its new connections held unread in the tarpit,
@@ -234,4 +248,16 @@ async function listen(server: Server, host: string, port: number): Promise<strin
   const { port: bound, address, family } = server.address() as AddressInfo;
   const shown = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
   return `http://${shown}:${bound}`;
+}
+
+/**
+ * Once the bridge has ended its side of `socket` (the server's sockets stay half-open), the socket
+ * is destroyed when the client ends its side too, or after LINGER_MS.
+ */
+function destroyAfterEnd(socket: Duplex): void {
+  socket.once('finish', () => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('end', () => socket.destroy());
+  });
 }

@@ -141,4 +141,36 @@ describe('upgrades', () => {
       answer101 = true;
     }
   });
+  it('a refused upgrade whose client never closes its side gives its place back at once, and its socket after LINGER_MS', async () => {
+    // Found by review: the place was given back only on close, and a silent half-open client never
+    // closed, so a few addresses could hold every place.
+    answer101 = false;
+    try {
+      const { port } = new URL(s.bridge.url);
+      const socks: Socket[] = [];
+      const ended: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 6; i++) {
+        const sock = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+        sock.on('error', () => undefined);
+        ended.push(once(sock, 'end'));
+        await once(sock, 'connect');
+        sock.write('GET /websocket HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+        sock.resume();
+        socks.push(sock);
+      }
+      await Promise.all(ended);
+      for (let i = 0; i < 50 && s.bridge.parts.admission.calls > 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(s.bridge.parts.admission.calls).toBe(0);
+      // The client never ends its side; the bridge destroys its socket after LINGER_MS (5 s).
+      const open = (): Promise<number> =>
+        new Promise((r, e) => s.bridge.server.getConnections((err, n) => (err ? e(err) : r(n))));
+      expect(await open()).toBeGreaterThanOrEqual(socks.length);
+      for (let i = 0; i < 80 && (await open()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await open()).toBe(0);
+      for (const sock of socks) sock.destroy();
+    } finally {
+      answer101 = true;
+    }
+  });
 });
