@@ -4,18 +4,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { KnownNames } from './auth/known-names.ts';
 import type { BridgeConfig } from './config.ts';
-import { Admission, RETRY_AFTER_SECONDS } from './server/admission.ts';
-import { createAdminApp, createListener } from './server/app.ts';
-import { clientAddressOf, isTrustedPeer, plainAddress } from './server/client-address.ts';
+import { Admission } from './server/admission.ts';
+import { createAdminApp, createListener, createUpgradeListener } from './server/app.ts';
+import { isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
-import { LINGER_MS } from './server/legacy-call.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
@@ -137,31 +135,7 @@ export async function startBridge(
     { keepAliveTimeout: 65_000, shouldUpgradeCallback: isWebsocketUpgrade },
     createListener(parts, config.adminListen ? 'elsewhere' : 'here'),
   );
-  // A websocket holds a place like a call, for as long as it is open (its client's too).
-  server.on('upgrade', (req, socket, head: Buffer) => {
-    const client = clientAddressOf(req, config.trustedProxies);
-    if (parts.admission.enter(client)) {
-      socket.on('error', () => socket.destroy());
-      destroyAfterEnd(socket);
-      socket.end(
-        `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
-      );
-      return;
-    }
-    // The place is given back when the socket closes, or as soon as the bridge has ended its side
-    // (Odoo refused the upgrade, or could not be reached, or the tunnel ended): a client that never
-    // closes its side does not keep the place, nor the socket past LINGER_MS.
-    let left = false;
-    const leave = (): void => {
-      if (left) return;
-      left = true;
-      parts.admission.leave(client);
-    };
-    socket.once('close', leave);
-    socket.once('finish', leave);
-    destroyAfterEnd(socket);
-    parts.forwarder.upgrade(req, socket, head);
-  });
+  server.on('upgrade', createUpgradeListener(parts));
   // A client that floods after being throttled has its new connections held unread in the tarpit,
   // before the HTTP server sets them up (not when it comes through a trusted proxy: the proxy
   // carries other clients too).
@@ -248,16 +222,4 @@ async function listen(server: Server, host: string, port: number): Promise<strin
   const { port: bound, address, family } = server.address() as AddressInfo;
   const shown = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
   return `http://${shown}:${bound}`;
-}
-
-/**
- * Once the bridge has ended its side of `socket` (the server's sockets stay half-open), the socket
- * is destroyed when the client ends its side too, or after LINGER_MS.
- */
-function destroyAfterEnd(socket: Duplex): void {
-  socket.once('finish', () => {
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
-    socket.once('end', () => socket.destroy());
-  });
 }

@@ -6,10 +6,12 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { BridgeParts } from './parts.ts';
 import { RETRY_AFTER_SECONDS } from './admission.ts';
 import { clientAddressOf } from './client-address.ts';
 import { watchAnswer } from './answer-watch.ts';
+import { closeAfterLinger } from './linger.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
 import { serveInventory, serveInventoryPage } from './inventory-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
@@ -158,6 +160,38 @@ export function createListener(parts: BridgeParts, admin: AdminPlacement = 'here
         return settle(serveXmlRpc(parts, req, res, m[1] as string, 'string'), parts, req, res);
     }
     app(req, res);
+  };
+}
+
+/**
+ * The server's `upgrade` listener (only `GET /websocket` gets there: forward.ts
+ * `isWebsocketUpgrade`). A websocket holds a place like a call (its client's too): past the
+ * limits its upgrade gets a 503. The place is given back when the socket closes, or as soon as
+ * the bridge has ended its side (Odoo refused the upgrade, could not be reached, or the tunnel
+ * ended): a client that never ends its side keeps neither the place nor, past LINGER_MS, the socket.
+ */
+export function createUpgradeListener(
+  parts: BridgeParts,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.once('finish', () => closeAfterLinger(socket));
+    const client = clientAddressOf(req, parts.config.trustedProxies);
+    if (parts.admission.enter(client)) {
+      socket.on('error', () => socket.destroy());
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      parts.admission.leave(client);
+    };
+    socket.once('close', leave);
+    socket.once('finish', leave);
+    parts.forwarder.upgrade(req, socket, head);
   };
 }
 

@@ -44,11 +44,6 @@ export class IdleWatch {
     this.timer ??= setInterval(() => this.sweep(), this.sweepMs).unref();
   }
 
-  /** Data arrived. */
-  touch(w: Watched): void {
-    w.ticks = 0;
-  }
-
   forget(w: Watched): void {
     if (w.prevWatched === undefined && this.head !== w) return; // not watched
     if (w.prevWatched) w.prevWatched.nextWatched = w.nextWatched;

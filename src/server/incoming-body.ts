@@ -24,15 +24,15 @@ import { requestEntityTooLarge, type OdooFault } from '../errors.ts';
  */
 export const PREFIX_BYTES = 64 * 1024;
 
-/**
- * A body over BRIDGE_MAX_BODY_BYTES (`body`), or one that alone would hold more than the whole
- * in-flight budget (`budget`, BRIDGE_MAX_INFLIGHT_BYTES): refused, not to be retried as it is.
- */
 const NO_CHUNKS: Buffer[] = [];
 
 /** The rest of a refused request is dropped within this many BRIDGE_BODY_IDLE_TIMEOUT_MS. */
 const DRAIN_TIMEOUTS = 4;
 
+/**
+ * A body over BRIDGE_MAX_BODY_BYTES (`body`), or one that alone would hold more than the whole
+ * in-flight budget (`budget`, BRIDGE_MAX_INFLIGHT_BYTES): refused, not to be retried as it is.
+ */
 export class BodyTooLarge extends Error {
   readonly limit: 'body' | 'budget';
   constructor(limit: 'body' | 'budget' = 'body') {

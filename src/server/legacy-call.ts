@@ -28,6 +28,7 @@ import { asFault, logCall, newCallContext, type CallOutcome } from './call-conte
 import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInput } from './db-streams.ts';
 import { BodyStalled, BodyTooLarge, bodyTooLargeFault, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
 import { watchAnswer } from './answer-watch.ts';
+import { closeAfterLinger } from './linger.ts';
 import { sendChunks } from './send-answer.ts';
 
 /** An answer outside the protocol's envelope (JSON-RPC's 400 and 415). */
@@ -186,9 +187,7 @@ async function dropRest(
   }
   if (close && !body.ended && !res.destroyed) {
     // Answered before the request's end, with more to come: the answer goes out, then the rest
-    // is read and dropped for a few seconds more before the connection is closed, so that a
-    // client still sending gets to read the answer (closing with unread data resets the
-    // connection, and the client's system may throw the answer away with it).
+    // is read and dropped for LINGER_MS more before the connection is closed (linger.ts).
     lingerAfterAnswer(req);
     void body.drain(Number.POSITIVE_INFINITY);
   }
@@ -255,20 +254,14 @@ function writeAnswer(
   return large;
 }
 
-/** How long a connection closed after an early answer keeps reading (and dropping) what comes. */
-export const LINGER_MS = 5000;
-
 /**
  * After the answer to a request that is still arriving: node closes the connection once the
- * answer is written (`Connection: close`); here it half-closes instead (the answer, then FIN) and
- * destroys the socket when the client closes its side or LINGER_MS have passed.
+ * answer is written (`Connection: close`); here it half-closes instead and lingers (linger.ts).
  */
 function lingerAfterAnswer(req: IncomingMessage): void {
   const socket = req.socket as Socket & { destroySoon?: () => void };
   socket.destroySoon = () => {
     if (socket.writable) socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
-    socket.once('end', () => socket.destroy());
+    closeAfterLinger(socket);
   };
 }
