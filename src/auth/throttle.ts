@@ -105,8 +105,6 @@ export const SHED_AFTER = 5;
 
 /** An attempt waiting for room (see `acquire`). */
 interface Waiter {
-  account: string | undefined;
-  client: string | undefined;
   wake: () => void;
 }
 
@@ -118,14 +116,17 @@ export class Throttle {
   private readonly runningAccounts = new Map<string, number>();
   private readonly runningClients = new Map<string, number>();
   private waiting: Waiter[] = [];
+  /** Attempts waiting, per account and per client (each capped at four times its limit). */
+  private readonly waitingAccounts = new Map<string, number>();
+  private readonly waitingClients = new Map<string, number>();
   private waking = false;
   private readonly maxWaiting: number;
   private readonly maxPerAccount: number;
   private readonly maxPerClient: number;
   /**
    * Clients refused as throttled, with how often and until when their failures keep them so.
-   * One that goes on trying SHED_AFTER times as often as its limit is `shed` (least recently refused first
-   * out past `maxTracked`).
+   * One that goes on trying SHED_AFTER times as often as its limit is `shed` (least recently
+   * refused first out past `maxTracked`).
    */
   private readonly refusals = new Map<string, { count: number; until: number }>();
   private readonly maxTracked: number;
@@ -162,8 +163,9 @@ export class Throttle {
   /**
    * Whether `client` went on trying after it was throttled (its own failures or an account's),
    * SHED_AFTER times as often as its limit within the window: a flood (a guessing tool makes
-   * that many in a fraction of a second), not a misconfigured job retrying every second. Its requests are then refused before they are read, its connections
-   * as they open, until its failures leave the window.
+   * that many in a fraction of a second), not a misconfigured job retrying every second. Its
+   * requests are then refused before they are read, its connections as they open, until its
+   * failures leave the window.
    */
   shed(client: string): boolean {
     const r = this.refusals.get(client);
@@ -212,13 +214,17 @@ export class Throttle {
         return undefined;
       }
       // Full: wait for a verification in flight to be decided, unless too many wait already.
-      const mine = this.waiting.filter((w) =>
-        room === 'account' ? w.account === account : w.client === client,
-      );
+      const mine =
+        room === 'account'
+          ? (this.waitingAccounts.get(account as string) ?? 0)
+          : (this.waitingClients.get(client as string) ?? 0);
       const cap = 4 * (room === 'account' ? this.maxPerAccount : this.maxPerClient);
-      if (this.waiting.length >= this.maxWaiting || mine.length >= cap)
-        return { by: room, retryInSeconds: 1 };
-      await new Promise<void>((wake) => this.waiting.push({ account, client, wake }));
+      if (this.waiting.length >= this.maxWaiting || mine >= cap) return { by: room, retryInSeconds: 1 };
+      if (account !== undefined) inc(this.waitingAccounts, account);
+      if (client !== undefined) inc(this.waitingClients, client);
+      await new Promise<void>((wake) => this.waiting.push({ wake }));
+      if (account !== undefined) dec(this.waitingAccounts, account);
+      if (client !== undefined) dec(this.waitingClients, client);
     }
   }
 
@@ -257,9 +263,8 @@ export class Throttle {
   }
 
   private begin(account: string | undefined, client: string | undefined): void {
-    if (account !== undefined)
-      this.runningAccounts.set(account, (this.runningAccounts.get(account) ?? 0) + 1);
-    if (client !== undefined) this.runningClients.set(client, (this.runningClients.get(client) ?? 0) + 1);
+    if (account !== undefined) inc(this.runningAccounts, account);
+    if (client !== undefined) inc(this.runningClients, client);
   }
 
   /** Counts a failed verification; answers the counts within the window, this one included. */
@@ -293,4 +298,8 @@ function dec(m: Map<string, number>, key: string): void {
   const n = (m.get(key) ?? 1) - 1;
   if (n > 0) m.set(key, n);
   else m.delete(key);
+}
+
+function inc(m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
 }
