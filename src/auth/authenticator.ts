@@ -111,7 +111,7 @@ export class BridgeAuthenticator implements Authenticator {
   private readonly keyed = new KeyedHash();
   private readonly verdicts: LRUCache<string, Verdict>;
   private readonly pending = new Map<string, Promise<Verdict>>();
-  /** Pass-through key look-ups in flight, by tuple (see `once`). */
+  /** Pass-through key look-ups in flight, by tuple: concurrent cold calls share one (and its admission). */
   private readonly keyLookUps = new Map<string, Promise<KeyIdentity | null>>();
   /** keyed hash of [db, login, key] → the uid Odoo gave for an entry's key (its login checked). */
   private readonly uids = new Map<string, number>();
@@ -188,7 +188,7 @@ export class BridgeAuthenticator implements Authenticator {
     const known = this.keys.cached(a.db, a.password);
     if (known?.login === a.login) return known.uid;
     const tuple = this.tupleId('key-login', a.db, a.login, a.password);
-    const identity = await this.once(tuple, () =>
+    const identity = await shared(this.keyLookUps, tuple, () =>
       this.guarded(tuple, undefined, a, who, () => this.keys.userWithLogin(a.db, a.password, a.requestId)),
     );
     if (!identity || identity.login !== a.login) {
@@ -214,7 +214,7 @@ export class BridgeAuthenticator implements Authenticator {
     const known = this.keys.cached(a.db, a.password);
     if (known?.uid === a.uid) return { db: a.db, apiKey: a.password, via: 'passthrough' };
     const tuple = this.tupleId('key-call', a.db, a.uid, a.password);
-    const identity = await this.once(tuple, () =>
+    const identity = await shared(this.keyLookUps, tuple, () =>
       this.guarded(tuple, undefined, a, who, () => this.keys.userOf(a.db, a.password, a.requestId)),
     );
     if (!identity || identity.uid !== a.uid) {
@@ -320,9 +320,7 @@ export class BridgeAuthenticator implements Authenticator {
     const known = this.uids.get(k);
     if (known !== undefined) return Promise.resolve(known);
     if (this.refused.has(k)) return Promise.resolve(null);
-    const running = this.resolving.get(k);
-    if (running) return running;
-    const asked = (async (): Promise<number | null> => {
+    return shared(this.resolving, k, async (): Promise<number | null> => {
       const identity = await this.keys.userWithLogin(entry.db, apiKey, requestId);
       if (!identity) {
         this.refuse(entry, k, requestId);
@@ -338,11 +336,7 @@ export class BridgeAuthenticator implements Authenticator {
       }
       this.uids.set(k, identity.uid);
       return identity.uid;
-    })();
-    this.resolving.set(k, asked);
-    const done = (): void => void this.resolving.delete(k);
-    asked.then(done, done);
-    return asked;
+    });
   }
 
   private refuse(entry: Credential, k: string, requestId: string | undefined): void {
@@ -425,14 +419,11 @@ export class BridgeAuthenticator implements Authenticator {
       if (!this.recent.has(id)) this.refuseIfBlocked(this.account(who), a, who);
       return cached;
     }
-    const p = this.guarded(id, this.account(who), a, who, compute).then((v) => {
+    return shared(this.pending, key, async () => {
+      const v = await this.guarded(id, this.account(who), a, who, compute);
       if (this.source.current.passwordFingerprint === v.fingerprint) this.verdicts.set(id, v);
       return v;
     });
-    this.pending.set(key, p);
-    const done = (): void => void this.pending.delete(key);
-    p.then(done, done);
-    return p;
   }
 
   /**
@@ -474,17 +465,6 @@ export class BridgeAuthenticator implements Authenticator {
     return 'login' in who
       ? this.keyed.of(['account', who.db, who.login])
       : this.keyed.of(['account', who.db, who.uid]);
-  }
-
-  /** One look-up of a key per tuple at a time: concurrent cold calls share it (and its admission). */
-  private once(tuple: string, lookUp: () => Promise<KeyIdentity | null>): Promise<KeyIdentity | null> {
-    const running = this.keyLookUps.get(tuple);
-    if (running) return running;
-    const p = lookUp();
-    this.keyLookUps.set(tuple, p);
-    const done = (): void => void this.keyLookUps.delete(tuple);
-    p.then(done, done);
-    return p;
   }
 
   /** A tuple verified: its account's failures are cleared, and it passes the throttle from now on. */
@@ -590,4 +570,15 @@ export class BridgeAuthenticator implements Authenticator {
       'authentication failed',
     );
   }
+}
+
+/** `start()`, or the same call already in flight under `key` in `inFlight`: one at a time per key. */
+function shared<T>(inFlight: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  const running = inFlight.get(key);
+  if (running) return running;
+  const p = start();
+  inFlight.set(key, p);
+  const done = (): void => void inFlight.delete(key);
+  p.then(done, done);
+  return p;
 }
