@@ -5,6 +5,7 @@
  * `float` and must stay one, an `<int>` can be larger than 2^53, a struct keeps its key order.
  * JavaScript's own types lose all three, so every layer of the bridge speaks this model instead.
  */
+import { utf8BytesOf, type Utf8Bytes } from './utf8-bytes.ts';
 
 /** A Python `float`. Kept apart from integers so that `1.0` is never written back as `<int>1</int>`. */
 export class PyFloat {
@@ -76,15 +77,18 @@ export function pyTypeName(v: Value): string {
 }
 
 /**
- * What a service answers. `json` is the upstream's JSON text, passed on as is so that a large
- * result is never turned into objects: the XML-RPC writer transcodes it, the JSON-RPC writer
- * splices it.
+ * What a service answers. `json` is the upstream's JSON text, as the UTF-8 bytes it came in,
+ * passed on as is so that a large result is never turned into objects nor into a string: the
+ * XML-RPC writer transcodes it, the JSON-RPC writer splices it.
  */
 export type CallResult =
-  { readonly kind: 'value'; readonly value: Value } | { readonly kind: 'json'; readonly text: string };
+  { readonly kind: 'value'; readonly value: Value } | { readonly kind: 'json'; readonly bytes: Utf8Bytes };
 
 export const valueResult = (value: Value): CallResult => ({ kind: 'value', value });
-export const jsonResult = (text: string): CallResult => ({ kind: 'json', text });
+export const jsonResult = (json: string | Utf8Bytes): CallResult => ({
+  kind: 'json',
+  bytes: typeof json === 'string' ? utf8BytesOf(json) : json,
+});
 
 /** Where a JSON-2 call went, for the messages of the faults it may end in. */
 export interface CallSite {

@@ -1,6 +1,6 @@
 /**
- * Reusable 128 KiB byte chunks for large answers, XML-RPC (encode.ts writes into them) and
- * JSON-RPC ({@link utf8Chunks}).
+ * Reusable 128 KiB byte chunks for large outputs (protocol/byte-writer.ts writes into them: the
+ * XML-RPC answers).
  *
  * A large XML-RPC answer (18 MB for a 20,000-record search_read) used to be one new buffer per
  * call, and a large JSON-RPC one a string node copied into memory of its own to send. Node
@@ -118,53 +118,6 @@ export function chunksOut(): number {
 /** How many bytes of chunks wait for reuse (tests). */
 export function freeBytes(): number {
   return free.length * CHUNK_BYTES;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * Strings (a JSON-RPC answer's pieces) as UTF-8, written into pooled chunks. Node would otherwise
- * copy a large string into memory of its own to send it; in chunks, a large JSON-RPC answer
- * reuses the same memory as a large XML-RPC one. Lone surrogates become U+FFFD, as Node writes them.
- */
-export function utf8Chunks(pieces: readonly string[]): EncodedAnswer {
-  const chunks: Buffer[] = [];
-  const pooled: Buffer[] = [];
-  let buf = takeChunk();
-  pooled.push(buf);
-  let o = 0;
-  let length = 0;
-  // A high surrogate ending a piece is held over to the next piece, which may begin with its low
-  // surrogate: the pair is then one character, as in the joined string.
-  let held = '';
-  for (let i = 0; i < pieces.length; i++) {
-    let piece = held === '' ? (pieces[i] as string) : held + (pieces[i] as string);
-    held = '';
-    if (i + 1 < pieces.length && isHighSurrogate(piece.charCodeAt(piece.length - 1))) {
-      held = piece.slice(-1);
-      piece = piece.slice(0, -1);
-    }
-    while (piece.length > 0) {
-      const { read, written } = encoder.encodeInto(piece, o === 0 ? buf : buf.subarray(o));
-      o += written;
-      if (read < piece.length) {
-        // The chunk is full (a character that does not fit is left whole for the next one).
-        piece = piece.slice(read);
-        chunks.push(buf.subarray(0, o));
-        length += o;
-        buf = takeChunk();
-        pooled.push(buf);
-        o = 0;
-      } else piece = '';
-    }
-  }
-  chunks.push(buf.subarray(0, o));
-  length += o;
-  return pooledAnswer(chunks, length, pooled);
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** An answer of `chunks` written into the pool's chunks `pooled`, which its release() gives back once. */

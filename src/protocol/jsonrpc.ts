@@ -16,6 +16,7 @@ import { PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '.
 import { JsonDepthError, JsonSyntaxError, parseJsonValue } from './json/parse.ts';
 import { toPythonJson } from './json/stringify.ts';
 import { pyFloatRepr } from './py-float.ts';
+import { textOfValidUtf8, utf8BytesOf, type Utf8Bytes } from '../utf8-bytes.ts';
 
 /** A `/jsonrpc` call: `params.service`, `params.method` and `params.args` (iterated as Python's `*args` would). */
 export type JsonRpcRequest = { id: Value; service: string; method: string; args: Value[] };
@@ -53,7 +54,10 @@ const SERVICES: ReadonlySet<string> = new Set(['common', 'db', 'object']);
  * Read a `/jsonrpc` request body. Throws `JsonRpcHttpError` where Odoo answers outside the
  * envelope; otherwise returns the call, or the fault to answer with the request's id.
  */
-export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefined): JsonRpcDecoded {
+export function decodeJsonRpcRequest(
+  body: Buffer | readonly Buffer[],
+  contentType: string | undefined,
+): JsonRpcDecoded {
   const mimetype = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
   if (!JSONRPC_MIMETYPES.includes(mimetype)) throw unsupportedMediaType(mimetype);
 
@@ -61,7 +65,7 @@ export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefin
   try {
     // Werkzeug decodes with `errors="replace"`: bad UTF-8 becomes U+FFFD (as Buffer#toString does,
     // checked against CPython in the tests) and a BOM stays, to fail as bad JSON.
-    doc = parseJsonValue(body.toString('utf8'));
+    doc = parseJsonValue(bodyText(body));
   } catch (err) {
     // Python's RecursionError is not a ValueError: Odoo answers it in the envelope, before it knows the id.
     if (err instanceof JsonDepthError)
@@ -95,27 +99,72 @@ export function decodeJsonRpcRequest(body: Buffer, contentType: string | undefin
 
 /** `{"jsonrpc": "2.0", "id": <id>, "result": <result>}`, without `result` when it is `null` (Python `None`). */
 export function encodeJsonRpcResult(id: Value, result: CallResult): string {
-  return jsonRpcResultPieces(id, result).join('');
+  const { chunks, length } = jsonRpcResultBytes(id, result);
+  return Buffer.concat(chunks, length).toString('utf8');
 }
 
 /**
- * {@link encodeJsonRpcResult} as the pieces to write one after the other: the upstream's JSON text
- * is one of them as it is, so a large answer is never copied into a joined string (sent as pieces,
- * it is encoded to UTF-8 straight from the upstream's text).
+ * {@link encodeJsonRpcResult} as the UTF-8 pieces to write one after the other: the upstream's
+ * JSON bytes are spliced in as they came (without their surrounding blanks), so a large answer is
+ * neither decoded nor copied. Upstream JSON was written by the same Python `json.dumps`.
  */
-export function jsonRpcResultPieces(id: Value, result: CallResult): string[] {
+export function jsonRpcResultBytes(id: Value, result: CallResult): Utf8Bytes {
   const head = '{"jsonrpc": "2.0", "id": ' + toPythonJson(id);
-  let text: string;
+  let json: Buffer[];
   if (result.kind === 'value') {
-    if (result.value === null) return [head + '}'];
-    text = toPythonJson(result.value);
+    if (result.value === null) return utf8BytesOf(head + '}');
+    json = [Buffer.from(toPythonJson(result.value), 'utf8')];
   } else {
-    // Upstream JSON was written by the same Python json.dumps: splice it without reparsing.
-    text = trimJsonWhitespace(result.text);
-    if (text === '') throw bridgeError('Odoo answered an empty body where a JSON value was expected');
-    if (text === 'null') return [head + '}'];
+    json = withoutBlanks(result.bytes.chunks);
+    if (json.length === 0) throw bridgeError('Odoo answered an empty body where a JSON value was expected');
+    if (json.length <= 4 && NULL.equals(Buffer.concat(json))) return utf8BytesOf(head + '}');
   }
-  return [head + ', "result": ', text, '}'];
+  const chunks = [Buffer.from(head + ', "result": ', 'utf8'), ...json, CLOSE];
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  return { chunks, length };
+}
+
+/** A request body as text, bad bytes as U+FFFD (as Python's `decode(errors='replace')`). */
+function bodyText(body: Buffer | readonly Buffer[]): string {
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  if (body.length === 1) return (body[0] as Buffer).toString('utf8');
+  return textOfValidUtf8(body) ?? Buffer.concat(body).toString('utf8');
+}
+
+const NULL = Buffer.from('null');
+const CLOSE = Buffer.from('}');
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** The chunks without the blanks that begin and end the text (no empty chunk). */
+function withoutBlanks(chunks: readonly Buffer[]): Buffer[] {
+  let first = 0;
+  let start = 0;
+  for (; first < chunks.length; first++, start = 0) {
+    const chunk = chunks[first] as Buffer;
+    while (start < chunk.length && isBlank(chunk[start] as number)) start++;
+    if (start < chunk.length) break;
+  }
+  let last = chunks.length - 1;
+  let end = 0;
+  for (; last >= first; last--) {
+    const chunk = chunks[last] as Buffer;
+    end = chunk.length;
+    const from = last === first ? start : 0;
+    while (end > from && isBlank(chunk[end - 1] as number)) end--;
+    if (end > from) break;
+  }
+  if (first > last) return [];
+  const out = chunks.slice(first, last + 1);
+  if (first === last) out[0] = (chunks[first] as Buffer).subarray(start, end);
+  else {
+    out[0] = (chunks[first] as Buffer).subarray(start);
+    out[out.length - 1] = (chunks[last] as Buffer).subarray(0, end);
+  }
+  return out;
 }
 
 /** `{"jsonrpc": "2.0", "id": X, "error": {"code": 0, "message": "Odoo Server Error", "data": {...}}}` (Odoo 19). */
@@ -139,15 +188,6 @@ export function encodeJsonRpcError(id: Value, fault: OdooFault): string {
       ['error', error],
     ]),
   );
-}
-
-function trimJsonWhitespace(text: string): string {
-  let start = 0;
-  let end = text.length;
-  const ws = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-  while (start < end && ws(text.charCodeAt(start))) start++;
-  while (end > start && ws(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
 }
 
 /** Werkzeug's 415 page layout, with the accepted types said in words and in an `Accept` header. */

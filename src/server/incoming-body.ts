@@ -186,12 +186,12 @@ export class IncomingBody implements Watched {
   }
 
   /**
-   * `prefix` followed by the rest of the body, held: the whole body of a verified call. A
+   * `prefix` followed by the rest of the body, held, in chunks: the whole body of a verified call. A
    * declared length is reserved in the budget at once, before reading on: large calls arriving
    * together are then each served or refused whole, instead of each getting part of the budget
    * and all of them failing half-way.
    */
-  async rest(prefix: Buffer): Promise<Buffer> {
+  async rest(prefix: Buffer): Promise<Buffer[]> {
     const declared = Number(this.req.headers['content-length']);
     if (
       this.req.headers['content-length'] !== undefined &&
@@ -202,13 +202,10 @@ export class IncomingBody implements Watched {
       if (!this.o.admission.reserve(declared - this.held)) throw new Overloaded('bytes');
       this.held = declared;
     }
+    // Kept as the chunks they came in: joined, a large body would be copied whole once more.
     const chunks = [prefix];
-    let size = prefix.length;
-    for (let c = await this.next(); c !== undefined; c = await this.next()) {
-      chunks.push(c);
-      size += c.length;
-    }
-    return Buffer.concat(chunks, size);
+    for (let c = await this.next(); c !== undefined; c = await this.next()) chunks.push(c);
+    return chunks;
   }
 
   /**

@@ -5,19 +5,18 @@
  * for invalid JSON, 415 for a wrong content type.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { utf8Chunks, type EncodedAnswer } from '../protocol/chunk-pool.ts';
-import { isJsonText } from '../protocol/json/validate.ts';
+import { releaseNothing, type EncodedAnswer } from '../protocol/chunk-pool.ts';
 import {
   JsonRpcHttpError,
   decodeJsonRpcRequest,
   encodeJsonRpcError,
-  jsonRpcResultPieces,
+  jsonRpcResultBytes,
 } from '../protocol/jsonrpc.ts';
+import { checkJson } from '../protocol/xmlrpc/json-to-xml.ts';
 import { decodeJsonRpcHead, idFromTail, TAIL_BYTES } from '../protocol/jsonrpc-stream.ts';
 import { jsonRpcStringEnvelope } from '../protocol/streamed-answer.ts';
 import { CREDENTIAL_PARAMS } from '../services/early-auth.ts';
 import type { BridgeParts } from './parts.ts';
-import { upstreamError } from '../errors.ts';
 import type { CallResult, Value } from '../values.ts';
 import { splitJsonRpcRestore } from './db-streams.ts';
 import { serveLegacyCall, type LegacyCodec } from './legacy-call.ts';
@@ -39,7 +38,7 @@ class JsonRpcCodec implements LegacyCodec {
     this.requestType = requestType;
   }
 
-  decode(body: Buffer) {
+  decode(body: Buffer | readonly Buffer[]) {
     const decoded = decodeJsonRpcRequest(body, this.requestType);
     this.id = decoded.ok ? decoded.request.id : decoded.id;
     if (!decoded.ok) throw decoded.fault;
@@ -73,8 +72,18 @@ class JsonRpcCodec implements LegacyCodec {
     this.tail = Buffer.from(kept.subarray(Math.max(0, kept.length - TAIL_BYTES)));
   }
 
-  result(result: CallResult): string | EncodedAnswer {
-    return jsonRpcBody(jsonRpcResultPieces(this.id, checkedJson(result)));
+  result(result: CallResult): EncodedAnswer {
+    // The upstream's JSON is spliced into the answer as is, so it must be JSON (Python's: NaN and
+    // Infinity included): checked by the same reader as XML-RPC's, writing nothing.
+    if (result.kind === 'json') checkJson(result.bytes);
+    const { chunks, length } = jsonRpcResultBytes(this.id, result);
+    const single = chunks.length === 1 || length < ONE_BUFFER_BELOW;
+    return {
+      chunks: single ? [Buffer.concat(chunks, length)] : chunks,
+      length,
+      pooled: false,
+      release: releaseNothing,
+    };
   }
 
   fault(fault: Parameters<LegacyCodec['fault']>[0]): string {
@@ -93,22 +102,5 @@ class JsonRpcCodec implements LegacyCodec {
   }
 }
 
-/** Past this many UTF-16 units an answer goes out in pooled chunks. */
-const CHUNKED_FROM = 16 * 1024;
-
-function jsonRpcBody(pieces: string[]): string | EncodedAnswer {
-  let n = 0;
-  for (const piece of pieces) n += piece.length;
-  return n < CHUNKED_FROM ? pieces.join('') : utf8Chunks(pieces);
-}
-
-/**
- * The upstream's JSON text is spliced into the answer as is, so it must be JSON (Python's: NaN and
- * Infinity included). Checked without building it: a large search_read would otherwise become
- * tens of MB of objects only to be thrown away.
- */
-function checkedJson(result: CallResult): CallResult {
-  if (result.kind === 'json' && !isJsonText(result.text))
-    throw upstreamError('Odoo answered with something that is not JSON');
-  return result;
-}
+/** Below this many bytes an answer is joined into one buffer (one write); above, its pieces are written as they are. */
+const ONE_BUFFER_BELOW = 16 * 1024;

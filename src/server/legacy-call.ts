@@ -43,8 +43,8 @@ export interface HttpAnswer {
 export interface LegacyCodec {
   readonly protocol: CallOutcome['protocol'];
   readonly contentType: string;
-  /** The whole request as a call. Throws the fault (or HTTP answer) Odoo gives for a bad one. */
-  decode(body: Buffer): LegacyCall;
+  /** The whole request (one buffer, or chunks) as a call. Throws the fault (or HTTP answer) Odoo gives for a bad one. */
+  decode(body: Buffer | readonly Buffer[]): LegacyCall;
   /** The start of a large request: its service, method and first parameters; undefined when unreadable. */
   head(prefix: Buffer): CallHead | undefined;
   /** db.restore, its backup streamed from `source`; undefined when its shape cannot stream. */

@@ -10,7 +10,7 @@
  */
 import type { Grant } from '../auth/authenticator.ts';
 import { accessDenied, pythonError, upstreamError, userError, type OdooFault } from '../errors.ts';
-import { toPythonJson } from '../protocol/json/stringify.ts';
+import { toPythonJson, toPythonJsonBytes } from '../protocol/json/stringify.ts';
 import { isIdentifier, isModelName } from '../odoo-names.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
 import { toJson2Call, type Json2Call } from '../translate/named-args.ts';
@@ -100,14 +100,15 @@ async function dispatchObject(
     ? applyShim(method, args, kw, shims, { model, release: await upstreamRelease(ctx) })
     : undefined;
   if (!shim) {
-    const { text, call } = await callJson2(ctx, target, method, args, kw);
-    if (call.singleCreate) return firstCreatedId(text, { db, model, method, baseUrl: ctx.odoo.baseUrl });
-    return jsonResult(text);
+    const { answer, call } = await callJson2(ctx, target, method, args, kw);
+    if (call.singleCreate)
+      return firstCreatedId(answer.text, { db, model, method, baseUrl: ctx.odoo.baseUrl });
+    return jsonResult(answer.bytes);
   }
   for (let step: ShimmedCall = shim; ;) {
-    const { text } = await callJson2(ctx, target, step.method, step.args, step.kw);
-    if (!step.then) return step.mapResult ? step.mapResult(text) : jsonResult(text);
-    const next = step.then(text);
+    const { answer } = await callJson2(ctx, target, step.method, step.args, step.kw);
+    if (!step.then) return step.mapResult ? step.mapResult(answer.text) : jsonResult(answer.bytes);
+    const next = step.then(answer.text);
     if (!isShimmedCall(next)) return next;
     step = next;
   }
@@ -146,7 +147,7 @@ async function callJson2(
   method: string,
   args: Value[],
   kw: Struct,
-): Promise<{ text: string; call: Json2Call }> {
+): Promise<{ answer: UpstreamAnswer; call: Json2Call }> {
   const { db, model, grant } = t;
   const { apiKey } = grant;
   // Overrides and the built-in table without an await; described methods through the registry's cache.
@@ -156,7 +157,7 @@ async function callJson2(
   ctx.json2 = { model, method, body: call.body }; // for the migration inventory
   // The client adds the time it spends on each request (retries included) to the notes' upstreamMs.
   const options = { db, apiKey, requestId: ctx.requestId, timing: ctx.notes };
-  let answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), options);
+  let answer = await ctx.odoo.json2(model, method, toPythonJsonBytes(call.body), options);
   const argument = answer.status === 422 ? driftedArgument(answer, call, kw, signature) : undefined;
   if (argument !== undefined) {
     let outcome: SignatureDriftOutcome = 'override';
@@ -175,7 +176,7 @@ async function callJson2(
           signature = fresh.signature;
           call = again;
           ctx.json2 = { model, method, body: call.body };
-          answer = await ctx.odoo.json2(model, method, toPythonJson(call.body), options);
+          answer = await ctx.odoo.json2(model, method, toPythonJsonBytes(call.body), options);
         }
       }
     }
@@ -196,7 +197,7 @@ async function callJson2(
     throw upstreamError(
       `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`,
     );
-  return { text: answer.text, call };
+  return { answer, call };
 }
 
 /**

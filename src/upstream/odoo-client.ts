@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { OdooFault, UPSTREAM_ERROR } from '../errors.ts';
+import { checkedUtf8, textOf, type Utf8Bytes } from '../utf8-bytes.ts';
 import type { UpstreamEndpoint, UpstreamErrorKind } from './kinds.ts';
 import {
   backoffMs,
@@ -54,16 +55,45 @@ export interface RetryEvent {
 }
 
 export interface UpstreamAnswer {
-  status: number;
-  contentType: string;
-  text: string;
-  headers: Record<string, string | string[] | undefined>;
+  readonly status: number;
+  readonly contentType: string;
+  /** The body as it came, checked to be UTF-8 (bad bytes replaced by U+FFFD). */
+  readonly bytes: Utf8Bytes;
+  /** The body as text (decoded when first asked for: a large JSON answer never is). */
+  readonly text: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/** An answer whose text is decoded from its bytes only when asked for. */
+class CollectedAnswer implements UpstreamAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly bytes: Utf8Bytes;
+  readonly headers: Record<string, string | string[] | undefined>;
+  private decoded: string | undefined;
+
+  constructor(
+    status: number,
+    contentType: string,
+    bytes: Utf8Bytes,
+    headers: Record<string, string | string[] | undefined>,
+  ) {
+    this.status = status;
+    this.contentType = contentType;
+    this.bytes = bytes;
+    this.headers = headers;
+  }
+
+  get text(): string {
+    return (this.decoded ??= textOf(this.bytes));
+  }
 }
 
 export interface RequestOptions {
   db?: string | undefined;
   apiKey?: string | undefined;
-  body?: string | undefined;
+  /** A JSON text; a large one as UTF-8 chunks (sent as they are, with their length). */
+  body?: string | Utf8Bytes | undefined;
   requestId?: string | undefined;
   /** Where the time spent waiting for Odoo's answers to the request (all attempts) is added, in ms. */
   timing?: { upstreamMs?: number } | undefined;
@@ -141,7 +171,7 @@ export class OdooClient {
   }
 
   /** `POST /json/2/<model>/<method>` with a JSON object body. Names must be validated by the caller. */
-  json2(model: string, method: string, body: string, o: RequestOptions): Promise<UpstreamAnswer> {
+  json2(model: string, method: string, body: string | Utf8Bytes, o: RequestOptions): Promise<UpstreamAnswer> {
     return this.send('POST', `/json/2/${model}/${method}`, { ...o, body }, undefined, 'json2', method);
   }
 
@@ -237,7 +267,7 @@ export class OdooClient {
     let kind: UpstreamErrorKind | undefined;
     if (endpoint === 'json2') {
       if (!outcome.contentType.includes('json')) kind = outcome.status === 200 ? 'garbage' : 'status';
-      else if (!JSON_START.test(outcome.text)) kind = 'garbage';
+      else if (!startsLikeJson(outcome.bytes)) kind = 'garbage';
     }
     observer(endpoint, seconds, kind);
   }
@@ -263,6 +293,15 @@ export class OdooClient {
     if (o.apiKey !== undefined) headers['authorization'] = `bearer ${o.apiKey}`;
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
+    let body: Dispatcher.DispatchOptions['body'];
+    if (o.body === undefined || typeof o.body === 'string') body = o.body;
+    else if (o.body.chunks.length === 1) body = o.body.chunks[0];
+    else {
+      // Written chunk by chunk, never joined: undici takes any iterable of buffers (its typings
+      // leave iterables out) and sends it with the length given.
+      body = [...o.body.chunks] as unknown as Dispatcher.DispatchOptions['body'];
+      headers['content-length'] = String(o.body.length);
+    }
     return new Promise((resolve, reject) => {
       let waiting: Waiting | undefined;
       let dispatched = false;
@@ -303,7 +342,7 @@ export class OdooClient {
         waiting = undefined;
         dispatched = true;
         this.active++;
-        this.pool.dispatch({ method, path: this.basePath + path, headers, body: o.body }, collector);
+        this.pool.dispatch({ method, path: this.basePath + path, headers, body }, collector);
       };
       if (this.active < this.maxActive) start();
       else this.waiting.push((waiting = { start, deadline }));
@@ -427,41 +466,23 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
     if (!report) return;
     this.report = undefined;
     if (e !== undefined) return report(e);
-    let answer: UpstreamAnswer;
-    try {
-      // Decoding can fail (a text over V8's longest string): that is reported, never lost.
-      answer = {
-        status: this.status,
-        contentType: this.contentType,
-        text: utf8Text(this.chunks, this.size),
-        headers: this.headers,
-      };
-    } catch (err) {
-      return report(err);
-    } finally {
-      this.chunks = [];
-    }
-    report(undefined, answer);
+    const bytes = checkedUtf8({ chunks: this.chunks, length: this.size });
+    this.chunks = [];
+    report(undefined, new CollectedAnswer(this.status, this.contentType, bytes, this.headers));
   }
 }
 
-/**
- * An answer's chunks as text, decoded one by one rather than joined into one buffer first: a large
- * answer's bytes are then held once (its chunks), not twice, until the garbage collector frees them.
- */
-function utf8Text(chunks: readonly Buffer[], size: number): string {
-  if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
-  if (size < 65536) return Buffer.concat(chunks, size).toString('utf8');
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  const parts: string[] = [];
-  for (const chunk of chunks) parts.push(decoder.decode(chunk, { stream: true }));
-  parts.push(decoder.decode());
-  return parts.join('');
-}
-
 /** How a JSON text begins (after blanks); anything else is garbage. */
-const JSON_START = /^[\s]*["{[\-0-9tfn]/;
 const JSON_FIRST_BYTES: ReadonlySet<number> = new Set([...'"{[-0123456789tfn'].map((c) => c.charCodeAt(0)));
+
+/** Whether the first byte after blanks can begin a JSON text. */
+function startsLikeJson(bytes: Utf8Bytes): boolean {
+  for (const chunk of bytes.chunks) {
+    const first = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+    if (first >= 0) return JSON_FIRST_BYTES.has(chunk[first] as number);
+  }
+  return false;
+}
 
 /** How much of an answer that is not JSON is read (for the fault's message). */
 const NON_JSON_KEEP = 64 * 1024;

@@ -1,71 +1,17 @@
 /**
- * The chunk pool (src/protocol/chunk-pool.ts): strings written into chunks as the same UTF-8 bytes
- * node would send, whatever falls on a chunk boundary; chunks given back once, up to the cap, and
- * their memory freed past the cap and once the pool has been idle.
+ * The chunk pool (src/protocol/chunk-pool.ts): chunks given back once, up to the cap, and their
+ * memory freed past the cap and once the pool has been idle.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CHUNK_BYTES,
   IDLE_MS,
-  chunksOut,
   MAX_FREE_BYTES,
   freeBytes,
   giveChunks,
   releaseFreeChunks,
   takeChunk,
-  utf8Chunks,
 } from '../../src/protocol/chunk-pool.ts';
-import { prng } from '../support/random.ts';
-
-describe('utf8Chunks', () => {
-  it("writes node's UTF-8 bytes of the joined pieces, characters of 1 to 4 bytes and lone surrogates across boundaries", () => {
-    const rnd = prng(11);
-    const alphabet = ['a', '"', 'é', '日', '😀', '\ud800', '\udc00', '\u0000', '\n'];
-    for (let round = 0; round < 20; round++) {
-      const pieces = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => {
-        const len = Math.floor(rnd() * 3 * CHUNK_BYTES);
-        let s = '';
-        while (s.length < len) s += alphabet[Math.floor(rnd() * alphabet.length)];
-        return s;
-      });
-      const answer = utf8Chunks(pieces);
-      const expected = Buffer.from(pieces.join(''), 'utf8');
-      expect(answer.length).toBe(expected.length);
-      expect(Buffer.concat(answer.chunks).equals(expected)).toBe(true);
-      for (const chunk of answer.chunks) expect(chunk.length).toBeLessThanOrEqual(CHUNK_BYTES);
-      answer.release();
-    }
-  });
-
-  it('gives its chunks back once', () => {
-    const out = chunksOut();
-    const answer = utf8Chunks(['x'.repeat(3 * CHUNK_BYTES)]);
-    expect(chunksOut() - out).toBe(3);
-    const before = freeBytes();
-    answer.release();
-    const after = freeBytes();
-    expect(after - before).toBe(3 * CHUNK_BYTES); // exactly three full chunks
-    expect(chunksOut()).toBe(out);
-    answer.release();
-    expect(freeBytes()).toBe(after);
-    expect(chunksOut()).toBe(out);
-  });
-
-  it('writes a surrogate pair split over two pieces as one character, as in the joined string', () => {
-    for (const pieces of [
-      ['a\ud83d', '\ude00b'],
-      ['\ud83d', '\ude00'],
-      ['x'.repeat(CHUNK_BYTES - 1) + '\ud83d', '\ude00'],
-      ['\ud83d', 'no low surrogate'],
-      ['a\ud83d', '', '\ude00'],
-      ['\ude00', '\ud83d'],
-    ]) {
-      const answer = utf8Chunks(pieces);
-      expect(Buffer.concat(answer.chunks).equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
-      answer.release();
-    }
-  });
-});
 
 describe('the pool', () => {
   it('keeps at most MAX_FREE_BYTES of chunks, and only whole chunks', () => {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonValue } from '../../src/protocol/json/parse.ts';
-import { toPythonJson } from '../../src/protocol/json/stringify.ts';
+import { toPythonJson, toPythonJsonBytes } from '../../src/protocol/json/stringify.ts';
 import { Binary, DateTime, PyFloat, type Struct, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
 import { picker, prng } from '../support/random.ts';
@@ -58,6 +58,16 @@ describe('toPythonJson', () => {
     }
     const big = 'x'.repeat(3_000_000);
     expect(toPythonJson(m(['k', big], ['\ufeff', [big]]))).toBe(`{"k": "${big}", "\ufeff": ["${big}"]}`);
+  });
+
+  it('writes the same bytes for a request body (toPythonJsonBytes), in chunks of its own', () => {
+    const big = m(['datas', 'QUJD'.repeat(100_000)], ['name', 'a "quoted" é name']);
+    for (const v of [big, [1, 'x'], 'a\ud800'.repeat(200)] as Value[]) {
+      const bytes = toPythonJsonBytes(v);
+      expect(bytes.pooled).toBe(false);
+      expect(Buffer.concat(bytes.chunks, bytes.length).toString('utf8')).toBe(toPythonJson(v));
+    }
+    expect(toPythonJsonBytes(big).chunks.length).toBeGreaterThan(4);
   });
 
   it('writes __proto__ keys as keys', () => {
@@ -182,6 +192,24 @@ function randomValues(count: number, seed: number): Value[] {
   return Array.from({ length: count }, () => value(0));
 }
 
+/**
+ * Strings longer than the writer's native-encoding threshold (256): base64-like runs with, here and
+ * there, what needs an escape or care (quote, backslash, controls, lone and paired surrogates,
+ * non-ASCII), some over 128 KiB so that they cross the writer's chunks.
+ */
+function longStrings(count: number, seed: number): Value[] {
+  const rnd = prng(seed);
+  const pick = picker(rnd);
+  const odd = ['"', '\\', '\n', '\u0000', '\u001f', 'é', '😀', '\ud800', '\udc00', '\u2028', '/'];
+  return Array.from({ length: count }, (_, k) => {
+    const run = (): string => 'QUJD'.repeat(Math.floor(rnd() * (k % 5 === 0 ? 20_000 : 200)));
+    let s = run();
+    const n = Math.floor(rnd() * 3);
+    for (let i = 0; i < n; i++) s += pick(odd) + run();
+    return s.length > 256 ? s : s + 'x'.repeat(300);
+  });
+}
+
 /** Structural equality that tells ints from floats and -0.0 from 0.0, and checks key order. */
 const sameValue = (a: Value, b: Value): boolean => JSON.stringify(tag(a)) === JSON.stringify(tag(b));
 
@@ -191,6 +219,7 @@ describe.skipIf(!hasPython)('toPythonJson against CPython json.dumps(ensure_asci
     'a\ud83db',
     m(['\udc00', [new PyFloat(-0), new PyFloat(NaN)]]),
     [2n ** 200n, -(2n ** 64n), Number.MAX_SAFE_INTEGER],
+    ...longStrings(80, 77),
   ];
   let expected: string[] = [];
   let stderr = '';

@@ -474,3 +474,31 @@ json.dump(out, sys.stdout)
     });
   });
 });
+
+describe('decodeJsonRpcRequest on a large body kept in the chunks it came in', () => {
+  const outcome = (body: Buffer | Buffer[]): string => {
+    try {
+      return JSON.stringify(decodeJsonRpcRequest(body, 'application/json'), (_k, v: unknown) =>
+        v instanceof Map ? [...v] : v instanceof OdooFault ? v.message : v,
+      );
+    } catch (e) {
+      return String(e);
+    }
+  };
+
+  it('reads the same request whatever the cuts, bad bytes included (as U+FFFD)', () => {
+    const long = 'QUJD'.repeat(3000);
+    const text = `{"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object", "method": "execute_kw", "args": ["db", 2, "k", "m", "create", [{"a": "${long}é😀${long}"}], {}]}}`;
+    const good = Buffer.from(text);
+    const bad = Buffer.concat([good.subarray(0, 6000), Buffer.from([0xe2, 0x82]), good.subarray(6000)]);
+    for (const body of [good, bad]) {
+      const whole = outcome(body);
+      expect(whole).toContain('execute_kw');
+      for (const size of [1, 3, 1000, 65536]) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < body.length; i += size) chunks.push(body.subarray(i, i + size));
+        expect(outcome(chunks)).toBe(whole);
+      }
+    }
+  });
+});

@@ -789,3 +789,52 @@ function randomRequest(rnd: () => number): string {
   const decl = pick(["<?xml version='1.0'?>\n", '<?xml version="1.0" encoding="UTF-8"?>', '']);
   return `${decl}<methodCall>${ws()}<methodName>${pick(['execute_kw', 'login', 'a.b'])}</methodName>${ws()}<params>${params}</params>${ws()}</methodCall>`;
 }
+
+describe('decodeMethodCall on a large body kept in the chunks it came in', () => {
+  const outcome = (body: Buffer | Buffer[]): string => {
+    try {
+      return JSON.stringify(decodeMethodCall(body), (_k, v: unknown) =>
+        v instanceof Map ? [...v] : typeof v === 'bigint' ? String(v) : v,
+      );
+    } catch (e) {
+      if (!(e instanceof OdooFault)) throw e;
+      return `${e.shortName}: ${e.message}`;
+    }
+  };
+  const call = (decl: string, text: string): Buffer =>
+    Buffer.from(
+      `${decl}<methodCall><methodName>create</methodName><params><param><value><string>${text}</string></value></param></params></methodCall>`,
+      'utf8',
+    );
+
+  it('decodes the same call, or raises the same fault, whatever the cuts', () => {
+    const rnd = prng(5);
+    const long = 'QUJD'.repeat(3000);
+    const bodies = [
+      call("<?xml version='1.0'?>\n", long),
+      call('<?xml version="1.0" encoding="utf-8"?>', `${long}é😀${long}&amp;日本`),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), call('', `${long}é`)]),
+      Buffer.concat([
+        call('', long).subarray(0, 5000),
+        Buffer.from([0xc3, 0x28]),
+        call('', long).subarray(5000),
+      ]),
+      Buffer.from(call('<?xml version="1.0" encoding="latin-1"?>', `${long}é`).toString('utf8'), 'latin1'),
+      call('', `${long}\u0001`),
+    ];
+    for (const body of bodies) {
+      const whole = outcome(body);
+      for (const max of [1, 7, 4096, 65536]) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < body.length;) {
+          const n = 1 + Math.floor(rnd() * max);
+          chunks.push(body.subarray(i, i + n));
+          i += n;
+        }
+        expect(outcome(chunks), `${body.subarray(0, 60).toString('latin1')} in ${chunks.length} chunks`).toBe(
+          whole,
+        );
+      }
+    }
+  });
+});

@@ -16,6 +16,8 @@ import { Binary, DateTime, jsonResult, PyFloat, struct, valueResult, type Value 
 import { CHUNK_BYTES, freeBytes } from '../../src/protocol/chunk-pool.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
 import { picker, prng } from '../support/random.ts';
+import { isUtf8 } from 'node:buffer';
+import { checkedUtf8, isUtf8Chunks } from '../../src/utf8-bytes.ts';
 
 type Capture = Map<string, Value>;
 
@@ -656,5 +658,161 @@ describe('large answers, written into pooled chunks', () => {
     expect(a.pooled).toBe(false);
     expect(a.chunks).toHaveLength(1);
     expect(freeBytes()).toBe(before);
+  });
+});
+
+describe("the upstream's bytes, read chunk by chunk as the socket delivers them", () => {
+  /** The XML, or the fault without its `(near …)` context (which shows the chunk at hand). */
+  function outcome(chunks: Buffer[]): string {
+    try {
+      return transcodeJson({ chunks, length: chunks.reduce((n, c) => n + c.length, 0) });
+    } catch (e) {
+      if (!(e instanceof OdooFault)) throw e;
+      return `${e.shortName}: ${e.message.replace(/ \(near .*\)$/s, '')}`;
+    }
+  }
+
+  /** `bytes` cut into pieces of 1 to `max` bytes. */
+  function cut(bytes: Buffer, rnd: () => number, max: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < bytes.length;) {
+      const n = 1 + Math.floor(rnd() * max);
+      out.push(bytes.subarray(i, i + n));
+      i += n;
+    }
+    return out;
+  }
+
+  /** Long strings: plain runs (found natively) with every character that needs work here and there. */
+  function longString(rnd: () => number): string {
+    const pick = picker(rnd);
+    const specials = [
+      '\\"',
+      '\\\\',
+      '\\/',
+      '\\n',
+      '\\u0001',
+      '\\u00e9',
+      '\\ud83d\\ude00',
+      '&',
+      '<',
+      '>',
+      'é',
+      '😀',
+      '\\ud800',
+    ];
+    let s = '';
+    const n = 1 + Math.floor(rnd() * 4);
+    for (let k = 0; k < n; k++) s += 'QUJD'.repeat(Math.floor(rnd() * 40)) + pick(specials);
+    return `"${s}"`;
+  }
+
+  it('writes the same XML, or the same fault, however the text is cut', () => {
+    const rnd = prng(2026);
+    const texts = [
+      ...Array.from({ length: 300 }, () => randomJson(rnd, 0)),
+      ...Array.from({ length: 200 }, () => longString(rnd)),
+      `[${Array.from({ length: 20 }, () => longString(rnd)).join(', ')}]`,
+      '{"a\\u0001<&>": "x\\u0002", "b": [1, -2.5e-7, NaN, -Infinity, true, false]}',
+      '[1, 2',
+      '"abc',
+      '"a\\u12"',
+      '"a\nb"',
+      '[1] [2]',
+      '-',
+      '-Inf',
+      '{"a" 1}',
+      ' ',
+      '',
+    ];
+    const bad: string[] = [];
+    for (const text of texts) {
+      const bytes = Buffer.from(text, 'utf8');
+      const whole = outcome([bytes]);
+      const ways =
+        bytes.length <= 80
+          ? Array.from({ length: bytes.length + 1 }, (_, k) => [bytes.subarray(0, k), bytes.subarray(k)])
+          : [cut(bytes, rnd, 1), cut(bytes, rnd, 7), cut(bytes, rnd, 64)];
+      for (const chunks of ways)
+        if (outcome(chunks) !== whole) bad.push(`${JSON.stringify(text)} in ${chunks.length} chunks`);
+    }
+    expect(bad.slice(0, 3)).toEqual([]);
+  });
+
+  it('copies a large base64 string as it is, and reads it across chunks of any size', () => {
+    const b64 = Buffer.from(Array.from({ length: 3 * CHUNK_BYTES }, (_, i) => (i * 7919) % 256)).toString(
+      'base64',
+    );
+    const text = `[{"id": 1, "datas": "${b64}"}]`;
+    const expected =
+      '<value><array><data>\n<value><struct>\n<member>\n<name>id</name>\n<value><int>1</int></value>\n</member>\n' +
+      `<member>\n<name>datas</name>\n<value><string>${b64}</string></value>\n</member>\n</struct></value>\n</data></array></value>\n`;
+    const bytes = Buffer.from(text);
+    for (const size of [1 << 16, 65_535, 4096, 13]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(outcome(chunks)).toBe(expected);
+    }
+  });
+
+  it('refuses a raw control character anywhere in a long string, at its offset', () => {
+    const text = `"${'A'.repeat(300)}\u0007${'B'.repeat(300)}"`;
+    for (const at of [1, 100, 250, 301, 302, 400]) {
+      const bytes = Buffer.from(text);
+      const f = thrown(() =>
+        transcodeJson({ chunks: [bytes.subarray(0, at), bytes.subarray(at)], length: bytes.length }),
+      );
+      expect(f.message).toMatch(
+        /^the upstream Odoo answered invalid JSON: raw control character in a string at offset 301 /,
+      );
+    }
+  });
+});
+
+describe('UTF-8 checked across chunks (protocol/utf8-bytes.ts)', () => {
+  it('agrees with a check of the joined bytes, whatever the cuts', () => {
+    const rnd = prng(8);
+    const pieces = [
+      [0x61],
+      [0xc3, 0xa9],
+      [0xe2, 0x82, 0xac],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xff],
+      [0xc3],
+      [0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+    ];
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Buffer.from(
+        Array.from(
+          { length: Math.floor(rnd() * 8) },
+          () => pieces[Math.floor(rnd() * pieces.length)] as number[],
+        ).flat(),
+      );
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length;) {
+        const k = 1 + Math.floor(rnd() * 5);
+        chunks.push(bytes.subarray(i, i + k));
+        i += k;
+      }
+      expect(isUtf8Chunks(chunks), bytes.toString('hex')).toBe(isUtf8(bytes));
+      const fixed = checkedUtf8({ chunks, length: bytes.length });
+      expect(Buffer.concat(fixed.chunks).toString('utf8')).toBe(bytes.toString('utf8'));
+    }
+  });
+
+  it('turns bad bytes from upstream into U+FFFD, in the XML as a decoder would', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('["caf'),
+      Buffer.from([0xc3]),
+      Buffer.from([0xff]),
+      Buffer.from('", "\u00e9"]'),
+    ]);
+    const chunks = [bytes.subarray(0, 6), bytes.subarray(6, 7), bytes.subarray(7)];
+    expect(transcodeJson(checkedUtf8({ chunks, length: bytes.length }))).toBe(
+      '<value><array><data>\n<value><string>caf\ufffd\ufffd</string></value>\n<value><string>é</string></value>\n</data></array></value>\n',
+    );
   });
 });

@@ -29,6 +29,7 @@ import { faultFromJson2, htmlText } from '../../src/upstream/json2-errors.ts';
 import { unescapeHtml, unexpectedAnswer } from '../../src/upstream/web-database.ts';
 import { lastLine, postRaw } from '../support/clients.ts';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
+import { withText } from '../support/answers.ts';
 
 // ------------------------------------------------------------------------------------------------
 // The guard
@@ -162,7 +163,7 @@ const json2Error = (name: string) => (message: string) =>
     {
       status: 404,
       contentType: 'application/json',
-      text: JSON.stringify({ name, message, arguments: [message] }),
+      ...withText(JSON.stringify({ name, message, arguments: [message] })),
       headers: {},
     },
     SITE,

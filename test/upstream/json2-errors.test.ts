@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { faultFromJson2 } from '../../src/upstream/json2-errors.ts';
 import type { UpstreamAnswer } from '../../src/upstream/odoo-client.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
+import { withText } from '../support/answers.ts';
 
 interface Capture {
   request: { path: string; headers: Record<string, string> };
@@ -18,7 +19,7 @@ const load = (id: string): Capture =>
 function answerOf(c: Capture): UpstreamAnswer {
   const ct = c.response.headers['Content-Type'] ?? '';
   const text = c.response.body_raw ?? JSON.stringify(c.response.body);
-  return { status: c.response.status, contentType: ct, text, headers: {} };
+  return { status: c.response.status, contentType: ct, ...withText(text), headers: {} };
 }
 
 const PAIRS: Array<[json2: string, legacy: string]> = [
@@ -77,7 +78,7 @@ describe('faultFromJson2', () => {
       {
         status: 502,
         contentType: 'text/html',
-        text: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+        ...withText('<html><body><h1>502 Bad Gateway</h1></body></html>'),
         headers: {},
       },
       { db: 'lab', model: 'res.partner', method: 'read', baseUrl: 'http://odoo:8069' },

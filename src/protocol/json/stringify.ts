@@ -13,105 +13,168 @@
  * One deliberate difference: a lone surrogate (which only a `\udXXX` escape can produce) is written
  * as that escape. Python would write it raw and then fail to encode the response as UTF-8; the
  * escape is what a Python peer reads back as the same string.
+ *
+ * Written as UTF-8 bytes straight into buffers (protocol/byte-writer.ts). A long string (a base64
+ * attachment) is encoded by the engine at memory speed and then searched for the bytes that need
+ * an escape (`"`, `\`, controls: found natively, see byte-search.ts); only a string that has some
+ * is written again character by character.
  */
 import { Binary, DateTime, PyFloat, type Value } from '../../values.ts';
+import { firstControl } from '../byte-search.ts';
+import { ByteWriter, putCodePoint } from '../byte-writer.ts';
+import type { EncodedAnswer } from '../chunk-pool.ts';
 import { pyFloatRepr } from '../py-float.ts';
 
 /** Serialize a value as Python's `json.dumps(v, ensure_ascii=False)` would. */
 export function toPythonJson(v: Value): string {
-  used = 0;
-  chunks.length = 0;
-  try {
-    write(v);
-    flush();
-    return chunks.length === 1 ? (chunks[0] as string) : chunks.join('');
-  } finally {
-    used = 0;
-    chunks.length = 0;
-  }
+  const w = new JsonWriter(0, true);
+  w.value(v);
+  return w.result();
 }
 
-// The output is written as UTF-16 code units into a fixed buffer, turned into a string chunk when
-// full; long plain strings go in as chunks of their own. Appending with `+=` instead would build a
-// tree of pieces as large as the output, which the GC then copies (3x slower on a 5 MB body).
-// Module state: serializing runs no user code, so it is never re-entered.
-const CAPACITY = 16384;
-const units = new Uint16Array(CAPACITY);
-let used = 0;
-const chunks: string[] = [];
-/** ignoreBOM: a U+FEFF that starts a chunk is text, not a byte order mark. */
-const utf16 = new TextDecoder('utf-16le', { ignoreBOM: true });
-/** Strings longer than this are added as chunks rather than copied. */
+/**
+ * {@link toPythonJson} as UTF-8 bytes, for a request body: written into chunks of the writer's own
+ * (not the pool's), which a socket may go on reading after the request has been answered.
+ */
+export function toPythonJsonBytes(v: Value): EncodedAnswer {
+  const w = new JsonWriter(0, false);
+  w.value(v);
+  return w.answer();
+}
+
+/** Strings longer than this are encoded natively, then checked for what needs an escape. */
 const LONG = 256;
 
-function flush(): void {
-  if (used > 0) {
-    chunks.push(utf16.decode(units.subarray(0, used)));
-    used = 0;
-  }
+/** Escapes for code units 0..0x1f, `"` and `\`, as bytes. */
+const ESCAPES: Uint8Array[] = [];
+for (let c = 0; c < 0x20; c++) ESCAPES[c] = ascii('\\u' + c.toString(16).padStart(4, '0'));
+ESCAPES[0x08] = ascii('\\b');
+ESCAPES[0x09] = ascii('\\t');
+ESCAPES[0x0a] = ascii('\\n');
+ESCAPES[0x0c] = ascii('\\f');
+ESCAPES[0x0d] = ascii('\\r');
+ESCAPES[0x22] = ascii('\\"');
+ESCAPES[0x5c] = ascii('\\\\');
+
+function ascii(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
 }
 
-/** Appends text that has no surrogates (punctuation, numbers, escapes, checked long strings). */
-function emit(s: string): void {
-  const n = s.length;
-  if (n > LONG) {
-    flush();
-    chunks.push(s);
-    return;
-  }
-  if (used + n > CAPACITY) flush();
-  for (let i = 0; i < n; i++) units[used++] = s.charCodeAt(i);
-}
+const encoder = new TextEncoder();
 
-function unit(c: number): void {
-  if (used === CAPACITY) flush();
-  units[used++] = c;
-}
-
-/** `, ` between items and `: ` after keys. */
-function separator(c: number): void {
-  if (used + 2 > CAPACITY) flush();
-  units[used++] = c;
-  units[used++] = 0x20;
-}
-
-function write(v: Value): void {
-  if (v === null) return emit('null');
-  switch (typeof v) {
-    case 'string':
-      return quote(v);
-    case 'number':
-      // A `number` is a Python int; a fractional one would be a caller's bug, written as a float rather than corrupted.
-      return emit(Number.isInteger(v) ? String(v) : floatText(v));
-    case 'boolean':
-      return emit(v ? 'true' : 'false');
-    case 'bigint':
-      return emit(v.toString());
-  }
-  if (Array.isArray(v)) {
-    unit(0x5b);
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) separator(0x2c);
-      write(v[i] as Value);
+class JsonWriter extends ByteWriter {
+  value(v: Value): void {
+    if (v === null) return this.putAscii('null');
+    switch (typeof v) {
+      case 'string':
+        return this.quote(v);
+      case 'number':
+        // A `number` is a Python int; a fractional one would be a caller's bug, written as a float rather than corrupted.
+        return this.putAscii(Number.isInteger(v) ? String(v) : floatText(v));
+      case 'boolean':
+        return this.putAscii(v ? 'true' : 'false');
+      case 'bigint':
+        return this.putAscii(v.toString());
     }
-    return unit(0x5d);
-  }
-  if (v instanceof Map) {
-    unit(0x7b);
-    let first = true;
-    for (const [key, item] of v) {
-      if (!first) separator(0x2c);
-      first = false;
-      quote(key);
-      separator(0x3a);
-      write(item);
+    if (Array.isArray(v)) {
+      this.byte(0x5b);
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) this.separator(0x2c);
+        this.value(v[i] as Value);
+      }
+      return this.byte(0x5d);
     }
-    return unit(0x7d);
+    if (v instanceof Map) {
+      this.byte(0x7b);
+      let first = true;
+      for (const [key, item] of v) {
+        if (!first) this.separator(0x2c);
+        first = false;
+        this.quote(key);
+        this.separator(0x3a);
+        this.value(item);
+      }
+      return this.byte(0x7d);
+    }
+    if (v instanceof PyFloat) return this.putAscii(floatText(v.value));
+    if (v instanceof Binary) return this.quote(v.base64);
+    if (v instanceof DateTime) return this.quote(v.odoo);
+    throw new TypeError(`not a Value: ${Object.prototype.toString.call(v)}`);
   }
-  if (v instanceof PyFloat) return emit(floatText(v.value));
-  if (v instanceof Binary) return quote(v.base64);
-  if (v instanceof DateTime) return quote(v.odoo);
-  throw new TypeError(`not a Value: ${Object.prototype.toString.call(v)}`);
+
+  private byte(c: number): void {
+    if (this.o === this.buf.length) this.room(1);
+    this.buf[this.o++] = c;
+  }
+
+  /** `, ` between items and `: ` after keys. */
+  private separator(c: number): void {
+    if (this.o + 2 > this.buf.length) this.room(2);
+    this.buf[this.o++] = c;
+    this.buf[this.o++] = 0x20;
+  }
+
+  /** A JSON string literal as Python's `encode_basestring` writes it. */
+  private quote(s: string): void {
+    this.byte(0x22);
+    if (s.length <= LONG || !this.plainLong(s)) this.escaped(s);
+    this.byte(0x22);
+  }
+
+  /**
+   * A long string written by the engine's UTF-8 encoder, chunk by chunk, each piece then searched
+   * for `"`, `\` and control characters. False, with nothing written, when it has any of them (or
+   * a lone surrogate, which the encoder would write as U+FFFD).
+   */
+  private plainLong(s: string): boolean {
+    if (!s.isWellFormed()) return false;
+    const mark = this.mark();
+    let rest = s;
+    for (;;) {
+      if (this.buf.length - this.o < 4) this.room(4);
+      const buf = this.buf;
+      const o = this.o;
+      const { read, written } = encoder.encodeInto(rest, o === 0 ? buf : buf.subarray(o));
+      const end = o + written;
+      const quote = buf.indexOf(0x22, o);
+      const backslash = buf.indexOf(0x5c, o);
+      if (
+        (quote >= 0 && quote < end) ||
+        (backslash >= 0 && backslash < end) ||
+        firstControl(buf, o, end) < end
+      ) {
+        this.rewind(mark);
+        return false;
+      }
+      this.o = end;
+      if (read === rest.length) return true;
+      rest = rest.slice(read);
+      this.room(this.buf.length - this.o + 1); // the chunk is full: on to a new one
+    }
+  }
+
+  /** `s` escaped character by character, as UTF-8. */
+  private escaped(s: string): void {
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      if (this.o + 12 > this.buf.length) this.room(12);
+      const buf = this.buf;
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (c < 0x20 || c === 0x22 || c === 0x5c) {
+          const e = ESCAPES[c] as Uint8Array;
+          buf.set(e, this.o);
+          this.o += e.length;
+        } else buf[this.o++] = c;
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const next = s.charCodeAt(i + 1);
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          this.o = putCodePoint(buf, this.o, 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00));
+          i++;
+        } else this.putAscii('\\u' + c.toString(16)); // a lone surrogate
+      } else this.o = putCodePoint(buf, this.o, c);
+    }
+  }
 }
 
 function floatText(n: number): string {
@@ -119,48 +182,4 @@ function floatText(n: number): string {
   if (n === Infinity) return 'Infinity';
   if (n === -Infinity) return '-Infinity';
   return pyFloatRepr(n);
-}
-
-/** Anything that needs care: controls, quote, backslash, any surrogate (paired ones are kept). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
-const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
-
-/** Escapes for code units 0..0x1f, `"` and `\`. */
-const ESCAPES: string[] = [];
-for (let c = 0; c < 0x20; c++) ESCAPES[c] = '\\u' + c.toString(16).padStart(4, '0');
-ESCAPES[0x08] = '\\b';
-ESCAPES[0x09] = '\\t';
-ESCAPES[0x0a] = '\\n';
-ESCAPES[0x0c] = '\\f';
-ESCAPES[0x0d] = '\\r';
-ESCAPES[0x22] = '\\"';
-ESCAPES[0x5c] = '\\\\';
-
-/** A JSON string literal as Python's `encode_basestring` writes it. */
-function quote(s: string): void {
-  unit(0x22);
-  if (s.length > LONG && !NEEDS_ESCAPE.test(s)) {
-    emit(s);
-    return unit(0x22);
-  }
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c) {
-      emit(ESCAPES[c] as string);
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      const next = s.charCodeAt(i + 1);
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        // A well-formed pair, written raw; never split across two chunks.
-        if (used + 2 > CAPACITY) flush();
-        units[used++] = c;
-        units[used++] = next;
-        i++;
-      } else {
-        emit('\\u' + c.toString(16)); // a lone surrogate
-      }
-    } else {
-      unit(c);
-    }
-  }
-  unit(0x22);
 }

@@ -5,6 +5,7 @@
  */
 import { TextDecoder } from 'node:util';
 import { pythonError } from '../../errors.ts';
+import { textOfValidUtf8 } from '../../utf8-bytes.ts';
 import { expatError, INVALID_TOKEN } from './expat-errors.ts';
 
 /** A decoded document. `invalid` is set when the bytes stop being valid in their encoding. */
@@ -54,7 +55,32 @@ const CP1252_LABELS = new Set(['windows-1252', 'cp1252', 'x-cp1252', 'windows125
  * Turns the body into text the way expat would read it: a byte-order mark wins, otherwise the
  * XML declaration's `encoding=` names the encoding, otherwise UTF-8.
  */
-export function decodeBytes(buf: Buffer): DecodedDoc {
+export function decodeBytes(body: Buffer | readonly Buffer[]): DecodedDoc {
+  if (Buffer.isBuffer(body)) return decodeBuffer(body);
+  if (body.length === 1) return decodeBuffer(body[0] as Buffer);
+  // A large body, in the chunks it came in: UTF-8 (the usual case) is decoded chunk by chunk,
+  // without joining them first; anything else is joined and decoded as one buffer.
+  const first = body[0] as Buffer;
+  const bom = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
+  if (bom || isUtf8Declared(first)) {
+    const chunks = bom ? [first.subarray(3), ...body.slice(1)] : body;
+    const text = textOfValidUtf8(chunks);
+    if (text !== undefined) return { text, invalid: undefined };
+  }
+  return decodeBuffer(Buffer.concat(body));
+}
+
+/** Whether a body that begins with `first` is UTF-8 by its declaration (or for want of one), with no byte-order mark. */
+function isUtf8Declared(first: Buffer): boolean {
+  const b0 = first[0];
+  if (b0 === 0xff || b0 === 0xfe || b0 === 0x00 || first[1] === 0x00) return false;
+  const declared = declaredEncoding(first);
+  if (declared === undefined) return true;
+  const label = declared.name.toLowerCase();
+  return label === 'utf-8' || label === 'utf8' || label === 'utf_8';
+}
+
+function decodeBuffer(buf: Buffer): DecodedDoc {
   const b0 = buf[0];
   const b1 = buf[1];
   if (b0 === 0xef && b1 === 0xbb && buf[2] === 0xbf) return decodeUtf8(buf, 3);

@@ -87,7 +87,10 @@ export interface MethodCall {
  * Decodes an XML-RPC `methodCall` body. Throws an {@link OdooFault} (never anything else) for
  * every malformed or refused request, carrying the exception Odoo would have raised.
  */
-export function decodeMethodCall(body: Buffer | string, limits?: Partial<XmlLimits>): MethodCall {
+export function decodeMethodCall(
+  body: Buffer | readonly Buffer[] | string,
+  limits?: Partial<XmlLimits>,
+): MethodCall {
   return decode(body, limits, true);
 }
 
@@ -126,7 +129,11 @@ export function decodeMethodCallHead(prefix: Buffer): MethodCallHead | undefined
   }
 }
 
-function decode(body: Buffer | string, limits: Partial<XmlLimits> | undefined, plain: boolean): MethodCall {
+function decode(
+  body: Buffer | readonly Buffer[] | string,
+  limits: Partial<XmlLimits> | undefined,
+  plain: boolean,
+): MethodCall {
   const lim: XmlLimits = {
     maxDepth: limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
     maxElements: limits?.maxElements ?? DEFAULT_XML_LIMITS.maxElements,

@@ -1,7 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseJsonValue } from '../../src/protocol/json/parse.ts';
-import { isJsonText } from '../../src/protocol/json/validate.ts';
+import { checkJson } from '../../src/protocol/xmlrpc/json-to-xml.ts';
+import { utf8BytesOf } from '../../src/utf8-bytes.ts';
+
+/** Whether checkJson accepts the text, given whole and cut in chunks at every place (all must agree). */
+function isJsonText(text: string): boolean {
+  const bytes = Buffer.from(text, 'utf8');
+  const accepts = (chunks: Buffer[]): boolean => {
+    try {
+      checkJson({ chunks, length: bytes.length });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const whole = accepts(utf8BytesOf(text).chunks as Buffer[]);
+  if (bytes.length <= 64)
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const split = accepts([bytes.subarray(0, cut), bytes.subarray(cut)].filter((c) => c.length > 0));
+      if (split !== whole)
+        throw new Error(`${JSON.stringify(text)} cut at ${cut}: ${split}, whole: ${whole}`);
+    }
+  return whole;
+}
 
 /** What the JSON-RPC route accepted before the validator: JSON.parse or the Python-like parser. */
 function acceptedBefore(text: string): boolean {
@@ -18,7 +40,7 @@ function acceptedBefore(text: string): boolean {
   }
 }
 
-describe('isJsonText', () => {
+describe('checkJson (is the upstream answer JSON? the JSON-RPC route asks)', () => {
   it('accepts JSON as Python writes it, NaN and Infinity included', () => {
     for (const t of [
       '0',
