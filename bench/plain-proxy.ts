@@ -3,7 +3,7 @@
  * no parsing), the least any bridge must do. Usage: node bench/plain-proxy.ts <upstream url>
  * Prints {"url": ...} once listening.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
@@ -11,7 +11,40 @@ const upstream = process.argv[2] ?? 'http://127.0.0.1:8069';
 // As many connections to the upstream as the bridge opens by default (BRIDGE_UPSTREAM_CONNECTIONS).
 const pool = new Pool(upstream, { connections: 256 });
 
+/**
+ * `stream` (third argument): bodies piped through both ways, never held whole: the least any
+ * bridge must do to move a large payload (bench/large-payload.ts).
+ */
+const streaming = process.argv[3] === 'stream';
+
+function streamThrough(req: IncomingMessage, res: ServerResponse): void {
+  pool
+    .request({
+      method: 'POST',
+      path: req.url ?? '/',
+      headers: {
+        'content-type': req.headers['content-type'] ?? 'application/json',
+        'content-length': req.headers['content-length'] ?? '',
+        authorization: req.headers['authorization'] ?? '',
+        'x-odoo-database': req.headers['x-odoo-database'] ?? '',
+      },
+      body: req,
+    })
+    .then((r) => {
+      res.writeHead(r.statusCode, {
+        'content-type': String(r.headers['content-type'] ?? ''),
+        'content-length': String(r.headers['content-length'] ?? ''),
+      });
+      r.body.pipe(res);
+    })
+    .catch(() => {
+      res.writeHead(502);
+      res.end();
+    });
+}
+
 const server = createServer((req, res) => {
+  if (streaming) return streamThrough(req, res);
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {

@@ -107,12 +107,13 @@ export function startBridge(odooUrl: string, env: Record<string, string> = {}): 
   );
 }
 
-export function startPlainProxy(odooUrl: string): Promise<Child> {
-  return startChild([here('plain-proxy.ts'), odooUrl]);
+/** The plain proxy; `stream`: bodies piped through, never held whole (bench/plain-proxy.ts). */
+export function startPlainProxy(odooUrl: string, stream = false): Promise<Child> {
+  return startChild([here('plain-proxy.ts'), odooUrl, ...(stream ? ['stream'] : [])]);
 }
 
-export function startStandIn(recordsPath?: string): Promise<Child> {
-  return startChild([here('stand-in.ts'), ...(recordsPath ? [recordsPath] : [])]);
+export function startStandIn(recordsPath?: string, env: Record<string, string> = {}): Promise<Child> {
+  return startChild([here('stand-in.ts'), ...(recordsPath ? [recordsPath] : [])], env);
 }
 
 /** A `/proc/<pid>/status` field in bytes (VmRSS, VmHWM). */

@@ -9,10 +9,13 @@
  *   per API key;
  * - `POST /json/2/res.partner/read`: one record; `POST /json/2/res.partner/create`: `[7]`;
  * - `POST /json/2/res.partner/search_read`: the text of records.json (the large read), else `[]`;
+ * - `POST /json/2/ir.attachment/read`: one attachment whose `datas` is the base64 of
+ *   STAND_IN_ATTACHMENT_BYTES random bytes (default 0: an empty one); `ir.attachment/create`: `[8]`;
  * - anything else: `{}`.
  * A bearer key that starts with `refused-` is answered 401, as Odoo answers a key it does not know
  * (bench/hostile.ts guesses with such keys). Request bodies are read and dropped.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +30,15 @@ const answers = new Map<string, Buffer>([
   ['/json/2/res.partner/read', Buffer.from(ONE_RECORD)],
   ['/json/2/res.partner/create', Buffer.from('[7]')],
   ['/json/2/res.partner/search_read', recordsPath ? readFileSync(recordsPath) : Buffer.from('[]')],
+  ['/json/2/ir.attachment/read', attachment(Number(process.env['STAND_IN_ATTACHMENT_BYTES'] ?? 0))],
+  ['/json/2/ir.attachment/create', Buffer.from('[8]')],
 ]);
+
+/** `read([id], ['datas'])` of an attachment of `size` bytes, as Odoo's JSON-2 writes it. */
+function attachment(size: number): Buffer {
+  const datas = randomBytes(size).toString('base64');
+  return Buffer.from(`[{"id": 1, "datas": "${datas}"}]`);
+}
 const EMPTY = Buffer.from('{}');
 const UNAUTHORIZED = Buffer.from(
   '{"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey", "arguments": ["Invalid apikey", 401], "context": {}, "debug": ""}',
