@@ -5,7 +5,7 @@
  * `float` and must stay one, an `<int>` can be larger than 2^53, a struct keeps its key order.
  * JavaScript's own types lose all three, so every layer of the bridge speaks this model instead.
  */
-import { utf8BytesOf, type Utf8Bytes } from './utf8-bytes.ts';
+import { textOf, utf8BytesOf, type Utf8Bytes } from './utf8-bytes.ts';
 
 /** A Python `float`. Kept apart from integers so that `1.0` is never written back as `<int>1</int>`. */
 export class PyFloat {
@@ -34,6 +34,36 @@ export class DateTime {
   }
 }
 
+/**
+ * A Python `str` too long to be worth a JS string: a long text of a large legacy request (a base64
+ * attachment), kept as the UTF-8 bytes it came in (views of the request's chunks) and copied as
+ * they are into the JSON-2 body. Only texts whose bytes need no JSON escape (no `"`, `\`, control
+ * characters) are kept so (protocol/large-texts.ts); `text()` decodes it where a string is needed.
+ */
+export class LargeText {
+  readonly bytes: Utf8Bytes;
+  constructor(bytes: Utf8Bytes) {
+    this.bytes = bytes;
+  }
+
+  text(): string {
+    return textOf(this.bytes);
+  }
+
+  /** Its first characters, from at most `maxBytes` bytes (a character cut there is left out). */
+  head(maxBytes: number): string {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (const chunk of this.bytes.chunks) {
+      if (n >= maxBytes) break;
+      parts.push(chunk.subarray(0, maxBytes - n));
+      n += Math.min(chunk.length, maxBytes - n);
+    }
+    const s = Buffer.concat(parts).toString('utf8');
+    return n < this.bytes.length ? s.replace(/\ufffd{1,3}$/, '') : s;
+  }
+}
+
 /** A struct / JSON object / Python dict: insertion-ordered, string keys, no prototype. */
 export type Struct = Map<string, Value>;
 
@@ -41,10 +71,11 @@ export type Struct = Map<string, Value>;
  * - `number`: a Python `int` that is a safe JavaScript integer;
  * - `bigint`: a Python `int` outside the safe range;
  * - `PyFloat`: a Python `float`;
+ * - `string` or `LargeText`: a Python `str`;
  * - `null`: Python `None`.
  */
 export type Value =
-  null | boolean | number | bigint | string | PyFloat | Binary | DateTime | Value[] | Struct;
+  null | boolean | number | bigint | string | LargeText | PyFloat | Binary | DateTime | Value[] | Struct;
 
 export function isStruct(v: Value | undefined): v is Struct {
   return v instanceof Map;
@@ -68,7 +99,7 @@ export function pyTypeName(v: Value): string {
   if (v === null) return 'NoneType';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number' || typeof v === 'bigint') return 'int';
-  if (typeof v === 'string') return 'str';
+  if (typeof v === 'string' || v instanceof LargeText) return 'str';
   if (v instanceof PyFloat) return 'float';
   if (v instanceof Binary) return 'Binary';
   if (v instanceof DateTime) return 'datetime';

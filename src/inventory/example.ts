@@ -7,7 +7,7 @@
  * object, a `"…"` element in a list, a `…` at the end of a long string). The value of any member
  * whose name looks secret (password, token, api_key, …) is replaced with `"<redacted>"`.
  */
-import { Binary, DateTime, PyFloat, type Value } from '../values.ts';
+import { Binary, DateTime, LargeText, PyFloat, type Value } from '../values.ts';
 
 /** Where the walk cut something short. */
 export const CUT = '…';
@@ -58,6 +58,7 @@ class Walk {
     else if (typeof v === 'boolean') this.out += v ? 'true' : 'false';
     else if (typeof v === 'number' || typeof v === 'bigint') this.out += String(v);
     else if (typeof v === 'string') this.string(v);
+    else if (v instanceof LargeText) this.string(v.head(4 * MAX_STRING));
     else if (v instanceof PyFloat) this.out += Number.isFinite(v.value) ? pyFloatText(v.value) : 'null';
     else if (v instanceof Binary) this.string(v.base64);
     else if (v instanceof DateTime) this.string(v.odoo);

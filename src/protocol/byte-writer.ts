@@ -19,6 +19,9 @@ import {
  */
 export const OWN_CHUNK_BYTES = 64 * 1024;
 
+/** Below this many bytes, {@link ByteWriter.putShared} copies rather than shares. */
+const SHARE_FROM = 4096;
+
 /** A place in a writer's output ({@link ByteWriter.mark}). */
 export interface WriterMark {
   readonly buf: Buffer;
@@ -120,6 +123,20 @@ export class ByteWriter {
       this.o += n;
       from += n;
     }
+  }
+
+  /**
+   * Adds `bytes` to the output as they are, without copying them (a large text's chunks): they must
+   * stay unchanged until the output has been sent. Writing goes on in the current buffer's rest.
+   */
+  putShared(bytes: Buffer): void {
+    if (bytes.length < SHARE_FROM) return this.putSpan(bytes, 0, bytes.length);
+    const full = (this.full ??= []);
+    if (this.o > 0) full.push(this.buf.subarray(0, this.o));
+    full.push(bytes);
+    this.fullBytes += this.o + bytes.length;
+    this.buf = this.buf.subarray(this.o);
+    this.o = 0;
   }
 
   put(bytes: Uint8Array): void {

@@ -12,9 +12,10 @@
  * Responses are written with Python's `json.dumps` layout, byte for byte.
  */
 import { OdooFault, bridgeError, pythonError, pythonNameList } from '../errors.ts';
-import { PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '../values.ts';
+import { LargeText, PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '../values.ts';
 import { JsonDepthError, JsonSyntaxError, parseJsonValue } from './json/parse.ts';
 import { toPythonJson } from './json/stringify.ts';
+import { cutJsonTexts, putTextsBack } from './large-texts.ts';
 import { pyFloatRepr } from './py-float.ts';
 import { textOfValidUtf8, utf8BytesOf, type Utf8Bytes } from '../utf8-bytes.ts';
 
@@ -65,7 +66,7 @@ export function decodeJsonRpcRequest(
   try {
     // Werkzeug decodes with `errors="replace"`: bad UTF-8 becomes U+FFFD (as Buffer#toString does,
     // checked against CPython in the tests) and a BOM stays, to fail as bad JSON.
-    doc = parseJsonValue(bodyText(body));
+    doc = withLargeTexts(body) ?? parseJsonValue(bodyText(body));
   } catch (err) {
     // Python's RecursionError is not a ValueError: Odoo answers it in the envelope, before it knows the id.
     if (err instanceof JsonDepthError)
@@ -123,6 +124,23 @@ export function jsonRpcResultBytes(id: Value, result: CallResult): Utf8Bytes {
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   return { chunks, length };
+}
+
+/**
+ * The document of a large body with its long strings kept as bytes (protocol/large-texts.ts);
+ * undefined when it has none, or when anything is not as simple as it looked: the whole body is
+ * then parsed as it came, which decides what it means and what error it gets.
+ */
+function withLargeTexts(body: Buffer | readonly Buffer[]): Value | undefined {
+  if (Buffer.isBuffer(body)) return undefined;
+  const cut = cutJsonTexts(body);
+  if (cut === undefined) return undefined;
+  try {
+    const doc = [parseJsonValue(bodyText(cut.chunks))];
+    return putTextsBack(doc, cut.texts) ? doc[0] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A request body as text, bad bytes as U+FFFD (as Python's `decode(errors='replace')`). */
@@ -306,6 +324,7 @@ function pyRepr(v: Value): string {
       return reprStr(v);
   }
   if (v instanceof PyFloat) return pyFloatRepr(v.value);
+  if (v instanceof LargeText) return reprStr(v.text());
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (v instanceof Map) return `{${[...v].map(([k, x]) => `${reprStr(k)}: ${pyRepr(x)}`).join(', ')}}`;
   return reprStr('base64' in v ? v.base64 : v.odoo);

@@ -5,7 +5,7 @@ import { OdooFault } from '../../src/errors.ts';
 import { parseJsonValue } from '../../src/protocol/json/parse.ts';
 import { pyFloatRepr } from '../../src/protocol/py-float.ts';
 import { decodeMethodCall, DEFAULT_XML_LIMITS, type XmlLimits } from '../../src/protocol/xmlrpc/decode.ts';
-import { Binary, DateTime, PyFloat, type Value } from '../../src/values.ts';
+import { Binary, DateTime, LargeText, PyFloat, type Value } from '../../src/values.ts';
 import { CAPTURES_DIR } from '../support/captures.ts';
 import { picker, prng } from '../support/random.ts';
 
@@ -30,6 +30,7 @@ function tag(v: Value): Tagged {
   if (v instanceof PyFloat) return { float: pyFloatRepr(v.value) };
   if (v instanceof Binary) return { b64: v.base64 };
   if (v instanceof DateTime) return { dt: v.odoo };
+  if (v instanceof LargeText) return v.text();
   if (Array.isArray(v)) return v.map(tag);
   return { dict: Array.from(v, ([k, x]): [Tagged, Tagged] => [k, tag(x)]) };
 }

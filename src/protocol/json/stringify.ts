@@ -19,7 +19,7 @@
  * an escape (`"`, `\`, controls: found natively, see byte-search.ts); only a string that has some
  * is written again character by character.
  */
-import { Binary, DateTime, PyFloat, type Value } from '../../values.ts';
+import { Binary, DateTime, LargeText, PyFloat, type Value } from '../../values.ts';
 import { firstControl } from '../byte-search.ts';
 import { ByteWriter, putCodePoint } from '../byte-writer.ts';
 import type { EncodedAnswer } from '../chunk-pool.ts';
@@ -97,6 +97,7 @@ class JsonWriter extends ByteWriter {
       return this.byte(0x7d);
     }
     if (v instanceof PyFloat) return this.putAscii(floatText(v.value));
+    if (v instanceof LargeText) return this.largeText(v);
     if (v instanceof Binary) return this.quote(v.base64);
     if (v instanceof DateTime) return this.quote(v.odoo);
     throw new TypeError(`not a Value: ${Object.prototype.toString.call(v)}`);
@@ -112,6 +113,16 @@ class JsonWriter extends ByteWriter {
     if (this.o + 2 > this.buf.length) this.room(2);
     this.buf[this.o++] = c;
     this.buf[this.o++] = 0x20;
+  }
+
+  /**
+   * Its bytes need no escape (protocol/large-texts.ts kept only such texts): they go into the
+   * output as they are, the request's own chunks, not even copied.
+   */
+  private largeText(t: LargeText): void {
+    this.byte(0x22);
+    for (const chunk of t.bytes.chunks) this.putShared(chunk);
+    this.byte(0x22);
   }
 
   /** A JSON string literal as Python's `encode_basestring` writes it. */

@@ -61,8 +61,8 @@ export function decodeBytes(body: Buffer | readonly Buffer[]): DecodedDoc {
   // A large body, in the chunks it came in: UTF-8 (the usual case) is decoded chunk by chunk,
   // without joining them first; anything else is joined and decoded as one buffer.
   const first = body[0] as Buffer;
-  const bom = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
-  if (bom || isUtf8Declared(first)) {
+  if (isUtf8Document(first)) {
+    const bom = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
     const chunks = bom ? [first.subarray(3), ...body.slice(1)] : body;
     const text = textOfValidUtf8(chunks);
     if (text !== undefined) return { text, invalid: undefined };
@@ -70,9 +70,10 @@ export function decodeBytes(body: Buffer | readonly Buffer[]): DecodedDoc {
   return decodeBuffer(Buffer.concat(body));
 }
 
-/** Whether a body that begins with `first` is UTF-8 by its declaration (or for want of one), with no byte-order mark. */
-function isUtf8Declared(first: Buffer): boolean {
+/** Whether a document that begins with `first` is UTF-8: by its byte-order mark, its declaration, or for want of one. */
+export function isUtf8Document(first: Buffer): boolean {
   const b0 = first[0];
+  if (b0 === 0xef && first[1] === 0xbb && first[2] === 0xbf) return true;
   if (b0 === 0xff || b0 === 0xfe || b0 === 0x00 || first[1] === 0x00) return false;
   const declared = declaredEncoding(first);
   if (declared === undefined) return true;

@@ -36,7 +36,8 @@ import type { SaxesTagPlain } from 'saxes';
 import { bridgeError, OdooFault, pythonError } from '../../errors.ts';
 import { Binary, PyFloat, pyTypeName } from '../../values.ts';
 import type { Struct, Value } from '../../values.ts';
-import { decodeBytes } from './bytes-to-text.ts';
+import { cutXmlTexts, putTextsBack } from '../large-texts.ts';
+import { decodeBytes, isUtf8Document } from './bytes-to-text.ts';
 import {
   dtdRefused,
   expatError,
@@ -91,7 +92,32 @@ export function decodeMethodCall(
   body: Buffer | readonly Buffer[] | string,
   limits?: Partial<XmlLimits>,
 ): MethodCall {
+  if (Array.isArray(body)) {
+    const call = withLargeTexts(body, limits);
+    if (call !== undefined) return call;
+  }
   return decode(body, limits, true);
+}
+
+/**
+ * The call of a large body with its long texts kept as bytes (protocol/large-texts.ts), when it
+ * is a UTF-8 document; undefined when it has none, or when anything is not as simple as it looked:
+ * the whole body is then decoded as it came, which decides what it means and what fault it gets.
+ */
+function withLargeTexts(
+  body: readonly Buffer[],
+  limits: Partial<XmlLimits> | undefined,
+): MethodCall | undefined {
+  const first = body[0];
+  if (first === undefined || !isUtf8Document(first)) return undefined;
+  const cut = cutXmlTexts(body, limits?.maxStringLength ?? DEFAULT_XML_LIMITS.maxStringLength);
+  if (cut === undefined) return undefined;
+  try {
+    const call = decode(cut.chunks, limits, true);
+    return putTextsBack(call.params, cut.texts) ? call : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `decodeMethodCall` without the fast path for plain documents: what the tests hold it to. */

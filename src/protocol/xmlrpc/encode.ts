@@ -18,7 +18,7 @@
  * the bridge cannot undo the JSON-2 call either).
  */
 import type { OdooFault } from '../../errors.ts';
-import { Binary, DateTime, PyFloat } from '../../values.ts';
+import { Binary, DateTime, LargeText, PyFloat } from '../../values.ts';
 import type { CallResult, Value } from '../../values.ts';
 import type { EncodedAnswer } from '../chunk-pool.ts';
 import { pyFloatRepr } from '../py-float.ts';
@@ -194,6 +194,8 @@ function writeValue(w: XmlBytes, v: Value): void {
   }
   if (v instanceof PyFloat) {
     writeDouble(w, v.value);
+  } else if (v instanceof LargeText) {
+    writeString(w, v.text());
   } else if (v instanceof Binary) {
     // Odoo marshals bytes as their text (`value.decode()`): binary fields hold base64.
     writeString(w, v.base64);

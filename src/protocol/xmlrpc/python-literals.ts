@@ -7,7 +7,7 @@
 import { pythonError } from '../../errors.ts';
 import type { OdooFault } from '../../errors.ts';
 import { pyFloatRepr } from '../py-float.ts';
-import { Binary, DateTime, PyFloat } from '../../values.ts';
+import { Binary, DateTime, LargeText, PyFloat } from '../../values.ts';
 import type { Value } from '../../values.ts';
 
 // ------------------------------------------------------------------------------------------------
@@ -426,6 +426,7 @@ export function pyValueRepr(v: Value): string {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return pyRepr(v);
+  if (v instanceof LargeText) return pyRepr(v.text());
   if (v instanceof PyFloat) return pyFloatRepr(v.value);
   if (v instanceof DateTime) return `datetime.datetime(${v.odoo})`;
   if (v instanceof Binary) return '<xmlrpc.client.Binary object>';
