@@ -202,6 +202,9 @@ interface Outcome {
 }
 
 /** Writes the answer and the call's log line; true when it is a large one, held until read. */
+/** Below this, an answer is written and forgotten; above, it is counted and watched until read. */
+const SMALL_ANSWER_BYTES = 16 * 1024;
+
 function writeAnswer(
   req: IncomingMessage,
   res: ServerResponse,
@@ -239,7 +242,10 @@ function writeAnswer(
       'x-request-id': ctx.requestId,
     });
     if (typeof out === 'string') res.end(out);
-    else {
+    else if (!out.pooled && out.chunks.length === 1 && out.length < SMALL_ANSWER_BYTES) {
+      // A small answer fits the socket's buffers: nothing to count or watch.
+      res.end(out.chunks[0]);
+    } else {
       // A large answer is counted in the in-flight budget until the client has read it, and cut
       // if the client stops reading it (answer-watch.ts).
       const size = out.length;

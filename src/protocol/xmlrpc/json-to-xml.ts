@@ -16,8 +16,9 @@
  * The text is read chunk by chunk as the socket delivered it ({@link JsonToXml.write}), never joined
  * or decoded: the bytes of a string are copied as they are (they were checked to be UTF-8, see
  * protocol/utf8-bytes.ts), and a long string's end is found with native searches (`indexOf`, at
- * memory speed) and a four-bytes-at-a-time check for control characters, then copied with one
- * `set` per output chunk. A base64 attachment thus crosses at memory speed. A token that a chunk's
+ * memory speed) and a four-bytes-at-a-time check for control characters, and the run goes into the
+ * answer as a view of Odoo's bytes, not even copied. A base64 attachment thus crosses at memory
+ * speed. A token that a chunk's
  * end cuts (a number, a literal, an escape; at most {@link MAX_CARRY} bytes) is carried over to the
  * next chunk; a string is read across chunks without carrying anything.
  *
@@ -179,9 +180,13 @@ export class JsonToXml extends XmlBytes {
     return true;
   }
 
-  /** Copies a plain run of a string (check mode: nothing to copy). */
+  /**
+   * A plain run of a string, which is its XML as it is: a long one goes into the answer as a view
+   * of Odoo's own bytes (they stay unchanged until the answer is sent), a short one is copied.
+   * Check mode: nothing to write.
+   */
   protected copyRun(src: Buffer, from: number, to: number): void {
-    this.putSpan(src, from, to);
+    this.putShared(src.subarray(from, to));
   }
 
   private run(): void {
@@ -569,6 +574,9 @@ class JsonCheck extends JsonToXml {
   }
 
   protected override copyRun(): void {}
+
+  /** Markup: nothing to write. */
+  override put(): void {}
 
   /** The little it writes (markup, short strings) goes round one scratch buffer. */
   protected override room(need: number): void {
