@@ -312,7 +312,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--max-inflight-bytes',
     key: 'maxInflightBytes',
     default: String(64 * 1024 * 1024),
-    help: 'most request bytes all calls in flight may hold in memory at once (a call holds about 5 times its size: the default keeps the bridge within a 512 MiB container); past it a call gets a retryable fault, and a call larger than it alone is refused',
+    help: 'most request bytes all calls in flight may hold in memory at once (a call holds up to about 5 times its size, about once when its bulk is one long plain text such as a base64 attachment: the default keeps the bridge within a 512 MiB container); past it a call gets a retryable fault, and a call larger than it alone is refused',
     parse: int(1024 * 1024),
   }),
   row({

@@ -355,7 +355,7 @@ describe('transcodeJson (JSON-2 text to XML-RPC)', () => {
     expect(f.message).toMatch(/^the upstream Odoo answered invalid JSON: /);
   });
 
-  it('agrees with CPython json.loads + Odoo marshalling on edge and random JSON', () => {
+  it('agrees with CPython json.loads + Odoo marshalling on edge and random JSON, read in small pieces', () => {
     const edge = [
       '1',
       '-0',
@@ -415,11 +415,21 @@ describe('transcodeJson (JSON-2 text to XML-RPC)', () => {
     const random = Array.from({ length: 400 }, () => randomJson(rnd, 0));
     const texts = [...edge, ...random];
     const expected = odooMarshal(texts);
+    const cuts = prng(4242);
     const mismatches = texts
       .map((text, i) => {
         let got: { ok: string } | { err: [string, string] };
         try {
-          got = { ok: `<params>\n<param>\n${transcodeJson(text)}</param>\n</params>\n` };
+          // Read as a socket may deliver it: in pieces of 1 to 16 bytes.
+          const bytes = Buffer.from(text, 'utf8');
+          const chunks: Buffer[] = [];
+          for (let k = 0; k < bytes.length;) {
+            const n = 1 + Math.floor(cuts() * 16);
+            chunks.push(bytes.subarray(k, k + n));
+            k += n;
+          }
+          const xml = transcodeJson({ chunks, length: bytes.length });
+          got = { ok: `<params>\n<param>\n${xml}</param>\n</params>\n` };
         } catch (e) {
           got = e instanceof OdooFault ? { err: [e.shortName, e.message] } : { err: ['thrown', String(e)] };
         }
