@@ -85,6 +85,15 @@ export function buildParts(
     ttlMs: config.signatureCacheTtlMs,
   });
   signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
+  // BRIDGE_CONFIG read again (change, SIGHUP): overrides and shims as the credential map, at once.
+  credentials.onConfigFile((file) => {
+    signatures.setOverrides(file.signatures);
+    config.file = { ...config.file, signatures: file.signatures, shims: file.shims };
+    log.info(
+      { overrides: Object.keys(file.signatures).length, shims: Object.keys(file.shims).length },
+      'signature overrides and shims reloaded',
+    );
+  });
   const admission = new Admission({
     maxCalls: config.maxCallsInFlight,
     maxCallsPerClient: config.maxCallsPerClient,

@@ -7,10 +7,12 @@
  *
  * A reload that fails (file unreadable, invalid) keeps the current map and logs why; a key file
  * that cannot be read keeps that entry's previous key. At start-up both are errors (ConfigError).
+ * The rest of a valid file (signature overrides, shims) goes to `onConfigFile`'s listeners, in the
+ * same step as the new map.
  */
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { ConfigError, readConfigFile } from '../config.ts';
+import { ConfigError, readConfigFile, type ConfigFile } from '../config.ts';
 import { PASSTHROUGH_ONLY, type AuthSettings } from './credential-config.ts';
 import { buildCredentialMap, CredentialMap } from './credential-map.ts';
 
@@ -29,6 +31,7 @@ export class CredentialSource {
   private map: CredentialMap;
   private readonly opts: CredentialSourceOptions;
   private readonly listeners: Array<(map: CredentialMap, previous: CredentialMap) => void> = [];
+  private readonly fileListeners: Array<(file: ConfigFile) => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private lastStamp: string | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -60,6 +63,11 @@ export class CredentialSource {
   /** Called with each new map (after a reload), just before calls see it. */
   onChange(fn: (map: CredentialMap, previous: CredentialMap) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called with the whole config file each time a valid one is read again, with the new map. */
+  onConfigFile(fn: (file: ConfigFile) => void): void {
+    this.fileListeners.push(fn);
   }
 
   /** Re-reads the file and the keys now (SIGHUP). Reloads never overlap. */
@@ -117,9 +125,11 @@ export class CredentialSource {
   private async load(reason: string): Promise<void> {
     const { path, log, env } = this.opts;
     let settings = this.opts.settings;
+    let file: ConfigFile | undefined;
     if (path) {
       try {
-        settings = readConfigFile(path).auth;
+        file = readConfigFile(path);
+        settings = file.auth;
       } catch (e) {
         const message = e instanceof ConfigError ? e.message : (e as Error).message;
         log.error(
@@ -134,6 +144,7 @@ export class CredentialSource {
     for (const problem of built.problems) log.error({ reason, problem }, 'API key not reloaded');
     // Listeners and the swap run in one synchronous step: no call sees one without the other.
     for (const fn of this.listeners) fn(built.map, previous);
+    if (file) for (const fn of this.fileListeners) fn(file);
     this.map = built.map;
     this.reloads++;
     this.lastStamp = await this.stamp();

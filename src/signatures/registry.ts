@@ -41,6 +41,8 @@ export interface SignatureRegistryOptions {
 
 export class SignatureRegistry {
   private readonly opts: SignatureRegistryOptions;
+  /** BRIDGE_CONFIG's `signatures:`, replaced whole when the file is read again. */
+  private overrides: SignatureOverrides;
   private readonly docs: LRUCache<string, ModelDoc, SignatureLookup>;
   /** Models described again recently (`refresh`): not again within REFRESH_INTERVAL_MS. */
   private readonly refreshed: LRUCache<string, true>;
@@ -51,6 +53,7 @@ export class SignatureRegistry {
 
   constructor(opts: SignatureRegistryOptions) {
     this.opts = opts;
+    this.overrides = opts.overrides;
     this.refreshed = new LRUCache<string, true>({
       max: opts.cacheSize,
       ttl: opts.ttlMs > 0 ? Math.min(opts.ttlMs, REFRESH_INTERVAL_MS) : REFRESH_INTERVAL_MS,
@@ -67,9 +70,14 @@ export class SignatureRegistry {
     });
   }
 
+  /** New overrides (BRIDGE_CONFIG read again): calls that start from now on use them. */
+  setOverrides(overrides: SignatureOverrides): void {
+    this.overrides = overrides;
+  }
+
   /** The signature known without asking the server (override or built-in), if any. */
   known(model: string, method: string): MethodSignature | undefined {
-    const o = this.opts.overrides[model]?.[method];
+    const o = this.overrides[model]?.[method];
     if (o) return { apiModel: o.model, params: positional(o.params), source: 'override' };
     return BUILTIN_SIGNATURES.get(method);
   }
@@ -100,7 +108,7 @@ export class SignatureRegistry {
    * failing does not make every call fetch the description.
    */
   async refresh(q: SignatureLookup): Promise<SignatureAnswer> {
-    const o = this.opts.overrides[q.model]?.[q.method];
+    const o = this.overrides[q.model]?.[q.method];
     if (o)
       return {
         found: true,

@@ -217,6 +217,34 @@ describe('named arguments', () => {
     expect(stack.odoo.requests.some((r) => r.path.startsWith('/doc-bearer/'))).toBe(false);
   });
 
+  it('takes new overrides when BRIDGE_CONFIG is read again (SIGHUP, or a change), and keeps them past an invalid file', async () => {
+    const file = join(tmpdir(), `bridge-sig-reload-${process.pid}.yaml`);
+    writeFileSync(file, 'signatures: {}\n');
+    stack = await startStack({ config: { configPath: file, file: readConfigFile(file) } });
+    // The demo user may not read the docs: without an override the call cannot be named.
+    const call = ['lab', 5, KEYS.labDemo, 'ir.config_parameter', 'get_param', ['web.base.url', 'x']];
+    const before = await xmlrpcCall(object(stack), 'execute_kw', call);
+    expect(lastLine(before.fault?.faultString ?? '')).toMatch(/^TypeError: cannot pass positional arguments/);
+    writeFileSync(
+      file,
+      'signatures:\n  ir.config_parameter:\n    get_param: { params: [key, default], model: true }\n',
+    );
+    await stack.bridge.parts.credentials.reload('SIGHUP');
+    const after = await xmlrpcCall(object(stack), 'execute_kw', call);
+    expect(after.fault?.faultCode).toBe(4); // named now; the demo user may not read system parameters
+    expect(json2Calls(stack, '/json/2/ir.config_parameter/get_param').at(-1)?.json).toEqual({
+      key: 'web.base.url',
+      default: 'x',
+    });
+    expect(stack.logs.join('')).toContain('"msg":"signature overrides and shims reloaded"');
+    writeFileSync(file, 'signatures: [unclosed\n');
+    await stack.bridge.parts.credentials.reload('SIGHUP');
+    expect(stack.logs.join('')).toContain('the config file is invalid; keeping the current ones');
+    const kept = await xmlrpcCall(object(stack), 'execute_kw', call);
+    expect(kept.fault?.faultCode).toBe(4);
+    expect(json2Calls(stack, '/json/2/ir.config_parameter/get_param')).toHaveLength(2);
+  });
+
   it('passes a one-argument call of an undescribed method as record ids', async () => {
     stack = await startStack();
     await xmlrpcCall(object(stack), 'execute_kw', [
