@@ -15,7 +15,7 @@ import { OdooFault, bridgeError, pythonError, pythonNameList } from '../errors.t
 import { LargeText, PyFloat, pyTypeName, type CallResult, type Struct, type Value } from '../values.ts';
 import { JsonDepthError, JsonSyntaxError, parseJsonValue } from './json/parse.ts';
 import { toPythonJson } from './json/stringify.ts';
-import { cutJsonTexts, putTextsBack } from './large-texts.ts';
+import { cutJsonTexts, putTextsBack, withoutLargeTexts } from './large-texts.ts';
 import { pyFloatRepr } from './py-float.ts';
 import { textOfValidUtf8, utf8BytesOf, type Utf8Bytes } from '../utf8-bytes.ts';
 
@@ -137,10 +137,24 @@ function withLargeTexts(body: Buffer | readonly Buffer[]): Value | undefined {
   if (cut === undefined) return undefined;
   try {
     const doc = [parseJsonValue(bodyText(cut.chunks))];
-    return putTextsBack(doc, cut.texts) ? doc[0] : undefined;
+    return putTextsBack(doc, cut.texts) ? onlyInArgs(doc[0] as Value) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The envelope is read by the bridge itself: a long text stays bytes only inside `params.args`
+ * (server/legacy-call.ts then keeps it only in an object call's arguments).
+ */
+function onlyInArgs(doc: Value): Value {
+  if (!(doc instanceof Map)) return withoutLargeTexts(doc);
+  for (const [key, v] of doc) {
+    if (key === 'params' && v instanceof Map) {
+      for (const [name, p] of v) if (name !== 'args' || !Array.isArray(p)) v.set(name, withoutLargeTexts(p));
+    } else doc.set(key, withoutLargeTexts(v));
+  }
+  return doc;
 }
 
 /** A request body as text, bad bytes as U+FFFD (as Python's `decode(errors='replace')`). */

@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { isUtf8Chunks } from '../utf8-bytes.ts';
 import { LargeText, type Value } from '../values.ts';
-import { firstControl, indexOrEnd } from './byte-search.ts';
+import { firstControl } from './byte-search.ts';
 
 /** The shortest text kept as bytes: anything shorter is cheaper as a string. */
 export const LARGE_TEXT_BYTES = 1024 * 1024;
@@ -38,6 +38,7 @@ const XML_STOPS = [0x3c /* < */, 0x3e /* > */, 0x26 /* & */, 0x22 /* " */, 0x5c 
 const JSON_STOPS = [0x22, 0x5c];
 
 const OPENERS = [Buffer.from('<string>'), Buffer.from('<value>')];
+const QUOTE = Buffer.from('"');
 const CLOSERS = [Buffer.from('</string>'), Buffer.from('</value>')];
 
 /** An XML-RPC body's long texts cut out; undefined when it has none. `max`: the longest text the decoder would accept. */
@@ -46,51 +47,36 @@ export function cutXmlTexts(
   max: number,
   min = LARGE_TEXT_BYTES,
 ): CutBody | undefined {
-  const runs: Run[] = [];
-  scanRuns(chunks, XML_STOPS, min, (run) => {
-    if (run.bytes > max) return;
-    for (let k = 0; k < OPENERS.length; k++) {
-      const opener = OPENERS[k] as Buffer;
-      const closer = CLOSERS[k] as Buffer;
-      if (endsWith(chunks, run.from, opener) && startsWith(chunks, run.to, closer)) {
-        if (isUtf8Chunks(slice(chunks, run.from, run.to))) runs.push(run);
-        return;
-      }
-    }
+  const body = new Body(chunks);
+  const runs = body.longRuns(XML_STOPS, min).filter((run) => {
+    if (run.bytes > max) return false;
+    for (let k = 0; k < OPENERS.length; k++)
+      if (
+        endsWith(chunks, run.from, OPENERS[k] as Buffer) &&
+        startsWith(chunks, run.to, CLOSERS[k] as Buffer)
+      )
+        return isUtf8Chunks(slice(chunks, run.from, run.to));
+    return false;
   });
   return runs.length === 0 ? undefined : cut(chunks, runs);
 }
 
-/** A JSON-RPC body's long strings cut out (each a whole string without escapes); undefined when it has none. */
+/**
+ * A JSON-RPC body's long strings cut out; undefined when it has none. A run between two quotes
+ * without a backslash is taken for a whole string: where it is not one (the quotes close one
+ * string and open the next, or one is escaped), the placeholder is not read back as a whole
+ * string value, and the caller decodes the whole body instead.
+ */
 export function cutJsonTexts(chunks: readonly Buffer[], min = LARGE_TEXT_BYTES): CutBody | undefined {
-  const runs: Run[] = [];
-  // Whether the bytes are inside a string, where the string being read began, and which byte a
-  // backslash escapes. Stop bytes are met in order, so this follows the JSON exactly.
-  let inString = false;
-  let stringStart = -1;
-  let escapedAt = -1;
-  scanRuns(
-    chunks,
-    JSON_STOPS,
-    min,
-    (run) => {
-      if (
-        inString &&
-        run.from.offset === stringStart &&
+  const body = new Body(chunks);
+  const runs = body
+    .longRuns(JSON_STOPS, min)
+    .filter(
+      (run) =>
         byteAt(chunks, run.to) === 0x22 &&
-        isUtf8Chunks(slice(chunks, run.from, run.to))
-      )
-        runs.push(run);
-    },
-    (stop, at) => {
-      if (at.offset === escapedAt) return; // `\"` or `\\`: an escaped character, not a stop
-      if (stop === 0x5c && inString) escapedAt = at.offset + 1;
-      else if (stop === 0x22) {
-        inString = !inString;
-        stringStart = at.offset + 1;
-      }
-    },
-  );
+        endsWith(chunks, run.from, QUOTE) &&
+        isUtf8Chunks(slice(chunks, run.from, run.to)),
+    );
   return runs.length === 0 ? undefined : cut(chunks, runs);
 }
 
@@ -99,12 +85,14 @@ export function cutJsonTexts(chunks: readonly Buffer[], min = LARGE_TEXT_BYTES):
  * once, as a whole string value (else the caller decodes the whole body instead).
  */
 export function putTextsBack(values: Value[], texts: ReadonlyMap<string, LargeText>): boolean {
-  let found = 0;
+  const found = new Set<string>();
+  let twice = false;
   const walk = (v: Value): Value => {
     if (typeof v === 'string') {
       const text = v.length < 64 ? texts.get(v) : undefined;
       if (text === undefined) return v;
-      found++;
+      if (found.has(v)) twice = true;
+      found.add(v);
       return text;
     }
     if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = walk(v[i] as Value);
@@ -112,7 +100,28 @@ export function putTextsBack(values: Value[], texts: ReadonlyMap<string, LargeTe
     return v;
   };
   for (let i = 0; i < values.length; i++) values[i] = walk(values[i] as Value);
-  return found === texts.size;
+  return !twice && found.size === texts.size;
+}
+
+/**
+ * Keeps LargeText only where the bridge passes values on to Odoo as they are: the arguments of an
+ * object call (`execute` / `execute_kw`, from the sixth parameter on). Anywhere else (a model or
+ * method name, another service's parameters) a long text becomes a string again, so that the
+ * bridge's own checks and faults see exactly what they would have seen.
+ */
+export function confineLargeTexts(service: string, method: string, params: Value[]): void {
+  const objectCall = service === 'object' && (method === 'execute_kw' || method === 'execute');
+  const keepFrom = objectCall ? 5 : params.length;
+  for (let i = 0; i < Math.min(keepFrom, params.length); i++)
+    params[i] = withoutLargeTexts(params[i] as Value);
+}
+
+/** The value with every LargeText decoded into a string (in place for lists and structs). */
+export function withoutLargeTexts(v: Value): Value {
+  if (v instanceof LargeText) return v.text();
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = withoutLargeTexts(v[i] as Value);
+  else if (v instanceof Map) for (const [k, item] of v) v.set(k, withoutLargeTexts(item));
+  return v;
 }
 
 /** A place in a chunk list: its chunk, the index in it, and the offset in the whole body. */
@@ -130,38 +139,83 @@ interface Run {
 }
 
 /**
- * Calls `onRun` for each run of at least `min` bytes holding no stop byte and no control
- * character, and `onStop` for each stop byte (or control character) met, in order. Runs may span
- * chunks. The stop bytes are found with `indexOf`, the control characters four bytes at a time.
+ * A body in chunks, searched for long runs of bytes that need no work. A run of at least `min`
+ * bytes holds one of the offsets `min/2`, `min`, `3·min/2`…: only there is the body looked at,
+ * the run grown both ways to the nearest stop byte (`indexOf`, `lastIndexOf`) or control
+ * character. A body without such a run costs a few searches per `min/2` bytes, whatever it holds.
  */
-function scanRuns(
-  chunks: readonly Buffer[],
-  stops: readonly number[],
-  min: number,
-  onRun: (run: Run) => void,
-  onStop?: (stop: number, at: Place) => void,
-): void {
-  let from: Place = { chunk: 0, index: 0, offset: 0 };
-  let offset = 0;
-  for (let c = 0; c < chunks.length; c++) {
-    const chunk = chunks[c] as Buffer;
-    const next = stops.map(() => -1);
-    let i = 0;
-    while (i < chunk.length) {
+class Body {
+  private readonly chunks: readonly Buffer[];
+  /** Each chunk's offset in the body, and the body's length last. */
+  private readonly starts: number[] = [];
+
+  constructor(chunks: readonly Buffer[]) {
+    this.chunks = chunks;
+    let offset = 0;
+    for (const chunk of chunks) {
+      this.starts.push(offset);
+      offset += chunk.length;
+    }
+    this.starts.push(offset);
+  }
+
+  longRuns(stops: readonly number[], min: number): Run[] {
+    const runs: Run[] = [];
+    const length = this.starts[this.starts.length - 1] as number;
+    const step = Math.max(1, Math.floor(min / 2));
+    for (let p = step; p < length; p += step) {
+      const end = this.nextStop(p, stops);
+      if (end === p) continue;
+      const start = this.previousStop(p, stops) + 1;
+      if (end - start >= min) {
+        runs.push({ from: this.place(start), to: this.place(end), bytes: end - start });
+        while (p + step < end) p += step;
+      }
+    }
+    return runs;
+  }
+
+  /** The offset of the first stop byte or control character at or after `offset` (the body's length if none). */
+  private nextStop(offset: number, stops: readonly number[]): number {
+    let { chunk: c, index: i } = this.place(offset);
+    for (; c < this.chunks.length; c++, i = 0) {
+      const chunk = this.chunks[c] as Buffer;
       let end = chunk.length;
-      for (let k = 0; k < stops.length; k++) {
-        if ((next[k] as number) < i) next[k] = indexOrEnd(chunk, stops[k] as number, i);
-        end = Math.min(end, next[k] as number);
+      for (const stop of stops) {
+        const k = chunk.indexOf(stop, i);
+        if (k >= 0 && k < end) end = k;
       }
       end = firstControl(chunk, i, end);
-      if (end === chunk.length) break; // the run goes on in the next chunk
-      const to = { chunk: c, index: end, offset: offset + end };
-      if (to.offset - from.offset >= min) onRun({ from, to, bytes: to.offset - from.offset });
-      onStop?.(chunk[end] as number, to);
-      from = { chunk: c, index: end + 1, offset: offset + end + 1 };
-      i = end + 1;
+      if (end < chunk.length) return (this.starts[c] as number) + end;
     }
-    offset += chunk.length;
+    return this.starts[this.chunks.length] as number;
+  }
+
+  /** The offset of the last stop byte or control character before `offset` (-1 if none). */
+  private previousStop(offset: number, stops: readonly number[]): number {
+    let { chunk: c, index: i } = this.place(offset);
+    for (; c >= 0; c--) {
+      const chunk = this.chunks[c] as Buffer;
+      if (i < 0) i = chunk.length;
+      let last = -1;
+      if (i > 0) for (const stop of stops) last = Math.max(last, chunk.lastIndexOf(stop, i - 1));
+      for (let k = firstControl(chunk, last + 1, i); k < i; k = firstControl(chunk, k + 1, i)) last = k;
+      if (last >= 0) return (this.starts[c] as number) + last;
+      i = -1;
+    }
+    return -1;
+  }
+
+  /** Where offset `offset` is: its chunk and the index in it (the chunk after the last for the end). */
+  private place(offset: number): Place {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { chunk: lo, index: offset - (this.starts[lo] as number), offset };
   }
 }
 
@@ -203,14 +257,14 @@ function cut(chunks: readonly Buffer[], runs: readonly Run[]): CutBody {
   const texts = new Map<string, LargeText>();
   let at: Place = { chunk: 0, index: 0, offset: 0 };
   for (const [k, run] of runs.entries()) {
-    out.push(...slice(chunks, at, run.from));
+    for (const piece of slice(chunks, at, run.from)) out.push(piece);
     const placeholder = `LARGE-TEXT-${NONCE}-${k}`;
     out.push(Buffer.from(placeholder, 'latin1'));
     const bytes = slice(chunks, run.from, run.to);
     texts.set(placeholder, new LargeText({ chunks: bytes, length: run.bytes }));
     at = run.to;
   }
-  out.push(...slice(chunks, at, { chunk: chunks.length, index: 0, offset: -1 }));
+  for (const piece of slice(chunks, at, { chunk: chunks.length, index: 0, offset: -1 })) out.push(piece);
   return { chunks: out, texts };
 }
 

@@ -11,6 +11,7 @@
  * their whole request before reading the answer; past BRIDGE_MAX_BODY_BYTES the connection is
  * closed instead.
  */
+import { confineLargeTexts } from '../protocol/large-texts.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { OdooFault, requestTimeout } from '../errors.ts';
@@ -95,6 +96,7 @@ export async function serveLegacyCall(
           const verdict = head ? await verifyCaller(head, ctx) : UNVERIFIABLE;
           if (verdict.kind === 'verified') {
             call = codec.decode(await body.rest(prefix));
+            confineLargeTexts(call.service, call.method, call.params);
             result = await dispatch(call, ctx);
           } else {
             if (head) call = { service: head.service, method: head.method, params: [...head.params] };

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
 import { runPython } from '../support/run-python.ts';
+import { xmlrpcCall } from '../support/clients.ts';
 
 const PY_ATTACHMENTS = new URL('../clients/py_attachments.py', import.meta.url).pathname;
 
@@ -18,6 +19,19 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 describe('attachments and long texts through the bridge', () => {
+  it('reads a long model name as the string it is (only arguments stay bytes)', async () => {
+    const model = 'x'.repeat(1100 * 1024);
+    const answer = await xmlrpcCall(`${stack.bridge.url}/xmlrpc/2/object`, 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      model,
+      'read',
+      [[1]],
+    ]);
+    expect(answer.fault?.faultString).toBe(`Object ${model} doesn't exist`);
+  });
+
   it('arrive and come back exactly, over XML-RPC and JSON-RPC, four calls at once', async () => {
     const run = 'x'.repeat(1200 * 1024);
     const texts = [

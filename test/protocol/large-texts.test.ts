@@ -145,6 +145,27 @@ describe('JSON-RPC: long strings cut out before parsing', () => {
     ],
     ['a raw control character', jsonCall(`["${RUN}\u0001"]`), 0],
     ['invalid JSON', jsonCall(`["${RUN}", ]`), 0],
+    // The envelope is the bridge's to read: its texts become strings again.
+    [
+      'a long service',
+      Buffer.from(`{"id": 1, "params": {"service": "${RUN}", "method": "x", "args": []}}`),
+      0,
+    ],
+    [
+      'a long method',
+      Buffer.from(`{"id": 1, "params": {"service": "object", "method": "${RUN}", "args": []}}`),
+      0,
+    ],
+    [
+      'args a long text',
+      Buffer.from(`{"id": 1, "params": {"service": "object", "method": "x", "args": "${RUN}"}}`),
+      0,
+    ],
+    [
+      'a long id',
+      Buffer.from(`{"id": "${RUN}", "params": {"service": "common", "method": "version", "args": []}}`),
+      0,
+    ],
   ];
   it.each(cases)('%s: the same request as the whole body gives', (_name, body, large) => {
     const seen = { large: 0 };

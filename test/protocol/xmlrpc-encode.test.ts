@@ -765,6 +765,13 @@ describe("the upstream's bytes, read chunk by chunk as the socket delivers them"
     }
   });
 
+  it("reads numbers as long as Python writes (4,300 digits) across one-byte chunks, and refuses longer ones cut by a chunk's end", () => {
+    const one = (text: string): Buffer[] => [...Buffer.from(text)].map((b) => Buffer.from([b]));
+    expect(outcome(one(`[${'9'.repeat(4300)}]`))).toBe(outcome([Buffer.from(`[${'9'.repeat(4300)}]`)]));
+    expect(outcome(one(`[${'9'.repeat(4300)}]`))).toMatch(/^OverflowError: int exceeds XML-RPC limits/);
+    expect(outcome(one(`[${'9'.repeat(6000)}]`))).toMatch(/^UpstreamError: .*invalid number at offset 1$/);
+  });
+
   it('refuses a raw control character anywhere in a long string, at its offset', () => {
     const text = `"${'A'.repeat(300)}\u0007${'B'.repeat(300)}"`;
     for (const at of [1, 100, 250, 301, 302, 400]) {

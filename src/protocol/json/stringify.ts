@@ -147,13 +147,8 @@ class JsonWriter extends ByteWriter {
       const o = this.o;
       const { read, written } = encoder.encodeInto(rest, o === 0 ? buf : buf.subarray(o));
       const end = o + written;
-      const quote = buf.indexOf(0x22, o);
-      const backslash = buf.indexOf(0x5c, o);
-      if (
-        (quote >= 0 && quote < end) ||
-        (backslash >= 0 && backslash < end) ||
-        firstControl(buf, o, end) < end
-      ) {
+      const piece = buf.subarray(o, end); // searched up to what was written, not the buffer's end
+      if (piece.indexOf(0x22) >= 0 || piece.indexOf(0x5c) >= 0 || firstControl(buf, o, end) < end) {
         this.rewind(mark);
         return false;
       }

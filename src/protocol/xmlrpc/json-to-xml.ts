@@ -75,8 +75,13 @@ const END = 7;
 const ARRAY = 0;
 const OBJECT = 1;
 
-/** The longest token carried from one chunk to the next: no number Python writes comes near. */
-const MAX_CARRY = 64 * 1024;
+/**
+ * The longest token carried from one chunk to the next: Python writes no int longer than 4,300
+ * digits (`sys.get_int_max_str_digits()`) and no float longer than 24 characters. A longer number
+ * that a chunk's end cuts is refused as invalid JSON (whole in one chunk, it is read as ever); the
+ * cap keeps a hostile upstream's tiny chunks from making the carrying quadratic.
+ */
+const MAX_CARRY = 4400;
 /** How many bytes of a string are copied one by one before its end is looked for natively. */
 const SHORT = 48;
 /** Room made in the output before each step of a string: SHORT plain bytes, or one escape. */
