@@ -13,37 +13,14 @@
  */
 import { request } from 'undici';
 import { peakRssDuring, procStatus, startBridge, startStandIn } from './procs.ts';
-import { KEY } from './small-calls.ts';
+import { attachmentCall } from './small-calls.ts';
 
 const B = process.env['BENCH_B'] ?? new URL('../dist/main.js', import.meta.url).pathname;
 const A = process.env['BENCH_A'];
 const SIZES = (process.env['BENCH_SIZES_MIB'] ?? '16,32,64,100').split(',').map(Number);
 
 function body(protocol: 'xmlrpc' | 'jsonrpc', text: string): string {
-  if (protocol === 'jsonrpc')
-    return JSON.stringify({
-      jsonrpc: '2.0',
-      method: 'call',
-      id: 1,
-      params: {
-        service: 'object',
-        method: 'execute_kw',
-        args: ['bench', 2, KEY, 'ir.attachment', 'create', [{ name: 'x', datas: text }], {}],
-      },
-    });
-  const p = (v: string): string => `<param><value>${v}</value></param>\n`;
-  return (
-    `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-    p('<string>bench</string>') +
-    p('<int>2</int>') +
-    p(`<string>${KEY}</string>`) +
-    p('<string>ir.attachment</string>') +
-    p('<string>create</string>') +
-    p(
-      `<array><data><value><struct><member><name>datas</name><value><string>${text}</string></value></member></struct></value></data></array>`,
-    ) +
-    '</params>\n</methodCall>\n'
-  );
+  return attachmentCall(protocol, 'create', text);
 }
 
 async function post(url: string, payload: string, type: string): Promise<void> {

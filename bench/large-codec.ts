@@ -22,6 +22,7 @@ import { encodeResponseChunks } from '../src/protocol/xmlrpc/encode.ts';
 import { checkJson } from '../src/protocol/xmlrpc/json-to-xml.ts';
 import type { Utf8Bytes } from '../src/utf8-bytes.ts';
 import { jsonResult, type Value } from '../src/values.ts';
+import { attachmentCall } from './small-calls.ts';
 
 const mib = Number(process.argv[2] ?? 20);
 const reps = Number(process.argv[3] ?? 9);
@@ -60,40 +61,14 @@ measure('read, jsonrpc', () => {
   jsonRpcResultBytes(1, jsonResult(answer));
 });
 
-const KEY = 'b'.repeat(40);
-const xmlBody = Buffer.from(
-  `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-    [
-      '<string>bench</string>',
-      '<int>2</int>',
-      `<string>${KEY}</string>`,
-      '<string>ir.attachment</string>',
-      '<string>create</string>',
-    ]
-      .map((v) => `<param>\n<value>${v}</value>\n</param>\n`)
-      .join('') +
-    `<param>\n<value><array><data>\n<value><struct>\n<member>\n<name>name</name>\n<value><string>bench.bin</string></value>\n</member>\n` +
-    `<member>\n<name>datas</name>\n<value><string>${datas}</string></value>\n</member>\n</struct></value>\n</data></array></value>\n</param>\n` +
-    `<param>\n<value><struct>\n</struct></value>\n</param>\n</params>\n</methodCall>\n`,
-);
+const xmlBody = Buffer.from(attachmentCall('xmlrpc', 'create', datas));
 /** The JSON-2 body the bridge writes for the call: `{"vals_list": [...]}`. */
 const json2Body = (params: Value[]): void => {
   toPythonJsonBytes(new Map<string, Value>([['vals_list', params[5] as Value]]));
 };
 const xmlChunks = chunked(xmlBody.toString()).chunks;
 measure('create, xmlrpc', () => json2Body(decodeMethodCall(xmlChunks).params));
-const jsonBody = Buffer.from(
-  JSON.stringify({
-    jsonrpc: '2.0',
-    method: 'call',
-    id: 1,
-    params: {
-      service: 'object',
-      method: 'execute_kw',
-      args: ['bench', 2, KEY, 'ir.attachment', 'create', [{ name: 'bench.bin', datas }], {}],
-    },
-  }),
-);
+const jsonBody = Buffer.from(attachmentCall('jsonrpc', 'create', datas));
 const jsonChunks = chunked(jsonBody.toString()).chunks;
 measure('create, jsonrpc', () => {
   const decoded = decodeJsonRpcRequest(jsonChunks, 'application/json');

@@ -30,7 +30,7 @@ import {
   startStandIn,
   type Child,
 } from './procs.ts';
-import { KEY, median } from './small-calls.ts';
+import { attachmentCall, KEY, median } from './small-calls.ts';
 
 const A = process.env['BENCH_A'];
 const B = process.env['BENCH_B'] ?? new URL('../dist/main.js', import.meta.url).pathname;
@@ -56,39 +56,9 @@ function mean(xs: readonly number[]): number {
 }
 
 function legacyCall(protocol: Protocol, op: Op, datas: string): Call {
-  if (protocol === 'jsonrpc') {
-    const args = op === 'read' ? [[1], ['datas']] : [{ name: 'bench.bin', datas }];
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      method: 'call',
-      id: 1,
-      params: {
-        service: 'object',
-        method: 'execute_kw',
-        args: ['bench', 2, KEY, 'ir.attachment', op, args, {}],
-      },
-    });
-    return { path: '/jsonrpc', body, contentType: 'application/json' };
-  }
-  // As Python's xmlrpc.client writes it.
-  const param = (v: string): string => `<param>\n<value>${v}</value>\n</param>\n`;
-  const args =
-    op === 'read'
-      ? '<array><data>\n<value><array><data>\n<value><int>1</int></value>\n</data></array></value>\n' +
-        '<value><array><data>\n<value><string>datas</string></value>\n</data></array></value>\n</data></array>'
-      : '<array><data>\n<value><struct>\n<member>\n<name>name</name>\n<value><string>bench.bin</string></value>\n</member>\n' +
-        `<member>\n<name>datas</name>\n<value><string>${datas}</string></value>\n</member>\n</struct></value>\n</data></array>`;
-  const body =
-    `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-    param('<string>bench</string>') +
-    param('<int>2</int>') +
-    param(`<string>${KEY}</string>`) +
-    param('<string>ir.attachment</string>') +
-    param(`<string>${op}</string>`) +
-    param(args) +
-    param('<struct>\n</struct>') +
-    '</params>\n</methodCall>\n';
-  return { path: '/xmlrpc/2/object', body, contentType: 'text/xml' };
+  return protocol === 'jsonrpc'
+    ? { path: '/jsonrpc', body: attachmentCall(protocol, op, datas), contentType: 'application/json' }
+    : { path: '/xmlrpc/2/object', body: attachmentCall(protocol, op, datas), contentType: 'text/xml' };
 }
 
 function directCall(op: Op, datas: string): Call {

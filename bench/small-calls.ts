@@ -66,10 +66,10 @@ export interface MatrixRow {
 }
 
 /** An XML-RPC `execute_kw` call as Python's xmlrpc.client writes it. */
-export function xmlExecuteKw(method: string, args: string, kw: string): string {
+export function xmlExecuteKw(method: string, args: string, kw: string, model = 'res.partner'): string {
   return (
     `<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n` +
-    ['bench', '<int>2</int>', KEY, 'res.partner', method]
+    ['bench', '<int>2</int>', KEY, model, method]
       .map((v) => `<param>\n<value>${v.startsWith('<') ? v : `<string>${v}</string>`}</value>\n</param>\n`)
       .join('') +
     `<param>\n<value>${args}</value>\n</param>\n<param>\n<value>${kw}</value>\n</param>\n</params>\n</methodCall>\n`
@@ -77,7 +77,12 @@ export function xmlExecuteKw(method: string, args: string, kw: string): string {
 }
 
 /** A JSON-RPC `execute_kw` call as Odoo's documentation writes it. */
-export function jsonExecuteKw(method: string, args: unknown[], kw: Record<string, unknown>): string {
+export function jsonExecuteKw(
+  method: string,
+  args: unknown[],
+  kw: Record<string, unknown>,
+  model = 'res.partner',
+): string {
   return JSON.stringify({
     jsonrpc: '2.0',
     method: 'call',
@@ -85,9 +90,30 @@ export function jsonExecuteKw(method: string, args: unknown[], kw: Record<string
     params: {
       service: 'object',
       method: 'execute_kw',
-      args: ['bench', 2, KEY, 'res.partner', method, args, kw],
+      args: ['bench', 2, KEY, model, method, args, kw],
     },
   });
+}
+
+/**
+ * `ir.attachment` `create([{'name': 'bench.bin', 'datas': datas}])` or `read([[1]], ['datas'])`,
+ * over XML-RPC (as xmlrpc.client writes it) or JSON-RPC: the large-payload benchmarks' calls.
+ */
+export function attachmentCall(protocol: 'xmlrpc' | 'jsonrpc', op: 'read' | 'create', datas = ''): string {
+  if (protocol === 'jsonrpc')
+    return jsonExecuteKw(
+      op,
+      op === 'read' ? [[1], ['datas']] : [{ name: 'bench.bin', datas }],
+      {},
+      'ir.attachment',
+    );
+  const args =
+    op === 'read'
+      ? '<array><data>\n<value><array><data>\n<value><int>1</int></value>\n</data></array></value>\n' +
+        '<value><array><data>\n<value><string>datas</string></value>\n</data></array></value>\n</data></array>'
+      : '<array><data>\n<value><struct>\n<member>\n<name>name</name>\n<value><string>bench.bin</string></value>\n</member>\n' +
+        `<member>\n<name>datas</name>\n<value><string>${datas}</string></value>\n</member>\n</struct></value>\n</data></array>`;
+  return xmlExecuteKw(op, args, '<struct>\n</struct>', 'ir.attachment');
 }
 
 /** The small call: `execute_kw(db, 2, key, 'res.partner', 'read', [[7]], {'fields': ['name']})`, as xmlrpc.client writes it. */
