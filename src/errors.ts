@@ -123,6 +123,36 @@ export function upstreamError(message: string): OdooFault {
 }
 
 /**
+ * Odoo answered something that is not JSON where JSON was due: one wording wherever the bridge
+ * finds it (`what`: the call, e.g. `res.partner.read`; `detail`: what was wrong, or the start of
+ * what came).
+ */
+export function notJsonAnswer(where: string, what: string, detail: string): OdooFault {
+  return upstreamError(`Odoo at ${where} answered ${what} with something that is not JSON: ${detail}`);
+}
+
+/**
+ * The same, found by a reader that does not know which call it reads for (the answer codecs,
+ * protocol/xmlrpc/json-to-xml.ts): the route words it with {@link notJsonAnswer}.
+ */
+export class InvalidUpstreamJson extends OdooFault {
+  readonly detail: string;
+  constructor(detail: string) {
+    super({
+      kind: 'generic',
+      name: UPSTREAM_ERROR,
+      message: `the upstream Odoo answered invalid JSON: ${detail}`,
+    });
+    this.detail = detail;
+  }
+}
+
+/** The start of a text that should have been JSON, for {@link notJsonAnswer}'s detail. */
+export function textStart(text: string): string {
+  return `it begins ${JSON.stringify(text.slice(0, 60))}`;
+}
+
+/**
  * An exception Odoo raised, as Odoo reported it (a JSON-2 error body, a JSON-RPC error's `data`):
  * its class, message, arguments and traceback kept as they came.
  */

@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { faultFromJson2 } from '../upstream/json2-errors.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
-import { upstreamError } from '../errors.ts';
+import { notJsonAnswer, textStart, upstreamError } from '../errors.ts';
 import { KeyedHash } from './keyed-hash.ts';
 
 export interface KeyIdentity {
@@ -46,7 +46,7 @@ export class KeyVerifier {
         method: 'context_get',
         baseUrl: this.odoo.baseUrl,
       });
-    const uid = readUid(answer.text);
+    const uid = readUid(this.json(answer.text, 'res.users.context_get'));
     if (uid === undefined)
       throw upstreamError(
         `Odoo's res.users/context_get answer has no uid: cannot tell whose API key this is`,
@@ -65,7 +65,7 @@ export class KeyVerifier {
     if (answer.status === 401) return null;
     if (answer.status !== 200)
       throw faultFromJson2(answer, { db, model: 'res.users', method: 'read', baseUrl: this.odoo.baseUrl });
-    const login = readLogin(answer.text);
+    const login = readLogin(this.json(answer.text, 'res.users.read'));
     if (login === undefined)
       throw upstreamError(`Odoo's res.users/read answer has no login for uid ${identity.uid}`);
     const withLogin = { uid: identity.uid, login };
@@ -83,26 +83,26 @@ export class KeyVerifier {
     this.cache.delete(this.cacheKey(db, apiKey));
   }
 
+  /** An answer's JSON; Odoo's answer that is not JSON gets the bridge's one fault for that. */
+  private json(text: string, what: string): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw notJsonAnswer(this.odoo.baseUrl, what, textStart(text));
+    }
+  }
+
   private cacheKey(db: string, apiKey: string): string {
     return this.keyed.of([db, apiKey]);
   }
 }
 
-function readUid(text: string): number | undefined {
-  try {
-    const v = (JSON.parse(text) as { uid?: unknown } | null)?.uid;
-    return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+function readUid(context: unknown): number | undefined {
+  const v = (context as { uid?: unknown } | null)?.uid;
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
 }
 
-function readLogin(text: string): string | undefined {
-  try {
-    const rows = JSON.parse(text) as unknown;
-    const login = Array.isArray(rows) ? (rows[0] as { login?: unknown } | undefined)?.login : undefined;
-    return typeof login === 'string' ? login : undefined;
-  } catch {
-    return undefined;
-  }
+function readLogin(rows: unknown): string | undefined {
+  const login = Array.isArray(rows) ? (rows[0] as { login?: unknown } | undefined)?.login : undefined;
+  return typeof login === 'string' ? login : undefined;
 }

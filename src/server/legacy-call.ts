@@ -14,7 +14,7 @@
 import { confineLargeTexts } from '../protocol/large-texts.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { OdooFault, requestTimeout } from '../errors.ts';
+import { InvalidUpstreamJson, notJsonAnswer, OdooFault, requestTimeout } from '../errors.ts';
 import type { EncodedAnswer } from '../protocol/chunk-pool.ts';
 import type { SplitOptions } from '../protocol/streamed-call.ts';
 import type { StringEnvelope } from '../protocol/streamed-answer.ts';
@@ -230,7 +230,13 @@ function writeAnswer(
     try {
       out = codec.result(o.result as CallResult);
     } catch (err) {
-      fault = asFault(err, ctx);
+      // Odoo's answer was not JSON after all: said as wherever else the bridge finds it.
+      const what =
+        ctx.notes.model && ctx.notes.method ? `${ctx.notes.model}.${ctx.notes.method}` : 'the call';
+      fault =
+        err instanceof InvalidUpstreamJson
+          ? notJsonAnswer(ctx.odoo.baseUrl, what, err.detail)
+          : asFault(err, ctx);
       out = codec.fault(fault);
     }
   }

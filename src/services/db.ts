@@ -26,6 +26,8 @@ import {
   databaseManagerError,
   odooException,
   pythonError,
+  notJsonAnswer,
+  textStart,
   upstreamError,
   type OdooFault,
 } from '../errors.ts';
@@ -559,7 +561,7 @@ async function serviceSearchRead(
   try {
     rows = JSON.parse(answer.text);
   } catch {
-    rows = undefined;
+    throw notJsonAnswer(ctx.odoo.baseUrl, `${model}.search_read`, textStart(answer.text));
   }
   if (!Array.isArray(rows))
     throw upstreamError(`Odoo answered ${model}.search_read with something that is not a list of records`);

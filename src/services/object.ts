@@ -9,7 +9,8 @@
  * are named, and the answer is passed on without being turned into objects.
  */
 import type { Grant } from '../auth/authenticator.ts';
-import { accessDenied, pythonError, upstreamError, userError, type OdooFault } from '../errors.ts';
+import { accessDenied, notJsonAnswer, pythonError, textStart, userError, type OdooFault } from '../errors.ts';
+import { JsonSyntaxError } from '../protocol/json/parse.ts';
 import { toPythonJson, toPythonJsonBytes } from '../protocol/json/stringify.ts';
 import { isIdentifier, isModelName } from '../odoo-names.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
@@ -107,8 +108,16 @@ async function dispatchObject(
   }
   for (let step: ShimmedCall = shim; ;) {
     const { answer } = await callJson2(ctx, target, step.method, step.args, step.kw);
-    if (!step.then) return step.mapResult ? step.mapResult(answer.text) : jsonResult(answer.bytes);
-    const next = step.then(answer.text);
+    if (!step.then && !step.mapResult) return jsonResult(answer.bytes);
+    let next: ShimmedCall | CallResult;
+    try {
+      next = step.then
+        ? step.then(answer.text)
+        : (step.mapResult as (text: string) => CallResult)(answer.text);
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+      throw notJsonAnswer(ctx.odoo.baseUrl, `${model}.${step.method}`, textStart(answer.text));
+    }
     if (!isShimmedCall(next)) return next;
     step = next;
   }
@@ -194,8 +203,10 @@ async function callJson2(
   const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
   if (answer.status !== 200) throw faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))
-    throw upstreamError(
-      `Odoo at ${ctx.odoo.baseUrl} answered ${model}.${method} with ${answer.contentType || 'no content type'}, not JSON`,
+    throw notJsonAnswer(
+      ctx.odoo.baseUrl,
+      `${model}.${method}`,
+      `its content type is ${answer.contentType || 'missing'}`,
     );
   return { answer, call };
 }

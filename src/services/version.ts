@@ -2,7 +2,7 @@
  * Odoo's version, from `GET /web/version` (`{"version_info": [...], "version": "19.0"}`), cached
  * for BRIDGE_VERSION_CACHE_TTL_SECONDS; concurrent callers share one request.
  */
-import { upstreamError } from '../errors.ts';
+import { notJsonAnswer, textStart, upstreamError } from '../errors.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import { type Struct, type Value } from '../values.ts';
 
@@ -40,7 +40,7 @@ export class VersionSource {
     try {
       body = JSON.parse(answer.text);
     } catch {
-      throw upstreamError(`Odoo at ${where} answered something that is not JSON`);
+      throw notJsonAnswer(this.odoo.baseUrl, '/web/version', textStart(answer.text));
     }
     const b = body as { version?: unknown; version_info?: unknown } | null;
     if (typeof b?.version !== 'string' || !Array.isArray(b.version_info))

@@ -1,7 +1,7 @@
 /**
  * JSON-2 answers → the legacy result, where they differ (docs/wire.md §3.2, §4.4).
  */
-import { upstreamError } from '../errors.ts';
+import { notJsonAnswer, textStart, upstreamError } from '../errors.ts';
 import { valueResult, type CallResult, type CallSite } from '../values.ts';
 
 /** Legacy `create({...})` answers the new id (or False), JSON-2 answers `[id]`. */
@@ -10,9 +10,7 @@ export function firstCreatedId(text: string, site: CallSite): CallResult {
   try {
     ids = JSON.parse(text);
   } catch {
-    throw upstreamError(
-      `Odoo at ${site.baseUrl} answered ${site.model}.create with something that is not JSON`,
-    );
+    throw notJsonAnswer(site.baseUrl, `${site.model}.create`, textStart(text));
   }
   if (!Array.isArray(ids))
     throw upstreamError(`Odoo answered ${site.model}.create with ${typeof ids}, not a list of ids`);

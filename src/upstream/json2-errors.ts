@@ -10,6 +10,7 @@
 import {
   accessDenied,
   accessError,
+  notJsonAnswer,
   odooException,
   pythonError,
   upstreamError,
@@ -131,10 +132,7 @@ function faultFromNonJson(answer: UpstreamAnswer, site: CallSite): OdooFault {
         `rejects it for this host; with a single-database Odoo, try ODOO_DB_HEADER=never)`,
     );
   }
-  if (answer.status === 200)
-    return upstreamError(
-      `Odoo at ${site.baseUrl} answered ${site.model}.${site.method} with something that is not JSON: ${text}`,
-    );
+  if (answer.status === 200) return notJsonAnswer(site.baseUrl, `${site.model}.${site.method}`, text);
   return upstreamError(
     `Odoo at ${site.baseUrl} answered HTTP ${answer.status} (${answer.contentType || 'no content type'}) ` +
       `for ${site.model}.${site.method}: ${text}`,

@@ -27,6 +27,16 @@ const call = (s: Stack, model: string, method: string, args: unknown[], kw?: Rec
   xmlrpcCall(object(s), 'execute_kw', ['lab', 2, KEYS.labAdmin, model, method, args, ...(kw ? [kw] : [])]);
 
 describe('name_get (removed in Odoo 17.0)', () => {
+  it("answers garbage from Odoo with the bridge's one wording for it, not an internal error", async () => {
+    stack = await withShims({ name_get: true });
+    await call(stack, 'res.partner', 'read', [[1], ['name']]); // the key verified first
+    stack.odoo.setFault({ kind: 'truncated-json' });
+    const a = await call(stack, 'res.partner', 'name_get', [[1, 3]]);
+    expect(lastLine(a.fault?.faultString ?? '')).toMatch(
+      /^odoo_rpc_bridge\.UpstreamError: Odoo at http:\/\/127\.0\.0\.1:\d+ answered res\.partner\.\w+ with something that is not JSON: it begins /,
+    );
+  });
+
   it('off: the upstream answers, as Odoo 19 does', async () => {
     stack = await startStack();
     const a = await call(stack, 'res.partner', 'name_get', [[1, 3]]);

@@ -69,6 +69,15 @@ describe('upstream failures', () => {
     expect((await search(stack)).value).toBeTypeOf('number');
   });
 
+  it('garbage where the bridge checks a key (its own call) → the same one wording', async () => {
+    stack = await startStack();
+    stack.odoo.setFault({ kind: 'truncated-json' });
+    const x = await search(stack);
+    expect(lastLine(x.fault?.faultString ?? '')).toMatch(
+      /^odoo_rpc_bridge\.UpstreamError: Odoo at http:\/\/127\.0\.0\.1:\d+ answered res\.users\.context_get with something that is not JSON: it begins /,
+    );
+  });
+
   it('slow upstream → a timeout fault within the configured time', async () => {
     stack = await startStack({ config: { upstreamTimeoutMs: 300 } });
     await search(stack); // warm the key cache
@@ -82,13 +91,16 @@ describe('upstream failures', () => {
     expect(took).toBeLessThan(2500);
   });
 
+  // One wording wherever a garbage answer is found (issue 20, A.6).
+  const NOT_JSON =
+    /Odoo at http:\/\/127\.0\.0\.1:\d+ answered res\.partner\.search_count with something that is not JSON: /;
   const cases: Array<[string, FakeFault, RegExp]> = [
     [
       'a 502 HTML page',
       { kind: 'status', status: 502 },
       /answered HTTP 502 \(text\/html.*\) for res\.partner\.search_count: .*Bad Gateway/,
     ],
-    ['garbage with a JSON content type', { kind: 'garbage' }, /not JSON|invalid JSON/i],
+    ['garbage with a JSON content type', { kind: 'garbage' }, NOT_JSON],
     ['a body cut short', { kind: 'truncate' }, /closed the connection before its answer was complete/],
     ['a reset connection', { kind: 'reset' }, /closed the connection|failed/],
     ['a slow body', { kind: 'slow-body', ms: 3000 }, /did not answer within/],
@@ -97,8 +109,8 @@ describe('upstream failures', () => {
       { kind: 'reset-mid-body' },
       /closed the connection before its answer was complete/,
     ],
-    ['a complete answer whose JSON is cut short', { kind: 'truncated-json' }, /not JSON|invalid JSON/i],
-    ['10 MB of garbage with a JSON content type', { kind: 'big-garbage' }, /not JSON|invalid JSON/i],
+    ['a complete answer whose JSON is cut short', { kind: 'truncated-json' }, NOT_JSON],
+    ['10 MB of garbage with a JSON content type', { kind: 'big-garbage' }, NOT_JSON],
   ];
   for (const [what, fault, expected] of cases) {
     it(`${what} → a clear fault on XML-RPC and JSON-RPC`, async () => {

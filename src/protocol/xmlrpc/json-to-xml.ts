@@ -25,7 +25,7 @@
  * The JSON-RPC route runs the same reader in check mode ({@link checkJson}): nothing is written, and
  * an answer that is not JSON gets the same fault on both protocols.
  */
-import { OdooFault, upstreamError } from '../../errors.ts';
+import { InvalidUpstreamJson, OdooFault } from '../../errors.ts';
 import { pyFloatRepr } from '../py-float.ts';
 import type { Utf8Bytes } from '../../utf8-bytes.ts';
 import { firstControl, indexOrEnd } from '../byte-search.ts';
@@ -122,10 +122,8 @@ const W_NEG_INFINITY = ascii('-Infinity');
 const EMPTY = Buffer.alloc(0);
 
 /** The upstream answered something that is not JSON: a bridge-side error, not an Odoo one. */
-export function upstreamJsonError(offset: number, near: string, what: string): OdooFault {
-  return upstreamError(
-    `the upstream Odoo answered invalid JSON: ${what} at offset ${offset} (near ${JSON.stringify(near)})`,
-  );
+function upstreamJsonError(offset: number, near: string, what: string): OdooFault {
+  return new InvalidUpstreamJson(`${what} at offset ${offset} (near ${JSON.stringify(near)})`);
 }
 
 /**
