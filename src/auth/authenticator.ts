@@ -5,7 +5,8 @@
  * - `mapped`: the bridge verifies (db, login, password) or (db, uid, password) against the
  *   credential file's entry for that account, and calls Odoo with the API key held for it.
  * - `both`: an account (db + login, or the uid Odoo gave for its key) that has an entry is
- *   authenticated by that entry only; any other account is pass-through.
+ *   authenticated by that entry, or by its own API key (a password shaped like one is asked of
+ *   Odoo first, as in pass-through); any other account is pass-through.
  *
  * What keeps a wrong password from ever reaching Odoo with a valid key attached:
  * - an entry's key is used only after the password matched that entry's hash, or by the bridge
@@ -38,6 +39,9 @@ import {
 import { KeyedHash } from './keyed-hash.ts';
 import type { KnownNames } from './known-names.ts';
 import { Throttle, type Blocked, type ThrottleOptions } from './throttle.ts';
+
+/** What an Odoo API key looks like: 20 random bytes as 40 lowercase hex digits. */
+const API_KEY_SHAPE = /^[0-9a-f]{40}$/;
 
 export interface LoginAttempt {
   db: string;
@@ -158,6 +162,14 @@ export class BridgeAuthenticator implements Authenticator {
     const who: Who = { db: a.db, login: a.login };
     if (map.mode !== 'passthrough') {
       const entry = map.find(a.db, a.login);
+      const verified = this.cachedVerdict(this.tupleId('login', a.db, a.login, a.password), map);
+      if (entry && map.mode === 'both' && verified?.kind !== 'match') {
+        // In `both` mode the account's own API key is a password too, as Odoo takes either.
+        const identity = await this.ownKey(a, who, 'key-login', a.login, () =>
+          this.keys.userWithLogin(a.db, a.password, a.requestId),
+        );
+        if (identity?.login === a.login) return identity.uid;
+      }
       if (entry || map.mode === 'mapped') {
         const id = this.tupleId('login', a.db, a.login, a.password);
         const verdict = await this.verdict(id, map, a, who, async () => {
@@ -239,6 +251,13 @@ export class BridgeAuthenticator implements Authenticator {
     if (cached?.kind === 'none' && !owner && map.mode === 'both') return undefined;
     // "Nobody owns this uid" no longer holds once an entry's key turned out to be that uid's.
     if (cached?.kind === 'none' && owner) this.verdicts.delete(id);
+    if (owner && map.mode === 'both' && cached?.kind !== 'match') {
+      // In `both` mode the account's own API key is a password too, as Odoo takes either.
+      const identity = await this.ownKey(a, who, 'key-call', a.uid, () =>
+        this.keys.userOf(a.db, a.password, a.requestId),
+      );
+      if (identity?.uid === a.uid) return { db: a.db, apiKey: a.password, via: 'passthrough' };
+    }
     const verdict = await this.verdict(id, map, a, who, () => this.matchCall(a, map, owner));
     if (verdict.kind === 'none' && map.mode === 'both') return undefined;
     const entry = verdict.kind === 'match' ? map.get(verdict.credential) : undefined;
@@ -269,6 +288,33 @@ export class BridgeAuthenticator implements Authenticator {
     else if (this.throttle.tracking) this.throttle.succeeded(this.account({ db: a.db, login: entry.login }));
     if (entry.apiKey === undefined) throw accessDenied(); // uidOf answered null already; for the type checker
     return { db: a.db, apiKey: entry.apiKey, via: 'mapped', credential: entry };
+  }
+
+  /**
+   * In `both` mode, a listed account's password may be the account's own API key: tried first,
+   * only when it has an API key's shape (Odoo makes them 40 hex digits), so that a listed user's
+   * mistyped password never leaves the bridge. Asked of Odoo as in pass-through: within the
+   * client's limit, not the account's (a key cannot be guessed, and someone else's wrong passwords
+   * must not lock its owner out). The identity when Odoo knows the key, else undefined: the
+   * caller then checks the password against the entry, which counts a failure.
+   */
+  private async ownKey(
+    a: { db: string; password: string; client: string | undefined; requestId: string },
+    who: Who,
+    kind: 'key-login' | 'key-call',
+    user: string | number,
+    lookUp: () => Promise<KeyIdentity | null>,
+  ): Promise<KeyIdentity | undefined> {
+    if (!API_KEY_SHAPE.test(a.password)) return undefined;
+    const known = this.keys.cached(a.db, a.password);
+    if (known !== undefined && (kind === 'key-call' || known.login !== undefined)) return known;
+    const tuple = this.tupleId(kind, a.db, user, a.password);
+    const identity = await shared(this.keyLookUps, tuple, () =>
+      this.guarded(tuple, undefined, a, who, lookUp),
+    );
+    if (identity && (kind === 'key-call' ? identity.uid === user : identity.login === user))
+      this.succeeded(tuple, undefined, a.db, identity.login);
+    return identity ?? undefined;
   }
 
   /**

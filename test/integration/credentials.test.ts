@@ -290,7 +290,10 @@ describe('wrong password, wrong uid, other db, unknown login', () => {
       config: { authMaxFailures: 100, authMaxFailuresPerClient: 100 },
     });
     const before = stack.odoo.requests.length;
-    const mappedBad = bad.filter(([name]) => !['a db without entries', 'a uid no entry has'].includes(name));
+    const mappedBad = bad.filter(
+      ([name]) =>
+        !['a db without entries', 'a uid no entry has', 'the API key itself as the password'].includes(name),
+    );
     const answers = await py(
       stack,
       mappedBad.map(([, c]) => c),
@@ -316,16 +319,47 @@ describe('wrong password, wrong uid, other db, unknown login', () => {
     stack = await mappedStack(
       'both',
       standardEntries('both2').filter((e) => e.login !== 'demo'),
-      { name: 'both2.yaml' },
+      { name: 'both2.yaml', config: { authMaxFailures: 100 } },
     );
     expect(
       await py(stack, [login('lab', 'demo', KEYS.labDemo), count('lab', 5, KEYS.labDemo)]),
     ).toMatchObject([{ value: 5 }, { value: expect.any(Number) }]);
-    // A mapped account is authenticated by its entry only: its API key is not a password.
-    expect(await py(stack, [login('lab', 'admin', KEYS.labAdmin), count('lab', 2, KEYS.labAdmin)])).toEqual([
+    // A mapped account's own API key is a password too, as Odoo takes either (issue 20, A.3);
+    // another user's key is not, and a wrong password that is not shaped like a key is never sent.
+    expect(
+      await py(stack, [login('lab', 'admin', KEYS.labAdmin), count('lab', 2, KEYS.labAdmin)]),
+    ).toMatchObject([{ value: 2 }, { value: expect.any(Number) }]);
+    expect(modelCalls(stack).at(-1)?.headers['authorization']).toBe(`bearer ${KEYS.labAdmin}`);
+    expect(
+      await py(stack, [
+        login('lab', 'admin', KEYS.labDemo),
+        count('lab', 2, KEYS.labDemo),
+        login('lab', 'admin', PW.wrong),
+        count('lab', 2, PW.wrong),
+      ]),
+    ).toEqual([{ value: false }, DENIED, { value: false }, DENIED]);
+    const from = stack.odoo.requests.length;
+    expect(await py(stack, [login('lab', 'admin', PW.wrong), count('lab', 2, PW.wrong)])).toEqual([
       { value: false },
       DENIED,
     ]);
+    expect(stack.odoo.requests.slice(from)).toEqual([]);
+    // The entry's own password goes on working, with the entry's key.
+    expect(await py(stack, [count('lab', 2, PW.admin)])).toMatchObject([{ value: expect.any(Number) }]);
+  });
+
+  it('both: wrong passwords that lock a listed account out do not lock out its API key', async () => {
+    stack = await mappedStack(
+      'both',
+      standardEntries('both3').filter((e) => e.login !== 'demo'),
+      { name: 'both3.yaml' },
+    );
+    const guesses = await py(
+      stack,
+      Array.from({ length: 8 }, () => count('lab', 2, PW.wrong)),
+    );
+    expect(guesses.at(-1)?.fault?.string).toMatch(/^too many failed logins/);
+    expect(await py(stack, [count('lab', 2, KEYS.labAdmin)])).toMatchObject([{ value: expect.any(Number) }]);
   });
 
   it('never uses a key whose user is not the entry’s login', async () => {
