@@ -295,8 +295,8 @@ export class BridgeAuthenticator implements Authenticator {
    * only when it has an API key's shape (Odoo makes them 40 hex digits), so that a listed user's
    * mistyped password never leaves the bridge. Asked of Odoo as in pass-through: within the
    * client's limit, not the account's (a key cannot be guessed, and someone else's wrong passwords
-   * must not lock its owner out). The identity when Odoo knows the key, else undefined: the
-   * caller then checks the password against the entry, which counts a failure.
+   * must not lock its owner out). The identity when the key is that user's, else undefined (a
+   * failure of the client's): the caller then checks the password against the entry.
    */
   private async ownKey(
     a: { db: string; password: string; client: string | undefined; requestId: string },
@@ -312,9 +312,14 @@ export class BridgeAuthenticator implements Authenticator {
     const identity = await shared(this.keyLookUps, tuple, () =>
       this.guarded(tuple, undefined, a, who, lookUp),
     );
-    if (identity && (kind === 'key-call' ? identity.uid === user : identity.login === user))
+    if (identity && (kind === 'key-call' ? identity.uid === user : identity.login === user)) {
       this.succeeded(tuple, undefined, a.db, identity.login);
-    return identity ?? undefined;
+      return identity;
+    }
+    // Counted against the client, as in pass-through: once the account is locked its password is
+    // no longer checked (nor counted), and key-shaped guesses must still reach Odoo only so often.
+    this.failure(undefined, a, who, identity ? 'API key of another user' : 'API key refused');
+    return undefined;
   }
 
   /**

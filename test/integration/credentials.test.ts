@@ -362,6 +362,25 @@ describe('wrong password, wrong uid, other db, unknown login', () => {
     expect(await py(stack, [count('lab', 2, KEYS.labAdmin)])).toMatchObject([{ value: expect.any(Number) }]);
   });
 
+  it('both: key-shaped guesses at a locked account reach Odoo only as often as the client limit allows', async () => {
+    stack = await mappedStack(
+      'both',
+      standardEntries('both4').filter((e) => e.login !== 'demo'),
+      { name: 'both4.yaml' },
+    );
+    await py(
+      stack,
+      Array.from({ length: 6 }, () => count('lab', 2, PW.wrong)),
+    ); // the account locked
+    const before = stack.odoo.requests.length;
+    const guesses = Array.from({ length: 60 }, (_, i) => count('lab', 2, i.toString(16).padStart(40, 'a')));
+    const answers = await py(stack, guesses);
+    expect(answers.every((a) => a.fault?.code === 3)).toBe(true);
+    const asked = stack.odoo.requests.slice(before).filter((r) => r.path === '/json/2/res.users/context_get');
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.length).toBeLessThanOrEqual(20); // BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT's default
+  });
+
   it('never uses a key whose user is not the entry’s login', async () => {
     // Misconfigured: the entry for lab/demo holds the admin's key.
     const entries: Entry[] = [
