@@ -2,8 +2,9 @@
  * The long texts of a large legacy request (a base64 attachment in a `create` or `write`), kept as
  * the bytes they came in instead of becoming JS strings. Making a 28 MB string of a request costs
  * a whole copy in memory mapped afresh, then another to encode it back for JSON-2 (about 60 ms each
- * on a 2-core machine); kept as views of the request's chunks, the text costs nothing until the
- * JSON-2 body copies it (BENCHMARKS.md, "Large payloads").
+ * on a 2-core machine); kept as views of the request's chunks, the text costs nothing: the JSON-2
+ * body sends those very chunks (BENCHMARKS.md, "Large payloads"). Only an object call's arguments
+ * keep their texts so ({@link confineLargeTexts}); the bridge reads everything else as strings.
  *
  * Before the body is decoded, each text of at least {@link LARGE_TEXT_BYTES} whose bytes need no
  * work in XML or JSON (no markup, no `&`, no `"` or `\`, no control character) is cut out and a
@@ -16,6 +17,8 @@
  * - XML-RPC: a run between `<string>` and `</string>`, or `<value>` and `</value>`; `0xEF` (the
  *   first byte of U+FFFE and U+FFFF, which XML refuses) ends a run too.
  * - JSON-RPC: a whole string (from its opening quote to its closing one) without escapes.
+ *
+ * The runs are found by sampling (see `Body`), so a request without one costs next to nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { isUtf8Chunks } from '../utf8-bytes.ts';
