@@ -108,12 +108,11 @@ async function dispatchObject(
   }
   for (let step: ShimmedCall = shim; ;) {
     const { answer } = await callJson2(ctx, target, step.method, step.args, step.kw);
-    if (!step.then && !step.mapResult) return jsonResult(answer.bytes);
+    const read = step.then ?? step.mapResult;
+    if (!read) return jsonResult(answer.bytes);
     let next: ShimmedCall | CallResult;
     try {
-      next = step.then
-        ? step.then(answer.text)
-        : (step.mapResult as (text: string) => CallResult)(answer.text);
+      next = read(answer.text);
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
       throw notJsonAnswer(ctx.odoo.baseUrl, `${model}.${step.method}`, textStart(answer.text));

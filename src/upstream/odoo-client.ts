@@ -433,8 +433,8 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.report) return;
     if (this.notJson === undefined) {
-      const first = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-      if (first >= 0) this.notJson = !JSON_FIRST_BYTES.has(chunk[first] as number);
+      const starts = jsonStart(chunk);
+      if (starts !== undefined) this.notJson = !starts;
     }
     if (this.notJson && this.size + chunk.length > this.keep) {
       this.chunks.push(chunk.subarray(0, this.keep - this.size));
@@ -475,11 +475,17 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
 /** How a JSON text begins (after blanks); anything else is garbage. */
 const JSON_FIRST_BYTES: ReadonlySet<number> = new Set([...'"{[-0123456789tfn'].map((c) => c.charCodeAt(0)));
 
+/** Whether the chunk's first byte after blanks can begin a JSON text (undefined: blanks only). */
+function jsonStart(chunk: Buffer): boolean | undefined {
+  const first = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  return first < 0 ? undefined : JSON_FIRST_BYTES.has(chunk[first] as number);
+}
+
 /** Whether the first byte after blanks can begin a JSON text. */
 function startsLikeJson(bytes: Utf8Bytes): boolean {
   for (const chunk of bytes.chunks) {
-    const first = chunk.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-    if (first >= 0) return JSON_FIRST_BYTES.has(chunk[first] as number);
+    const starts = jsonStart(chunk);
+    if (starts !== undefined) return starts;
   }
   return false;
 }
