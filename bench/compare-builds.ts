@@ -5,7 +5,7 @@
  * bridges' CPU per call (user + system, /proc/<pid>/stat); both saw the same moment's contention,
  * which runs one after the other do not (on this project's shared machines, the same build against
  * itself, alternating runs: 0.81 and 0.94; loaded at once: 1.01, rounds 0.87–1.10). A difference
- * under about 2 % is still not seen. BENCHMARKS.md, eighth round.
+ * under about 2 % is still not seen. docs/performance-notes.md, eighth round.
  *
  * Usage (build B defaults to this checkout's dist/; copy a build aside under .bench-tmp/ so that
  * its imports resolve):

@@ -103,7 +103,7 @@ export class ConfigError extends Error {}
  * One setting: its environment variable and flag, its default and help, whether it is a secret,
  * and how its value is read into the config (`key`, `parse`: bounds and types, a ConfigError of
  * one line naming the setting otherwise). `loadConfig` is a loop over these rows; the help, the
- * README's table (test/deploy/settings-table.test.ts) and the manifests' checks read them too.
+ * docs/configuration.md's table (test/deploy/settings-table.test.ts) and the manifests' checks read them too.
  */
 export interface Setting {
   readonly env: string;
@@ -264,7 +264,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'BRIDGE_CONFIG',
     flag: '--config',
     key: 'configPath',
-    help: 'YAML or JSON file: auth mode, credential map, signature overrides (see README)',
+    help: 'YAML or JSON file: auth mode, credential map, signature overrides, shims (see docs/configuration.md)',
     parse: text,
   }),
   row({

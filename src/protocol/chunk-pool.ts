@@ -17,7 +17,7 @@
  * is 128 KiB so that glibc's malloc gives each one a mapping of its own (the bridge runs with
  * `MALLOC_MMAP_THRESHOLD_=131072`), and freeing it unmaps it; 64 KiB chunks came from malloc's heap
  * and stayed resident once freed. After a burst of large reads, small calls then run without the
- * burst's 18-32 MB beside them (BENCHMARKS.md, seventh round). Small answers never come here (they
+ * burst's 18-32 MB beside them (docs/performance-notes.md, seventh round). Small answers never come here (they
  * get a buffer or a string of their own).
  */
 export const CHUNK_BYTES = 128 * 1024;

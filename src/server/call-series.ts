@@ -5,7 +5,7 @@
  *
  * prom-client checks and hashes a sample's labels on every `inc` and `observe` (an object, a
  * sorted key list and a string per sample): about 1 µs per call in all, measured as about 3 % of
- * the bridge's CPU per small call (BENCHMARKS.md, eighth round). Here a sample costs one map look-up
+ * the bridge's CPU per small call (docs/performance-notes.md, eighth round). Here a sample costs one map look-up
  * by its label values; the checks are the caller's (metrics.ts passes fixed label sets).
  */
 

@@ -25,7 +25,7 @@ export interface ForwardSample {
   seconds: number;
 }
 
-/** Connections to Odoo for forwarded requests, at most (a pool of its own: README, BRIDGE_UPSTREAM_CONNECTIONS). */
+/** Connections to Odoo for forwarded requests, at most (a pool of its own: docs/configuration.md, BRIDGE_UPSTREAM_CONNECTIONS). */
 const FORWARD_CONNECTIONS = 64;
 
 /** What the forwarder takes from the settings. */

@@ -45,7 +45,7 @@ export const NO_SHIMS: ShimSettings = {
   check_access_rights: false,
 };
 
-/** The Odoo version that removed (or changed) each call, as README's shims table says it. */
+/** The Odoo version that removed (or changed) each call, as docs/compatibility.md's shims table says it. */
 export const SHIM_REMOVED_IN: Readonly<Record<ShimName, string>> = {
   name_get: '17.0',
   search_count: '17.0',

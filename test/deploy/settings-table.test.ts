@@ -1,19 +1,21 @@
 /**
- * The README's settings table says what the code does: one row per setting (src/config.ts
- * SETTINGS), the same flag, the same default; and `--help` lists them all.
+ * The settings tables say what the code does: docs/configuration.md has one row per setting
+ * (src/config.ts SETTINGS), the same flag, the same default; the README's short table of the
+ * essential ones agrees with it; and `--help` lists them all.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { helpText, loadConfig, SETTINGS } from '../../src/config.ts';
 
+const CONFIGURATION = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-/** The rows of the table under `## Settings`: variable, flag, default cell. */
-function tableRows(): Map<string, { flag: string; dflt: string }> {
-  const section = README.slice(
-    README.indexOf('\n## Settings'),
-    README.indexOf('\n## ', README.indexOf('\n## Settings') + 1),
-  );
+/** The rows of the table under `heading` in `doc`: variable, flag, default cell. */
+function tableRows(doc: string, heading: string): Map<string, { flag: string; dflt: string }> {
+  const start = doc.indexOf(`\n${heading}\n`);
+  expect(start, heading).toBeGreaterThan(-1);
+  const end = doc.indexOf('\n## ', start + 1);
+  const section = doc.slice(start, end === -1 ? undefined : end);
   const rows = new Map<string, { flag: string; dflt: string }>();
   for (const line of section.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
@@ -24,8 +26,8 @@ function tableRows(): Map<string, { flag: string; dflt: string }> {
   return rows;
 }
 
-describe('the README settings table', () => {
-  const rows = tableRows();
+describe('the settings tables', () => {
+  const rows = tableRows(CONFIGURATION, '## All settings');
 
   it('has a row for every setting, and no other', () => {
     expect([...rows.keys()].sort()).toEqual(SETTINGS.map((s) => s.env).sort());
@@ -36,6 +38,12 @@ describe('the README settings table', () => {
     expect(r?.flag).toBe(s.flag);
     if (s.default !== undefined) expect(r?.dflt).toBe(`\`${s.default}\``);
     else expect(['—', '(required)']).toContain(r?.dflt);
+  });
+
+  it("the README's essential settings are real ones, with the same flag and default", () => {
+    const essential = tableRows(README, '## Configure');
+    expect(essential.size).toBeGreaterThanOrEqual(5);
+    for (const [env, r] of essential) expect(r, env).toEqual(rows.get(env));
   });
 
   it('--help lists every setting with its flag', () => {

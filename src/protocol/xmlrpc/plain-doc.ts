@@ -57,7 +57,7 @@ function isNameChar(c: number): boolean {
 /**
  * Whether `text` holds `name` at `at`. A `charCodeAt` loop: in the bridge, between requests, it
  * costs less than `startsWith` at an offset (a builtin call each time), which took a third of
- * this scanner's time in a profile of the bridge under load (BENCHMARKS.md, eighth round).
+ * this scanner's time in a profile of the bridge under load (docs/performance-notes.md, eighth round).
  */
 function holdsAt(text: string, at: number, name: string): boolean {
   const n = name.length;
