@@ -15,6 +15,7 @@ import { toPythonJson, toPythonJsonBytes } from '../protocol/json/stringify.ts';
 import { isIdentifier, isModelName } from '../odoo-names.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
 import { toJson2Call, type Json2Call } from '../translate/named-args.ts';
+import { pythonBindingMessage, pythonQualname } from '../translate/python-call-errors.ts';
 import { firstCreatedId } from '../translate/results.ts';
 import { applyShim, isShimmedCall, shimFor, type OdooRelease, type ShimmedCall } from '../translate/shims.ts';
 import { faultFromJson2, readJson2Error } from '../upstream/json2-errors.ts';
@@ -200,7 +201,8 @@ async function callJson2(
   ctx.notes.upstreamStatus = answer.status;
   if (answer.status === 401) ctx.auth.keyRejected(grant, ctx.requestId);
   const site = { db, model, method, baseUrl: ctx.odoo.baseUrl };
-  if (answer.status !== 200) throw faultFromJson2(answer, site);
+  if (answer.status !== 200)
+    throw bindingFault(answer, model, method, signature, call.body) ?? faultFromJson2(answer, site);
   if (!answer.contentType.includes('json'))
     throw notJsonAnswer(
       ctx.odoo.baseUrl,
@@ -208,6 +210,25 @@ async function callJson2(
       `its content type is ${answer.contentType || 'missing'}`,
     );
   return { answer, call };
+}
+
+/**
+ * JSON-2's argument-binding refusal (a 422 in `inspect`'s words: the method did not run) as the
+ * TypeError legacy Odoo's Python call gives for the same call (translate/python-call-errors.ts).
+ */
+function bindingFault(
+  answer: UpstreamAnswer,
+  model: string,
+  method: string,
+  signature: MethodSignature,
+  body: Struct,
+): OdooFault | undefined {
+  if (answer.status !== 422) return undefined;
+  const err = readJson2Error(answer);
+  if (err?.name !== 'werkzeug.exceptions.UnprocessableEntity') return undefined;
+  const qualname = pythonQualname(model, method, signature);
+  const message = pythonBindingMessage(err.message, qualname, signature, body);
+  return message === undefined ? undefined : pythonError('TypeError', message);
 }
 
 /**

@@ -27,19 +27,26 @@ export function signaturesFromModelDoc(text: string): Map<string, MethodSignatur
   if (typeof methods !== 'object' || methods === null) return out;
   for (const [name, desc] of Object.entries(methods as Record<string, unknown>)) {
     if (typeof desc !== 'object' || desc === null) continue;
-    const d = desc as { parameters?: unknown; api?: unknown };
+    const d = desc as { parameters?: unknown; api?: unknown; model?: unknown };
     const params: ParamSpec[] = [];
     if (typeof d.parameters === 'object' && d.parameters !== null) {
       for (const [pname, pdesc] of Object.entries(d.parameters as Record<string, unknown>)) {
-        const kind = (pdesc as { kind?: unknown } | null)?.kind;
+        const described = typeof pdesc === 'object' && pdesc !== null ? pdesc : {};
+        const kind = (described as { kind?: unknown }).kind;
         params.push({
           name: pname,
           kind: typeof kind === 'string' ? (KINDS[kind] ?? 'positional') : 'positional',
+          optional: Object.hasOwn(described, 'default'),
         });
       }
     }
     const api = Array.isArray(d.api) ? d.api : [];
-    out.set(name, { apiModel: api.includes('model'), params, source: 'server' });
+    out.set(name, {
+      apiModel: api.includes('model'),
+      params,
+      source: 'server',
+      ...(typeof d.model === 'string' && d.model.length <= 128 ? { definedIn: d.model } : {}),
+    });
   }
   return out;
 }

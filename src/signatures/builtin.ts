@@ -6,56 +6,76 @@
  */
 import { positional, type MethodSignature, type ParamSpec } from './method-signature.ts';
 
-const model = (params: ParamSpec[]): MethodSignature => ({ apiModel: true, params, source: 'builtin' });
-const record = (params: ParamSpec[]): MethodSignature => ({ apiModel: false, params, source: 'builtin' });
+const model = (params: ParamSpec[], definedIn = 'core'): MethodSignature => ({
+  apiModel: true,
+  params,
+  source: 'builtin',
+  definedIn,
+});
+const record = (params: ParamSpec[], definedIn = 'core'): MethodSignature => ({
+  apiModel: false,
+  params,
+  source: 'builtin',
+  definedIn,
+});
+/** A name ending in `?` has a default (Odoo 19's signatures, as api_doc describes them). */
 const p = positional;
+/** Keyword-only parameters, each with a default. */
+const kwOnly = (names: readonly string[]): ParamSpec[] =>
+  names.map((name) => ({ name, kind: 'keyword_only' as const, optional: true }));
 
 export const BUILTIN_SIGNATURES: ReadonlyMap<string, MethodSignature> = new Map([
-  ['search', model(p(['domain', 'offset', 'limit', 'order']))],
-  ['search_count', model(p(['domain', 'limit']))],
+  ['search', model(p(['domain', 'offset?', 'limit?', 'order?']))],
+  ['search_count', model(p(['domain', 'limit?']))],
   [
     'search_read',
     model([
-      ...p(['domain', 'fields', 'offset', 'limit', 'order']),
+      ...p(['domain?', 'fields?', 'offset?', 'limit?', 'order?']),
       { name: 'read_kwargs', kind: 'var_keyword' },
     ]),
   ],
-  ['read', record(p(['fields', 'load']))],
+  ['read', record(p(['fields?', 'load?']))],
   ['write', record(p(['vals']))],
   ['create', model(p(['vals_list']))],
   ['unlink', record([])],
-  ['copy', record(p(['default']))],
-  ['copy_data', record(p(['default']))],
-  ['fields_get', model(p(['allfields', 'attributes']))],
+  ['copy', record(p(['default?']))],
+  ['copy_data', record(p(['default?']))],
+  ['fields_get', model(p(['allfields?', 'attributes?']))],
   ['default_get', model(p(['fields']))],
-  ['name_search', model(p(['name', 'domain', 'operator', 'limit']))],
+  ['name_search', model(p(['name?', 'domain?', 'operator?', 'limit?']))],
   ['name_create', model(p(['name']))],
-  ['read_group', model(p(['domain', 'fields', 'groupby', 'offset', 'limit', 'orderby', 'lazy']))],
+  ['read_group', model(p(['domain', 'fields', 'groupby', 'offset?', 'limit?', 'orderby?', 'lazy?']))],
   [
     'formatted_read_group',
-    model(p(['domain', 'groupby', 'aggregates', 'having', 'offset', 'limit', 'order'])),
+    model(p(['domain', 'groupby?', 'aggregates?', 'having?', 'offset?', 'limit?', 'order?']), 'base'),
   ],
-  ['web_search_read', model(p(['domain', 'specification', 'offset', 'limit', 'order', 'count_limit']))],
-  ['web_read', record(p(['specification']))],
-  ['web_save', record(p(['vals', 'specification', 'next_id']))],
-  ['web_name_search', model(p(['name', 'specification', 'domain', 'operator', 'limit']))],
+  [
+    'web_search_read',
+    model(p(['domain', 'specification', 'offset?', 'limit?', 'order?', 'count_limit?']), 'base'),
+  ],
+  ['web_read', record(p(['specification']), 'base')],
+  ['web_save', record(p(['vals', 'specification', 'next_id?']), 'base')],
+  ['web_name_search', model(p(['name', 'specification', 'domain?', 'operator?', 'limit?']), 'base')],
   [
     'web_read_group',
-    model([
-      ...p(['domain', 'groupby', 'aggregates', 'limit', 'offset', 'order']),
-      ...[
-        'auto_unfold',
-        'opening_info',
-        'unfold_read_specification',
-        'unfold_read_default_limit',
-        'groupby_read_specification',
-      ].map((name) => ({ name, kind: 'keyword_only' as const })),
-    ]),
+    model(
+      [
+        ...p(['domain', 'groupby', 'aggregates?', 'limit?', 'offset?', 'order?']),
+        ...kwOnly([
+          'auto_unfold',
+          'opening_info',
+          'unfold_read_specification',
+          'unfold_read_default_limit',
+          'groupby_read_specification',
+        ]),
+      ],
+      'base',
+    ),
   ],
-  ['get_views', model(p(['views', 'options']))],
+  ['get_views', model(p(['views', 'options?']), 'base')],
   ['onchange', record(p(['values', 'field_names', 'fields_spec']))],
   ['has_access', record(p(['operation']))],
-  ['check_access_rights', model(p(['operation', 'raise_exception']))],
+  ['check_access_rights', model(p(['operation', 'raise_exception?']))],
   ['check_access_rule', record(p(['operation']))],
   ['check_field_access_rights', model(p(['operation', 'field_names']))],
   ['action_archive', record([])],
@@ -65,5 +85,5 @@ export const BUILTIN_SIGNATURES: ReadonlyMap<string, MethodSignature> = new Map(
   ['get_external_id', record([])],
   ['export_data', record(p(['fields_to_export']))],
   ['load', model(p(['fields', 'data']))],
-  ['context_get', model([])],
+  ['context_get', model([], 'res.users')],
 ]);

@@ -10,6 +10,8 @@ export type ParamKind = 'positional' | 'positional_only' | 'var_positional' | 'k
 export interface ParamSpec {
   readonly name: string;
   readonly kind: ParamKind;
+  /** Has a default value (absent: not known, as for an override in BRIDGE_CONFIG). */
+  readonly optional?: boolean;
 }
 
 export interface MethodSignature {
@@ -19,9 +21,22 @@ export interface MethodSignature {
   readonly params: readonly ParamSpec[];
   /** Where it came from, for logs and error messages. */
   readonly source: 'builtin' | 'server' | 'override';
+  /**
+   * The model whose class introduces the method, as api_doc names it (`core`: Odoo's BaseModel,
+   * `base`: the `base` model's mixins, else a model name); absent when not known. Python's
+   * argument errors name the method by its class (`BaseModel.write()`).
+   */
+  readonly definedIn?: string;
 }
 
-/** `['domain', 'offset']` → positional-or-keyword parameters. */
+/**
+ * `['domain', 'offset?']` → positional-or-keyword parameters; a name ending in `?` has a default.
+ * Without any `?` nothing is said about defaults (an override names parameters only).
+ */
 export function positional(names: readonly string[]): ParamSpec[] {
-  return names.map((name) => ({ name, kind: 'positional' as const }));
+  return names.map((spec) =>
+    spec.endsWith('?')
+      ? { name: spec.slice(0, -1), kind: 'positional' as const, optional: true }
+      : { name: spec, kind: 'positional' as const },
+  );
 }

@@ -9,6 +9,7 @@
 import { pythonError } from '../errors.ts';
 import type { MethodSignature } from '../signatures/method-signature.ts';
 import { isStruct, truthy, type Struct, type Value } from '../values.ts';
+import { pythonQualname, tooManyPositionalMessage } from './python-call-errors.ts';
 
 export interface Json2Call {
   /** The JSON-2 body: `ids`, `context` and named arguments. */
@@ -42,10 +43,10 @@ export function toJson2Call(
         `${model}.${method}() was given ${positional.length} positional arguments, more than its named parameters ` +
           `(${fillable.map((p) => p.name).join(', ') || 'none'}); JSON-2 cannot pass the rest (*args)`,
       );
+    // Legacy calls `method(records, *args)`: CPython's count includes the records (self).
     throw pythonError(
       'TypeError',
-      `${model}.${method}() takes ${fillable.length} positional argument${fillable.length === 1 ? '' : 's'}` +
-        `${sig.apiModel ? '' : ' after the record ids'} but ${positional.length} ${positional.length === 1 ? 'was' : 'were'} given`,
+      tooManyPositionalMessage(pythonQualname(model, method, sig), sig, positional.length, kw),
     );
   }
   positional.forEach((value, i) => {
@@ -67,7 +68,10 @@ export function toJson2Call(
         `${model}.${method}(): an argument named 'ids' cannot be passed over JSON-2`,
       );
     if (body.has(name))
-      throw pythonError('TypeError', `${model}.${method}() got multiple values for argument '${name}'`);
+      throw pythonError(
+        'TypeError',
+        `${pythonQualname(model, method, sig)}() got multiple values for argument '${name}'`,
+      );
     body.set(name, value);
   }
   // Legacy: `context = kwargs.pop('context', None) or {}`. An absent context is {} in JSON-2 too.

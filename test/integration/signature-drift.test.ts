@@ -99,7 +99,9 @@ describe('signature drift', () => {
     await warm(stack);
     stack.odoo.renameParam('lab', PARAM, 'get_param', 'key', 'name');
     const a = await call(stack, PARAM, 'get_param', [], { key: 'web.base.url' });
-    expect(lastLine(a.fault?.faultString ?? '')).toBe("TypeError: missing a required argument: 'name'");
+    expect(lastLine(a.fault?.faultString ?? '')).toBe(
+      "TypeError: IrConfigParameter.get_param() missing 1 required positional argument: 'name'",
+    );
     expect(upstream(stack)).toEqual([['/json/2/ir.config_parameter/get_param', { key: 'web.base.url' }]]);
     expect(driftLogs(stack)).toEqual([]);
   });
@@ -108,7 +110,9 @@ describe('signature drift', () => {
     stack = await startStack();
     await warm(stack);
     const a = await call(stack, PARAM, 'set_param', ['some.key']);
-    expect(lastLine(a.fault?.faultString ?? '')).toBe("TypeError: missing a required argument: 'value'");
+    expect(lastLine(a.fault?.faultString ?? '')).toBe(
+      "TypeError: IrConfigParameter.set_param() missing 1 required positional argument: 'value'",
+    );
     expect(upstream(stack)).toEqual([['/json/2/ir.config_parameter/set_param', { key: 'some.key' }]]);
     expect(driftLogs(stack)).toEqual([]);
   });
@@ -125,7 +129,9 @@ describe('signature drift', () => {
     await warm(stack);
     stack.odoo.renameParam('lab', PARAM, 'get_param', 'key', 'name');
     const a = await call(stack, PARAM, 'get_param', ['web.base.url']);
-    expect(lastLine(a.fault?.faultString ?? '')).toBe("TypeError: missing a required argument: 'name'");
+    expect(lastLine(a.fault?.faultString ?? '')).toBe(
+      "TypeError: IrConfigParameter.get_param() missing 1 required positional argument: 'name'",
+    );
     expect(upstream(stack)).toEqual([['/json/2/ir.config_parameter/get_param', { key: 'web.base.url' }]]);
     expect(await driftCount(stack, 'override')).toBe(1);
     expect(await driftCount(stack, 'retried')).toBe(0);
@@ -136,7 +142,9 @@ describe('signature drift', () => {
     await warm(stack);
     stack.odoo.renameParam('lab', PARAM, 'get_param', 'key', 'name', { doc: false });
     const a = await call(stack, PARAM, 'get_param', ['web.base.url']);
-    expect(lastLine(a.fault?.faultString ?? '')).toBe("TypeError: missing a required argument: 'name'");
+    expect(lastLine(a.fault?.faultString ?? '')).toBe(
+      "TypeError: IrConfigParameter.get_param() missing 1 required positional argument: 'name'",
+    );
     expect(upstream(stack)).toEqual([
       ['/json/2/ir.config_parameter/get_param', { key: 'web.base.url' }],
       ['doc', '/doc-bearer/ir.config_parameter.json'],

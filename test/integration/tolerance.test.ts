@@ -203,7 +203,7 @@ describe('raw XML-RPC values', () => {
     // positional parameter, so Python's TypeError; the bridge says the same before calling Odoo.
     expect(text).toContain('<name>faultCode</name>\n<value><int>1</int></value>');
     expect(text).toMatch(
-      /TypeError: res.partner.search_read\(\) takes 5 positional arguments but 6 were given/,
+      /TypeError: BaseModel.search_read\(\) takes from 1 to 6 positional arguments but 7 were given/,
     );
     expect(sent(stack, '/json/2/res.partner/search_read')).toEqual([]);
     // read(ids, fields, context) through execute: the context fills `load`, named and forwarded.
