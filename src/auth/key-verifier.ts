@@ -4,7 +4,8 @@
  * for a call, the bridge asks Odoo whose key it is (`res.users/context_get` with that key as bearer)
  * so that a legacy `uid` that is not the key's user gets `Access Denied`, as Odoo does.
  *
- * Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under a keyed hash of (db, key) with a
+ * An Odoo whose `context_get` names no uid is asked two other things the key's user can read
+ * (`uidWithoutContext`). Answers are cached for BRIDGE_AUTH_CACHE_TTL_SECONDS under a keyed hash of (db, key) with a
  * per-process secret (keyed-hash.ts): the key itself is never a cache key, never logged.
  */
 import { LRUCache } from 'lru-cache';
@@ -46,11 +47,9 @@ export class KeyVerifier {
         method: 'context_get',
         baseUrl: this.odoo.baseUrl,
       });
-    const uid = readUid(this.json(answer.text, 'res.users.context_get'));
-    if (uid === undefined)
-      throw upstreamError(
-        `Odoo's res.users/context_get answer has no uid: cannot tell whose API key this is`,
-      );
+    const uid =
+      readUid(this.json(answer.text, 'res.users.context_get')) ??
+      (await this.uidWithoutContext(db, apiKey, requestId));
     const identity: KeyIdentity = { uid };
     this.cache.set(id, identity);
     return identity;
@@ -71,6 +70,45 @@ export class KeyVerifier {
     const withLogin = { uid: identity.uid, login };
     this.cache.set(this.cacheKey(db, apiKey), withLogin);
     return withLogin;
+  }
+
+  /**
+   * The key's user when `context_get` names none (a customised `res.users.context_get`: Odoo's own
+   * test suite patches it to answer `{}`). Two sources the key's own user can always read:
+   * - its API keys (`res.users.apikeys`): an ir.rule shows a user only their own keys, and a
+   *   Settings administrator everyone's, so the caller's own key is always among them; when they
+   *   all belong to one user, that user is the caller;
+   * - web's `ir.http/session_info`, whose `user_settings.user_id` is the caller (for an
+   *   administrator who sees other users' keys too).
+   * Neither answering: the bridge's fault, saying so.
+   */
+  private async uidWithoutContext(db: string, apiKey: string, requestId?: string): Promise<number> {
+    const ask = async (model: string, method: string, body: unknown): Promise<unknown> => {
+      const answer = await this.odoo.json2(model, method, JSON.stringify(body), { db, apiKey, requestId });
+      if (answer.status !== 200 || !answer.contentType.includes('json')) return undefined;
+      return this.json(answer.text, `${model}.${method}`);
+    };
+    const first = await ask('res.users.apikeys', 'search_read', {
+      domain: [],
+      fields: ['user_id'],
+      limit: 1,
+    });
+    const owner = many2oneId(
+      Array.isArray(first) ? (first[0] as { user_id?: unknown } | undefined)?.user_id : undefined,
+    );
+    if (owner !== undefined) {
+      const others = await ask('res.users.apikeys', 'search_count', { domain: [['user_id', '!=', owner]] });
+      if (others === 0) return owner;
+    }
+    const info = await ask('ir.http', 'session_info', {});
+    const settingsUser = (info as { user_settings?: { user_id?: unknown } } | null)?.user_settings?.user_id;
+    const uid = (settingsUser as { id?: unknown } | null)?.id;
+    if (typeof uid === 'number' && Number.isSafeInteger(uid) && uid > 0) return uid;
+    throw upstreamError(
+      `cannot tell whose API key this is: Odoo's res.users/context_get answer has no uid (is it customised?), ` +
+        `the key's user sees more than one user's API keys (res.users.apikeys), and ir.http/session_info ` +
+        `names no user`,
+    );
   }
 
   /** What is known about `apiKey` without asking Odoo (undefined: not verified recently). */
@@ -100,6 +138,12 @@ export class KeyVerifier {
 function readUid(context: unknown): number | undefined {
   const v = (context as { uid?: unknown } | null)?.uid;
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+}
+
+/** A many2one value `[id, display_name]` → its id. */
+function many2oneId(v: unknown): number | undefined {
+  const id = Array.isArray(v) ? (v[0] as unknown) : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
 function readLogin(rows: unknown): string | undefined {

@@ -44,6 +44,7 @@ import {
   type PyDict,
   type PyJson,
 } from './fake-odoo-json.ts';
+import { keyIdentityAnswer } from './fake-odoo-key-identity.ts';
 import { checkAccess, execute, type Env, type FakeDatabase } from './fake-odoo-orm.ts';
 import {
   bind,
@@ -93,6 +94,8 @@ export interface FakeOdooOptions {
    * the next release removed (`read_group`, `check_access_rights`, `check_access_rule`) are gone.
    */
   serverVersion?: string;
+  /** `res.users/context_get` answers `{}`, as in Odoo's own test suite (default false). */
+  contextGetWithoutUid?: boolean;
 }
 
 export interface RecordedRequest {
@@ -269,6 +272,7 @@ class FakeOdooServer {
       fixturesDir: opts.fixturesDir ?? DEFAULT_FIXTURES_DIR,
       database: opts.database ?? {},
       serverVersion: opts.serverVersion ?? '19.0',
+      contextGetWithoutUid: opts.contextGetWithoutUid ?? false,
     };
     const fx = loadFixtures(this.opts.fixturesDir);
     for (const db of this.opts.dbs) {
@@ -462,7 +466,17 @@ class FakeOdooServer {
       const uid = this.authBearer(req, db, session);
       const params = this.parseBody(req, body);
       const [model, fn] = parts.map(decodeURIComponent) as [string, string];
-      return jsonReply(200, this.rpc(this.data[db] as FakeDatabase, uid, model, fn, params));
+      const data = this.data[db] as FakeDatabase;
+      const userName = (id: number): string => {
+        const rows = this.rpc(data, 2, 'res.users', 'read', [
+          ['ids', [id]],
+          ['fields', ['name']],
+        ]);
+        return Array.isArray(rows) ? String((rows[0] as PyDict | undefined)?.['name'] ?? '') : '';
+      };
+      const own = keyIdentityAnswer(this.opts, db, uid, model, fn, Object.fromEntries(params), userName);
+      if (own !== undefined) return jsonReply(200, own);
+      return jsonReply(200, this.rpc(data, uid, model, fn, params));
     }
 
     if (path.startsWith('/doc-bearer/') && path.endsWith('.json')) {
