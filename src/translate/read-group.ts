@@ -12,7 +12,8 @@
  * 3. `legacyRows`: the formatted groups → legacy rows: the groupby values (a date group's label,
  *    with its bounds in `__range`), `<groupby>_count` (lazy, one level) or `__count`, the
  *    aggregates under the names the caller used, `__domain` (the caller's domain AND the group's),
- *    and `__context: {group_by: [...]}` for the levels a lazy call left out.
+ *    and `__context: {group_by: [...]}` for the levels a lazy call left out. A lazy call also gets
+ *    the empty groups of a `group_expand` field, with `__fold` (see `expandContext`).
  */
 import { pythonError, pythonNameList, upstreamError } from '../errors.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
@@ -143,6 +144,8 @@ export interface ReadGroupPlan {
   countKey: string;
   /** Legacy name → aggregate spec sent (`'field:agg'`), in the legacy key order. */
   aggregates: [string, string][];
+  /** Empty `group_expand` groups asked for (a lazy call: `read_group_expand` in the context). */
+  expand: boolean;
   /** The formatted_read_group keyword arguments (domain, groupby, aggregates, offset, limit, order, context). */
   kw: Struct;
 }
@@ -204,8 +207,24 @@ export function planReadGroup(
       throw pythonError('AttributeError', `'${pyTypeName(call.orderby)}' object has no attribute 'split'`);
     kw.set('order', orderSpecs(call.orderby, groupSpecs, countKey, aggregates));
   }
-  if (call.context !== undefined && truthy(call.context)) kw.set('context', call.context);
-  return { call, groupSpecs, temporal, countKey, aggregates: [...aggregates], kw };
+  const expand = call.lazy && groupSpecs.length === 1;
+  const context = expandContext(call.context, expand);
+  if (context !== undefined && truthy(context)) kw.set('context', context);
+  return { call, groupSpecs, temporal, countKey, aggregates: [...aggregates], expand, kw };
+}
+
+/**
+ * Legacy read_group adds a lazy call's empty groups for a `group_expand` field (kanban columns:
+ * every stage, count 0) whatever the context; formatted_read_group adds them only when asked, with
+ * `read_group_expand` in the context, which legacy did not read. So the key is set for a lazy
+ * call and taken out of an eager one. A context that is not a mapping is sent as it came.
+ */
+function expandContext(context: Value | undefined, expand: boolean): Value | undefined {
+  if (context !== undefined && truthy(context) && !isStruct(context)) return context;
+  const out: Struct = new Map(isStruct(context) ? context : []);
+  if (expand) out.set('read_group_expand', true);
+  else out.delete('read_group_expand');
+  return out;
 }
 
 /**
@@ -235,13 +254,80 @@ function orderSpecs(
     .join(',');
 }
 
-/** formatted_read_group's answer (JSON text) → the legacy rows. */
-export function legacyRows(plan: ReadGroupPlan, text: string): Value {
+/** formatted_read_group's answer (JSON text) → its groups. */
+function formattedGroups(text: string): Value[] {
   const groups = parseJsonValue(text);
   if (!Array.isArray(groups))
     throw upstreamError(
       'Odoo answered formatted_read_group (for read_group) with something other than a list',
     );
+  return groups;
+}
+
+/**
+ * A lazy call with an offset or a limit: formatted_read_group adds no empty groups then (it fills
+ * only at offset 0 and under the limit), where legacy read_group cut the real groups and then added
+ * every value the field's `group_expand` gives. The second call asks for those values (same domain
+ * and order, no offset or limit, `read_group_expand`), or undefined when none is needed.
+ */
+export function expandedGroupsKw(plan: ReadGroupPlan): Struct | undefined {
+  if (!plan.expand || (!truthy(plan.call.offset) && !truthy(plan.call.limit))) return undefined;
+  const kw = new Map(plan.kw);
+  kw.delete('offset');
+  kw.delete('limit');
+  kw.set('aggregates', ['__count']);
+  return kw;
+}
+
+/**
+ * The legacy rows of a lazy call with an offset or a limit (`expandedGroupsKw`): the cut groups
+ * in the order of all the field's groups, every value only the expansion gave (or that the cut
+ * left out) as an empty group, then any cut group the expansion did not give. Whether the field
+ * has a `group_expand` at all is read from the expansion: a group of no record (`__count` 0), or
+ * `__fold` (a many2one to a model with a fold field). Neither: the cut groups alone.
+ */
+export function legacyRowsExpanded(plan: ReadGroupPlan, cutText: string, allText: string): Value {
+  const cut = formattedGroups(cutText);
+  const all = formattedGroups(allText).filter(isStruct);
+  if (!all.some((g) => g.get('__count') === 0 || g.has('__fold'))) return legacyRowsOf(plan, cut);
+  const spec = plan.groupSpecs[0]?.[1] ?? '';
+  const keyOf = (g: Struct): string => {
+    const v = g.get(spec) ?? false;
+    return JSON.stringify(Array.isArray(v) ? (v[0] ?? false) : v);
+  };
+  const cutByKey = new Map(cut.filter(isStruct).map((g) => [keyOf(g), g]));
+  const merged: Value[] = all.map((g) => {
+    const real = cutByKey.get(keyOf(g));
+    if (real) {
+      cutByKey.delete(keyOf(g));
+      return real;
+    }
+    const empty = new Map<string, Value>([
+      [spec, g.get(spec) ?? false],
+      ['__extra_domain', g.get('__extra_domain') ?? []],
+      ['__count', 0],
+    ]);
+    for (const [, agg] of plan.aggregates) empty.set(agg, emptyAggregate(agg));
+    if (g.has('__fold')) empty.set('__fold', g.get('__fold') ?? false);
+    return empty;
+  });
+  return legacyRowsOf(plan, [...merged, ...cutByKey.values()]);
+}
+
+/** Odoo's empty value of an aggregate (`_read_group_empty_value`): 0 for counts, [] for arrays. */
+function emptyAggregate(spec: string): Value {
+  const func = spec.split(':')[1] ?? '';
+  if (func === 'count' || func === 'count_distinct') return 0;
+  if (func === 'array_agg' || func === 'array_agg_distinct') return [];
+  return false;
+}
+
+/** formatted_read_group's answer (JSON text) → the legacy rows. */
+export function legacyRows(plan: ReadGroupPlan, text: string): Value {
+  return legacyRowsOf(plan, formattedGroups(text));
+}
+
+function legacyRowsOf(plan: ReadGroupPlan, groups: readonly Value[]): Value {
   const { call } = plan;
   const rest = call.groupby.slice(call.grouped.length);
   return groups.map((g): Value => {
@@ -249,6 +335,14 @@ export function legacyRows(plan: ReadGroupPlan, text: string): Value {
     const row: Struct = new Map();
     const range: Struct = new Map();
     const extra = g.get('__extra_domain') ?? [];
+    // An empty group_expand group (no record has a count of 0): legacy built it from the empty
+    // aggregates, then set the group's value, so its keys come in that order.
+    const filled = plan.expand && g.get('__count') === 0;
+    const aggregatesFirst = () => {
+      row.set(plan.countKey, g.get('__count') ?? 0);
+      for (const [name, spec] of plan.aggregates) row.set(name, g.get(spec) ?? false);
+    };
+    if (filled) aggregatesFirst();
     for (const [key, spec] of plan.groupSpecs) {
       const value = g.get(spec) ?? false;
       if (plan.temporal.has(key)) {
@@ -261,12 +355,11 @@ export function legacyRows(plan: ReadGroupPlan, text: string): Value {
         }
       } else row.set(key, value);
     }
-    row.set(plan.countKey, g.get('__count') ?? 0);
-    for (const [name, spec] of plan.aggregates) row.set(name, g.get(spec) ?? false);
+    if (!filled) aggregatesFirst();
+    if (g.has('__fold')) row.set('__fold', g.get('__fold') ?? false);
     row.set('__domain', andDomains(call.domain, Array.isArray(extra) ? extra : []));
     if (rest.length) row.set('__context', new Map([['group_by', rest]]));
     if (range.size) row.set('__range', range);
-    if (g.has('__fold')) row.set('__fold', g.get('__fold') ?? false);
     return row;
   });
 }

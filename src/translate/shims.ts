@@ -22,7 +22,9 @@ import { parseJsonValue } from '../protocol/json/parse.ts';
 import { isStruct, truthy, valueResult, type CallResult, type Struct, type Value } from '../values.ts';
 import {
   fieldInfos,
+  expandedGroupsKw,
   legacyRows,
+  legacyRowsExpanded,
   parseLegacyReadGroup,
   planReadGroup,
   type LegacyReadGroup,
@@ -265,12 +267,27 @@ function formattedReadGroup(
   info: ReturnType<typeof fieldInfos>,
 ): ShimmedCall {
   const plan = planReadGroup(call, model, info);
+  const expandedKw = expandedGroupsKw(plan);
+  if (expandedKw === undefined)
+    return {
+      shim: 'read_group',
+      method: 'formatted_read_group',
+      args: [],
+      kw: plan.kw,
+      mapResult: (text) => valueResult(legacyRows(plan, text)),
+    };
   return {
     shim: 'read_group',
     method: 'formatted_read_group',
     args: [],
     kw: plan.kw,
-    mapResult: (text) => valueResult(legacyRows(plan, text)),
+    then: (cut) => ({
+      shim: 'read_group',
+      method: 'formatted_read_group',
+      args: [],
+      kw: expandedKw,
+      mapResult: (all) => valueResult(legacyRowsExpanded(plan, cut, all)),
+    }),
   };
 }
 
