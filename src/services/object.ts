@@ -272,8 +272,8 @@ async function resolveSignature(
 ): Promise<MethodSignature> {
   const answer = await ctx.signatures.lookup({ db, model, method, apiKey, requestId: ctx.requestId });
   if (answer.found) return answer.signature;
-  if (args.length === 0) return { apiModel: true, params: [], source: 'builtin' };
-  if (args.length === 1) return { apiModel: false, params: [], source: 'builtin' };
+  if (args.length === 0) return { apiModel: true, params: [], source: 'none' };
+  if (args.length === 1) return { apiModel: false, params: [], source: 'none' };
   throw unnamedArguments(model, method, answer.reason);
 }
 

@@ -19,8 +19,11 @@ export interface MethodSignature {
   readonly apiModel: boolean;
   /** Parameters after `self`, in order. */
   readonly params: readonly ParamSpec[];
-  /** Where it came from, for logs and error messages. */
-  readonly source: 'builtin' | 'server' | 'override';
+  /**
+   * Where it came from, for logs and error messages; `none`: nobody describes the method, and the
+   * bridge assumed the least (no parameters, or the one argument as record ids).
+   */
+  readonly source: 'builtin' | 'server' | 'override' | 'none';
   /**
    * The model whose class introduces the method, as api_doc names it (`core`: Odoo's BaseModel,
    * `base`: the `base` model's mixins, else a model name); absent when not known. Python's

@@ -52,9 +52,13 @@ function givenNames(body: Struct): string[] {
 
 const isFillable = (p: ParamSpec): boolean => p.kind === 'positional' || p.kind === 'positional_only';
 
-/** The first name no parameter takes, when the signature is trusted and has no `**kwargs`. */
+/**
+ * The first name no parameter takes, when the signature is a description of the method (not an
+ * override, which names parameters only, nor the bridge's guess) and has no `**kwargs`.
+ */
 function firstUnexpected(sig: MethodSignature, body: Struct): string | undefined {
-  if (sig.source === 'override' || sig.params.some((p) => p.kind === 'var_keyword')) return undefined;
+  if (sig.source === 'override' || sig.source === 'none') return undefined;
+  if (sig.params.some((p) => p.kind === 'var_keyword')) return undefined;
   const names = new Set(sig.params.filter((p) => p.kind !== 'var_positional').map((p) => p.name));
   return givenNames(body).find((n) => !names.has(n));
 }

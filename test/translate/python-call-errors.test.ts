@@ -83,6 +83,13 @@ describe('python-call-errors', () => {
     );
   });
 
+  it("the bridge's guess for a method nobody describes says nothing of its parameters", () => {
+    const guess = sig([], 'none');
+    expect(
+      pythonBindingMessage("missing a required argument: 'model'", 'X.f', guess, body({ savepoint: 1 })),
+    ).toBe("X.f() missing 1 required positional argument: 'model'");
+  });
+
   it("leaves any other message (a UserError's, an odd or very long one) to Odoo's wording", () => {
     const s = sig([]);
     expect(pythonBindingMessage('The record is locked', 'X.f', s, body({}))).toBeUndefined();
