@@ -111,6 +111,8 @@ export function buildParts(
       maxClients: config.inventoryMaxClients,
       maxCalls: config.inventoryMaxCalls,
       maxClientsPerAddress: config.inventoryMaxClientsPerAddress,
+      retentionDays: config.inventoryRetentionDays,
+      migratedAfterDays: config.inventoryMigratedAfterDays,
     }),
     log,
     admission,

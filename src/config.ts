@@ -70,6 +70,8 @@ export interface BridgeConfig {
   inventoryMaxClients: number;
   inventoryMaxCalls: number;
   inventoryMaxClientsPerAddress: number;
+  inventoryRetentionDays: number;
+  inventoryMigratedAfterDays: number;
   /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts). */
   retryMax: number;
   retryBackoffMs: number;
@@ -136,6 +138,14 @@ const int =
     if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(n * scale) || n < min)
       throw new ConfigError(`${env}=${value} must be a whole number >= ${min}`);
     return n * scale;
+  };
+/** A whole number from `min` to `max`. */
+const intUpTo =
+  (min: number, max: number) =>
+  (v: string | undefined, env: string): number => {
+    const n = int(min)(v, env);
+    if (n > max) throw new ConfigError(`${env}=${n} must be at most ${max}`);
+    return n;
   };
 const decimal = (v: string | undefined, env: string): number => {
   const value = v ?? '';
@@ -480,6 +490,22 @@ export const SETTINGS: readonly Setting[] = [
     default: '10',
     help: 'clients (User-Agent, db, login) the inventory keeps per client address, its least recently seen dropped first: one sender cannot evict other clients',
     parse: int(1),
+  }),
+  row({
+    env: 'BRIDGE_INVENTORY_RETENTION_DAYS',
+    flag: '--inventory-retention-days',
+    key: 'inventoryRetentionDays',
+    default: '30',
+    help: 'days of calls per day the inventory keeps for its trend (at most 3660); a client or kind of call not seen for that long is forgotten',
+    parse: intUpTo(1, 3660),
+  }),
+  row({
+    env: 'BRIDGE_INVENTORY_MIGRATED_AFTER_DAYS',
+    flag: '--inventory-migrated-after-days',
+    key: 'inventoryMigratedAfterDays',
+    default: '7',
+    help: 'a kind of call (or a client) not seen for this many days counts as migrated on the migration page',
+    parse: intUpTo(1, 3660),
   }),
   row({
     env: 'BRIDGE_RETRY_MAX',

@@ -18,6 +18,13 @@ export interface InventoryLimits {
   maxClientsPerAddress: number;
   /** Largest example JSON-2 body kept per kind of call, in characters of JSON. */
   maxExampleBytes: number;
+  /**
+   * Days a client's and a call's history is kept: the daily counts of the trend, and a client or
+   * a kind of call not seen for that long is forgotten.
+   */
+  retentionDays: number;
+  /** A kind of call (or a client) not seen for this many days counts as migrated. */
+  migratedAfterDays: number;
 }
 
 export const DEFAULT_LIMITS: InventoryLimits = {
@@ -25,7 +32,47 @@ export const DEFAULT_LIMITS: InventoryLimits = {
   maxCalls: 100,
   maxClientsPerAddress: 10,
   maxExampleBytes: 2048,
+  retentionDays: 30,
+  migratedAfterDays: 7,
 };
+
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+/** Calls and faults within one day or one hour (`at`: days or hours since the epoch, UTC). */
+export interface Bucket {
+  at: number;
+  calls: number;
+  faults: number;
+}
+
+/**
+ * Counts one call in `buckets` (oldest first) at `at`, keeping only the buckets of the last
+ * `keep` units: one comparison and an increment on the usual path.
+ */
+export function countIn(buckets: Bucket[], at: number, fault: boolean, keep: number): void {
+  const last = buckets[buckets.length - 1];
+  if (last !== undefined && last.at >= at) {
+    // The same unit (or a clock that went back): counted in the newest bucket.
+    last.calls++;
+    if (fault) last.faults++;
+    return;
+  }
+  buckets.push({ at, calls: 1, faults: fault ? 1 : 0 });
+  while ((buckets[0]?.at ?? at) <= at - keep) buckets.shift();
+}
+
+/** Calls and faults in the buckets after `since` (exclusive). */
+export function sumSince(buckets: readonly Bucket[], since: number): { calls: number; faults: number } {
+  let calls = 0;
+  let faults = 0;
+  for (const b of buckets)
+    if (b.at > since) {
+      calls += b.calls;
+      faults += b.faults;
+    }
+  return { calls, faults };
+}
 
 export interface CallEntry {
   protocol: string;
@@ -64,6 +111,10 @@ export interface ClientEntry {
   errors: number;
   calls: Map<string, CallEntry>;
   lastCall: CallEntry | undefined;
+  /** Calls per UTC day, oldest first, for `retentionDays`. */
+  daily: Bucket[];
+  /** Calls per hour, oldest first, for the last 24 hours. */
+  hourly: Bucket[];
 }
 
 export const clip = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);
@@ -121,5 +172,7 @@ export function newClient(
     errors: 0,
     calls: new Map(),
     lastCall: undefined,
+    daily: [],
+    hourly: [],
   };
 }

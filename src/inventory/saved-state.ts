@@ -12,8 +12,11 @@ import {
   callKey,
   clientKey,
   clip,
+  DAY_MS,
+  HOUR_MS,
   iso,
   newClient,
+  type Bucket,
   type CallEntry,
   type ClientEntry,
   type InventoryLimits,
@@ -48,7 +51,13 @@ export interface PersistedClient {
   count: number;
   errors: number;
   calls: PersistedCall[];
+  /** Calls per day: [`YYYY-MM-DD`, calls, faults], oldest first. */
+  daily?: PersistedBucket[];
+  /** Calls per hour: [`YYYY-MM-DDTHH`, calls, faults], oldest first. */
+  hourly?: PersistedBucket[];
 }
+
+export type PersistedBucket = [string, number, number];
 
 /** A login learnt from common.login / authenticate: [db, uid, login]. */
 export type LearntLogin = [string, number, string];
@@ -95,6 +104,8 @@ function persistedClient(c: ClientEntry): PersistedClient {
     count: c.count,
     errors: c.errors,
     calls: [...c.calls.values()].map(persistedCall),
+    daily: c.daily.map((b) => [iso(b.at * DAY_MS).slice(0, 10), b.calls, b.faults]),
+    hourly: c.hourly.map((b) => [iso(b.at * HOUR_MS).slice(0, 13), b.calls, b.faults]),
   };
 }
 
@@ -177,7 +188,28 @@ function readClient(raw: unknown, limits: InventoryLimits): [string, ClientEntry
   client.count = n;
   client.errors = errors;
   for (const [k, e] of readCalls(raw['calls'] as unknown[], limits)) client.calls.set(k, e);
+  client.daily = readBuckets(raw['daily'], DAY_MS, 10, limits.retentionDays);
+  client.hourly = readBuckets(raw['hourly'], HOUR_MS, 13, 24);
   return [key, client];
+}
+
+/**
+ * Saved counts per day or hour (`[time, calls, faults]`, the time as the first `chars` characters
+ * of an ISO date): the well-formed ones, one per unit, the newest `keep`, oldest first.
+ */
+function readBuckets(raw: unknown, unitMs: number, chars: number, keep: number): Bucket[] {
+  if (!Array.isArray(raw)) return [];
+  const byUnit = new Map<number, Bucket>();
+  for (const b of raw as unknown[]) {
+    if (!Array.isArray(b) || typeof b[0] !== 'string' || b[0].length !== chars) continue;
+    const t = Date.parse(chars === 10 ? `${b[0]}T00:00:00Z` : `${b[0]}:00:00Z`);
+    const calls = count(b[1]);
+    const faults = count(b[2]);
+    if (!Number.isFinite(t) || calls === undefined || faults === undefined || faults > calls) continue;
+    const at = Math.floor(t / unitMs);
+    byUnit.set(at, { at, calls, faults });
+  }
+  return [...byUnit.values()].sort((a, b) => a.at - b.at).slice(-keep);
 }
 
 /** The `maxCalls` most recently seen well-formed calls of `raw`, keyed, least recently seen first. */

@@ -22,7 +22,10 @@ import {
   clientKey,
   clip,
   clipOpt,
+  countIn,
+  DAY_MS,
   DEFAULT_LIMITS,
+  HOUR_MS,
   newClient,
   type CallEntry,
   type ClientEntry,
@@ -80,6 +83,9 @@ export class Inventory {
   private loginsLearnt = 0;
   private evictedClients = 0;
   private evictedCalls = 0;
+  /** Forgotten after `retentionDays` without a call. */
+  private expiredClients = 0;
+  private expiredCalls = 0;
   /** Bumped on every change: the persister saves only when it moved. */
   changes = 0;
 
@@ -99,7 +105,10 @@ export class Inventory {
     const client = this.clientOf(o, isLogin, now);
     client.last = now;
     client.count++;
-    if (o.fault !== undefined) client.errors++;
+    const fault = o.fault !== undefined;
+    if (fault) client.errors++;
+    countIn(client.daily, Math.floor(now / DAY_MS), fault, this.limits.retentionDays);
+    countIn(client.hourly, Math.floor(now / HOUR_MS), fault, 24);
 
     const isObject = o.service === 'object';
     const model = isObject ? modelOf(o) : undefined;
@@ -115,12 +124,14 @@ export class Inventory {
 
   /** The inventory as `/_bridge/inventory` answers it. */
   snapshot(opts: SnippetOptions): InventoryJson {
+    this.expire();
     return inventoryJson(
       {
         now: this.now(),
         enabled: this.enabled,
         limits: this.limits,
         evicted: { clients: this.evictedClients, calls: this.evictedCalls },
+        expired: { clients: this.expiredClients, calls: this.expiredCalls },
         clients: this.clients.values(),
       },
       opts,
@@ -129,6 +140,7 @@ export class Inventory {
 
   /** Everything, for the file (src/inventory/persist.ts). */
   toState(): PersistedState {
+    this.expire();
     return stateOf(this.clients.values(), this.learntLogins(), this.now());
   }
 
@@ -283,29 +295,53 @@ export class Inventory {
     });
   }
 
+  /**
+   * Forgets the clients and kinds of call not seen for `retentionDays` (at each snapshot and
+   * save: the least recently seen come first in their maps, so the walk stops at the first one
+   * still kept).
+   */
+  private expire(): void {
+    const before = this.now() - this.limits.retentionDays * DAY_MS;
+    for (const [key, c] of this.clients) {
+      if (c.last >= before) break;
+      this.drop(key);
+      this.expiredClients++;
+      this.changes++;
+    }
+    for (const c of this.clients.values())
+      for (const [key, call] of c.calls) {
+        if (call.last >= before) break;
+        c.calls.delete(key);
+        if (c.lastCall === call) c.lastCall = undefined;
+        this.expiredCalls++;
+        this.changes++;
+      }
+  }
+
   private evictClient(): void {
     const oldest = this.clients.keys().next().value;
-    if (oldest !== undefined) this.drop(oldest);
+    if (oldest !== undefined && this.drop(oldest)) this.evictedClients++;
   }
 
   /** Evicts the least recently seen client of `address`. */
   private evictClientOf(address: string): void {
     for (const [key, c] of this.clients)
       if (c.address === address) {
-        this.drop(key);
+        if (this.drop(key)) this.evictedClients++;
         return;
       }
   }
 
-  private drop(key: string): void {
+  /** Forgets a client (whether evicted, expired or replaced); false when it was not kept. */
+  private drop(key: string): boolean {
     const c = this.clients.get(key);
-    if (!c) return;
+    if (!c) return false;
     this.clients.delete(key);
     const n = (this.perAddress.get(c.address) ?? 1) - 1;
     if (n > 0) this.perAddress.set(c.address, n);
     else this.perAddress.delete(c.address);
     if (this.lastClient === c) this.lastClient = undefined;
-    this.evictedClients++;
+    return true;
   }
 
   private evictCall(client: ClientEntry): void {

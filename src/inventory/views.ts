@@ -1,10 +1,22 @@
 /**
  * The inventory as `/_bridge/inventory` answers it (and as the `/_bridge/` page, src/inventory/page.ts,
- * shows it): every client kept, most recently seen first, each with its calls sorted by name and,
- * for each call, the JSON-2 request that replaces it (src/inventory/snippets.ts), built from the
- * example body the store kept.
+ * shows it): an overview (clients still calling, kinds of call left, calls and faults in the last
+ * 24 hours and 7 days, the calls per day), then every client kept, most recently seen first, each
+ * with the same figures and its calls sorted by name and, for each call, the JSON-2 request that
+ * replaces it (src/inventory/snippets.ts), built from the example body the store kept. A kind of
+ * call (and a client) not seen for `migratedAfterDays` counts as migrated.
  */
-import { iso, type CallEntry, type ClientEntry, type InventoryLimits } from './entries.ts';
+import { createHash } from 'node:crypto';
+import {
+  DAY_MS,
+  HOUR_MS,
+  iso,
+  sumSince,
+  type Bucket,
+  type CallEntry,
+  type ClientEntry,
+  type InventoryLimits,
+} from './entries.ts';
 import { replacementFor, type Replacement, type SnippetOptions } from './snippets.ts';
 
 export interface InventoryCall {
@@ -19,10 +31,32 @@ export interface InventoryCall {
   firstSeen: string;
   lastSeen: string;
   lastFault: string | null;
+  /** `migrated`: not seen for `migratedAfterDays`. */
+  status: 'remaining' | 'migrated';
   replacement: Replacement;
 }
 
+/** Calls and faults within a period. */
+export interface Counts {
+  calls: number;
+  faults: number;
+}
+
+/** Calls and faults of one UTC day (`YYYY-MM-DD`); days without a call are left out. */
+export interface DayCounts extends Counts {
+  day: string;
+}
+
+/** Kinds of call: all kept, still seen, and migrated (not seen for `migratedAfterDays`). */
+export interface KindCounts {
+  total: number;
+  remaining: number;
+  migrated: number;
+}
+
 export interface InventoryClient {
+  /** A stable name for the client (from User-Agent, address, db and login), for links and reports. */
+  id: string;
   userAgent: string;
   address: string;
   db: string | null;
@@ -32,8 +66,25 @@ export interface InventoryClient {
   lastSeen: string;
   count: number;
   errors: number;
+  /** `migrated`: no call for `migratedAfterDays`, since `migratedOn`. */
+  status: 'calling' | 'migrated';
+  migratedOn: string | null;
+  last24h: Counts;
+  last7d: Counts;
+  callKinds: KindCounts;
+  /** Calls per day over the retention period, oldest first. */
+  daily: DayCounts[];
   /** Sorted by service, model, method, protocol. */
   calls: InventoryCall[];
+}
+
+export interface InventoryOverview {
+  clients: { total: number; calling: number; migrated: number };
+  callKinds: KindCounts;
+  last24h: Counts;
+  last7d: Counts;
+  /** All clients' calls per day, oldest first. */
+  daily: DayCounts[];
 }
 
 export interface InventoryJson {
@@ -42,6 +93,9 @@ export interface InventoryJson {
   limits: InventoryLimits;
   /** Entries dropped to stay within the limits since the bridge started. */
   evicted: { clients: number; calls: number };
+  /** Entries forgotten after `retentionDays` without a call. */
+  expired: { clients: number; calls: number };
+  overview: InventoryOverview;
   /** Most recently seen first. */
   clients: InventoryClient[];
 }
@@ -53,6 +107,7 @@ export interface StoreContents {
   enabled: boolean;
   limits: InventoryLimits;
   evicted: { clients: number; calls: number };
+  expired: { clients: number; calls: number };
   /** Least recently touched first. */
   clients: Iterable<ClientEntry>;
 }
@@ -60,17 +115,47 @@ export interface StoreContents {
 export function inventoryJson(store: StoreContents, opts: SnippetOptions): InventoryJson {
   // Most recently touched first, then by last seen (a restored file may hold any order).
   const clients = [...store.clients].reverse().sort((a, b) => b.last - a.last);
+  const at = periods(store.now, store.limits);
+  const views = clients.map((c) => clientView(c, opts, at));
   return {
     generatedAt: new Date(store.now).toISOString(),
     enabled: store.enabled,
     limits: { ...store.limits },
     evicted: { ...store.evicted },
-    clients: clients.map((c) => clientView(c, opts)),
+    expired: { ...store.expired },
+    overview: overviewOf(views),
+    clients: views,
   };
 }
 
-function clientView(c: ClientEntry, opts: SnippetOptions): InventoryClient {
+/** The periods a snapshot counts in: the hour and day bounds, and the migrated cut-off. */
+interface Periods {
+  /** Hours since the epoch before the last 24 (exclusive bound). */
+  hourSince: number;
+  /** Days since the epoch before the last 7. */
+  daySince: number;
+  /** Seen before this time (ms): migrated. */
+  migratedBefore: number;
+}
+
+function periods(now: number, limits: InventoryLimits): Periods {
   return {
+    hourSince: Math.floor(now / HOUR_MS) - 24,
+    daySince: Math.floor(now / DAY_MS) - 7,
+    migratedBefore: now - limits.migratedAfterDays * DAY_MS,
+  };
+}
+
+/** A short stable name for a client: not secret (its parts are shown beside it), just shorter. */
+export function clientId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+function clientView(c: ClientEntry, opts: SnippetOptions, at: Periods): InventoryClient {
+  const calls = [...c.calls.values()].sort(byName).map((e) => callView(c, e, opts, at));
+  const migrated = c.last < at.migratedBefore;
+  return {
+    id: clientId(c.key),
     userAgent: c.userAgent,
     address: c.address,
     db: c.db ?? null,
@@ -80,11 +165,55 @@ function clientView(c: ClientEntry, opts: SnippetOptions): InventoryClient {
     lastSeen: iso(c.last),
     count: c.count,
     errors: c.errors,
-    calls: [...c.calls.values()].sort(byName).map((e) => callView(c, e, opts)),
+    status: migrated ? 'migrated' : 'calling',
+    migratedOn: migrated ? iso(c.last).slice(0, 10) : null,
+    last24h: sumSince(c.hourly, at.hourSince),
+    last7d: sumSince(c.daily, at.daySince),
+    callKinds: kindsOf(calls),
+    daily: c.daily.map(dayCounts),
+    calls,
   };
 }
 
-function callView(c: ClientEntry, e: CallEntry, opts: SnippetOptions): InventoryCall {
+function dayCounts(b: Bucket): DayCounts {
+  return { day: iso(b.at * DAY_MS).slice(0, 10), calls: b.calls, faults: b.faults };
+}
+
+function kindsOf(calls: readonly InventoryCall[]): KindCounts {
+  const migrated = calls.filter((c) => c.status === 'migrated').length;
+  return { total: calls.length, remaining: calls.length - migrated, migrated };
+}
+
+function overviewOf(clients: readonly InventoryClient[]): InventoryOverview {
+  const perDay = new Map<string, DayCounts>();
+  const sum = (a: Counts, b: Counts): Counts => ({ calls: a.calls + b.calls, faults: a.faults + b.faults });
+  let last24h: Counts = { calls: 0, faults: 0 };
+  let last7d: Counts = { calls: 0, faults: 0 };
+  const kinds: KindCounts = { total: 0, remaining: 0, migrated: 0 };
+  for (const c of clients) {
+    last24h = sum(last24h, c.last24h);
+    last7d = sum(last7d, c.last7d);
+    kinds.total += c.callKinds.total;
+    kinds.remaining += c.callKinds.remaining;
+    kinds.migrated += c.callKinds.migrated;
+    for (const d of c.daily) {
+      const t = perDay.get(d.day) ?? { day: d.day, calls: 0, faults: 0 };
+      t.calls += d.calls;
+      t.faults += d.faults;
+      perDay.set(d.day, t);
+    }
+  }
+  const calling = clients.filter((c) => c.status === 'calling').length;
+  return {
+    clients: { total: clients.length, calling, migrated: clients.length - calling },
+    callKinds: kinds,
+    last24h,
+    last7d,
+    daily: [...perDay.values()].sort((a, b) => (a.day < b.day ? -1 : 1)),
+  };
+}
+
+function callView(c: ClientEntry, e: CallEntry, opts: SnippetOptions, at: Periods): InventoryCall {
   return {
     protocol: e.protocol,
     service: e.service,
@@ -96,6 +225,7 @@ function callView(c: ClientEntry, e: CallEntry, opts: SnippetOptions): Inventory
     firstSeen: iso(e.first),
     lastSeen: iso(e.last),
     lastFault: e.lastFault ?? null,
+    status: e.last < at.migratedBefore ? 'migrated' : 'remaining',
     replacement: replacementFor(
       {
         service: e.service,

@@ -13,7 +13,12 @@ import { clientAddressOf } from './client-address.ts';
 import { watchAnswer } from './answer-watch.ts';
 import { closeAfterLinger } from './linger.ts';
 import { serveLivez, serveMetrics, serveReadyz } from './health.ts';
-import { serveInventory, serveInventoryPage } from './inventory-routes.ts';
+import {
+  serveInventory,
+  serveInventoryCsv,
+  serveInventoryPage,
+  serveInventoryReport,
+} from './inventory-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
 import { methodNotAllowed, serveXmlRpc } from './xmlrpc-route.ts';
 
@@ -99,6 +104,14 @@ function addAdminRoutes(app: Express, parts: BridgeParts): void {
   app.get(
     '/_bridge/inventory',
     guarded((req, res) => serveInventory(parts, req, res)),
+  );
+  app.get(
+    '/_bridge/inventory.csv',
+    guarded((req, res) => serveInventoryCsv(parts, req, res)),
+  );
+  app.get(
+    '/_bridge/inventory/report',
+    guarded((req, res) => serveInventoryReport(parts, req, res)),
   );
   app.get(
     ['/_bridge', '/_bridge/'],

@@ -108,7 +108,7 @@ describe('XML-RPC', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(faultOf(res.text)).toEqual({
       code: '1',
-      last: "TypeError: got an unexpected keyword argument '__proto__'",
+      last: "TypeError: BaseModel.search_count() got an unexpected keyword argument '__proto__'",
     });
     expect(stack.odoo.requests.at(-1)?.body).toBe('{"domain": [], "__proto__": {"polluted": 1}}');
   });

@@ -98,12 +98,32 @@ describe('/_bridge/inventory', () => {
       maxCalls: 100,
       maxClientsPerAddress: 10,
       maxExampleBytes: 2048,
+      retentionDays: 30,
+      migratedAfterDays: 7,
     });
 
     // common.version has no db: a client of its own; the rest is (UA, 127.0.0.1, lab, admin).
     const clients = clientOf(inv, UA);
     const lab = clients.find((c) => c.db === 'lab');
     expect(lab).toMatchObject({ address: '127.0.0.1', login: 'admin', uid: 2, count: 4, errors: 1 });
+    // The aggregates the page shows: today's calls, nothing migrated yet.
+    const today = inv.generatedAt.slice(0, 10);
+    expect(lab).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      status: 'calling',
+      migratedOn: null,
+      last24h: { calls: 4, faults: 1 },
+      last7d: { calls: 4, faults: 1 },
+      callKinds: { total: 3, remaining: 3, migrated: 0 },
+      daily: [{ day: today, calls: 4, faults: 1 }],
+    });
+    expect(inv.overview).toMatchObject({
+      clients: { total: 2, calling: 2, migrated: 0 },
+      callKinds: { total: 4, remaining: 4, migrated: 0 },
+      last24h: { calls: 5, faults: 1 },
+      daily: [{ day: today, calls: 5, faults: 1 }],
+    });
+    expect(inv.expired).toEqual({ clients: 0, calls: 0 });
     const calls = lab?.calls ?? [];
     expect(calls.map((c) => `${c.service} ${c.model ?? '-'} ${c.method}`)).toEqual([
       'common - authenticate',
@@ -233,6 +253,94 @@ describe('/_bridge/inventory', () => {
     expect(page).toContain('The inventory is off');
   });
 });
+
+describe('the hand-over: GET /_bridge/inventory.csv and /_bridge/inventory/report?client=', () => {
+  it('a CSV row per kind of call, with its JSON-2 request and snippets; a formula-like User-Agent made inert', async () => {
+    const s = await stack();
+    await legacySession(s);
+    await legacySession(s, '=HYPERLINK("http://x","y")');
+    const r = await fetch(`${s.bridge.url}/_bridge/inventory.csv`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(r.headers.get('content-disposition')).toMatch(/^attachment; filename=/);
+    const csv = await r.text();
+    expect(csv).not.toContain(KEYS.labAdmin);
+    const rows = parseCsv(csv);
+    const header = rows[0] ?? [];
+    expect(header.slice(0, 6)).toEqual([
+      'client_id',
+      'user_agent',
+      'address',
+      'db',
+      'login',
+      'client_status',
+    ]);
+    const col = (name: string) => header.indexOf(name);
+    const searchRead = rows.find(
+      (row) => row[col('user_agent')] === UA && row[col('method')] === 'search_read',
+    );
+    expect(searchRead?.[col('count')]).toBe('2');
+    expect(searchRead?.[col('status')]).toBe('remaining');
+    expect(searchRead?.[col('json2_request')]).toBe('POST /json/2/res.partner/search_read');
+    expect(searchRead?.[col('curl')]).toContain(
+      'curl -sS -X POST "$ODOO_URL/json/2/res.partner/search_read"',
+    );
+    expect(searchRead?.[col('python')]).toContain("os.environ['ODOO_API_KEY']");
+    // Every data row has the header's number of cells (quoted line breaks kept inside cells).
+    for (const row of rows.slice(1)) expect(row).toHaveLength(header.length);
+    expect(rows.some((row) => row[col('user_agent')] === `'=HYPERLINK("http://x","y")`)).toBe(true);
+  });
+
+  it("a client's report in Markdown: each call to rewrite with curl and Python; 400 and 404 for a bad or unknown id", async () => {
+    const s = await stack();
+    await legacySession(s);
+    const lab = clientOf(await inventory(s), UA).find((c) => c.db === 'lab');
+    const r = await fetch(`${s.bridge.url}/_bridge/inventory/report?client=${lab?.id ?? ''}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+    const md = await r.text();
+    expect(md).toContain('# Legacy RPC calls of erp-sync/2.3 (nightly import)');
+    expect(md).toContain('## Calls to rewrite (3)');
+    expect(md).toContain('### `res.partner.search_read` over xmlrpc/2');
+    expect(md).toContain('```sh\ncurl -sS -X POST "$ODOO_URL/json/2/res.partner/search_read"');
+    expect(md).toContain('```python\n');
+    expect(md).not.toContain(KEYS.labAdmin);
+    expect((await fetch(`${s.bridge.url}/_bridge/inventory/report?client=nothex`)).status).toBe(400);
+    expect((await fetch(`${s.bridge.url}/_bridge/inventory/report`)).status).toBe(400);
+    expect((await fetch(`${s.bridge.url}/_bridge/inventory/report?client=${'0'.repeat(16)}`)).status).toBe(
+      404,
+    );
+  });
+});
+
+/** RFC 4180 CSV → rows of cells (quoted cells may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  return rows;
+}
 
 describe('GET /_bridge/', () => {
   it('shows what clients sent as text: a <script> User-Agent is escaped, and the CSP allows no other script', async () => {

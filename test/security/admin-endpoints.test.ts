@@ -25,7 +25,14 @@ describe("the bridge's own endpoints on their own address, behind a token", () =
   const admin = (): string => s.bridge.adminUrl ?? '';
 
   it('the public listener serves none of /_bridge/*, and still serves the legacy endpoints', async () => {
-    for (const path of ['/_bridge/inventory', '/_bridge/', '/_bridge/metrics', '/_bridge/livez']) {
+    for (const path of [
+      '/_bridge/inventory',
+      '/_bridge/',
+      '/_bridge/inventory.csv',
+      '/_bridge/inventory/report?client=0123456789abcdef',
+      '/_bridge/metrics',
+      '/_bridge/livez',
+    ]) {
       const r = await fetch(`${s.bridge.url}${path}`);
       expect(r.status).toBe(404);
       expect(await r.text()).toContain('BRIDGE_ADMIN_LISTEN');
@@ -39,6 +46,12 @@ describe("the bridge's own endpoints on their own address, behind a token", () =
     expect((await fetch(`${admin()}/_bridge/metrics`)).status).toBe(200);
     const denied = await fetch(`${admin()}/_bridge/inventory`);
     expect(denied.status).toBe(401);
+    for (const path of ['/_bridge/inventory.csv', '/_bridge/inventory/report?client=0123456789abcdef'])
+      expect((await fetch(`${admin()}${path}`)).status, path).toBe(401);
+    expect(
+      (await fetch(`${admin()}/_bridge/inventory.csv`, { headers: { authorization: `Bearer ${TOKEN}` } }))
+        .status,
+    ).toBe(200);
     expect(denied.headers.get('www-authenticate')).toContain('Basic');
     expect(
       (

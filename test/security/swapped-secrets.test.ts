@@ -30,7 +30,12 @@ describe('secrets put in the wrong place stay secret', () => {
     const inventory = await (await fetch(`${s.bridge.url}/_bridge/inventory`)).text();
     const page = await (await fetch(`${s.bridge.url}/_bridge/`)).text();
     const metrics = await (await fetch(`${s.bridge.url}/_bridge/metrics`)).text();
-    return [s.logs.join(''), inventory, page, metrics].join('\n');
+    const csv = await (await fetch(`${s.bridge.url}/_bridge/inventory.csv`)).text();
+    const ids = (JSON.parse(inventory) as { clients: { id: string }[] }).clients.map((c) => c.id);
+    const reports = await Promise.all(
+      ids.map(async (id) => (await fetch(`${s.bridge.url}/_bridge/inventory/report?client=${id}`)).text()),
+    );
+    return [s.logs.join(''), inventory, page, metrics, csv, ...reports].join('\n');
   };
 
   it("the key in the uid position: the client gets Odoo's ValueError, the log and the inventory never the key", async () => {
