@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { BridgeAuthenticator } from './auth/authenticator.ts';
 import { CredentialSource } from './auth/credential-source.ts';
+import { KeyExpiryWatch } from './auth/key-expiry.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { KnownNames } from './auth/known-names.ts';
 import type { BridgeConfig } from './config.ts';
@@ -77,6 +78,9 @@ export function buildParts(
     },
   });
   auth.onFailure = (mode, reason) => metrics.authFailure(mode, reason);
+  auth.onKeyRejected = (db, login) => metrics.keyRejected(db, login);
+  const keyExpiry = new KeyExpiryWatch({ odoo, source: credentials, keys, log });
+  metrics.watchKeyExpiry(() => keyExpiry.current());
   const signatures = new SignatureRegistry({
     odoo,
     overrides: config.file.signatures,
@@ -121,6 +125,7 @@ export function buildParts(
     keys,
     auth,
     credentials,
+    keyExpiry,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
     forwarder,
@@ -179,12 +184,14 @@ export async function startBridge(
       throw e;
     }
   }
+  parts.keyExpiry.start();
   return {
     url,
     adminUrl,
     server,
     parts,
     async close(graceMs = config.shutdownGraceMs) {
+      parts.keyExpiry.stop();
       if (admin) {
         admin.close();
         admin.closeAllConnections();

@@ -135,6 +135,8 @@ export class BridgeAuthenticator implements Authenticator {
   warmed: Promise<void> = Promise.resolve();
   /** Told of each failed or throttled attempt: the auth mode and the reason, never who (metrics). */
   onFailure: ((mode: string, reason: string) => void) | undefined;
+  /** Told when Odoo refuses a credential map entry's key (metrics: the entry's db and login). */
+  onKeyRejected: ((db: string, login: string) => void) | undefined;
 
   constructor(opts: AuthenticatorOptions) {
     this.source = opts.source;
@@ -393,6 +395,7 @@ export class BridgeAuthenticator implements Authenticator {
   private refuse(entry: Credential, k: string, requestId: string | undefined): void {
     if (this.refused.has(k)) return;
     this.refused.set(k, true);
+    this.onKeyRejected?.(entry.db, entry.login);
     this.log.warn(
       { requestId, db: entry.db, login: entry.login, keySource: describeKeySource(entry.keySource) },
       `key for ${entry.db}/${entry.login} rejected: expired or revoked`,

@@ -3,7 +3,9 @@
  * (several bridges can run in one process, as in the tests). Label values are bounded: protocol,
  * service and method come from fixed sets (anything else is `other`); model/method and db labels
  * only with BRIDGE_METRICS_MODELS=true, and then only the first MODEL_LABEL_CAP pairs (and dbs),
- * the rest as `other`. No label ever holds a login, a key or a password. The three series every
+ * the rest as `other`. No label holds a client's login, a key or a password; the two series about
+ * the credential map's own keys (their expiry, their refusal) are labelled with its entries' db and
+ * login, which the configuration names (a bounded set, not what clients send). The three series every
  * call touches are counted by call-series.ts (the same text, a fraction of prom-client's cost per
  * sample); the others by prom-client.
  */
@@ -67,6 +69,7 @@ export class BridgeMetrics {
   private readonly forwardedRequests: Counter;
   private readonly forwardedDuration: Histogram;
   private readonly refusals: Counter;
+  private readonly keysRejected: Counter;
 
   /** `models`: BRIDGE_METRICS_MODELS (model/method and db labels, capped). */
   constructor(opts: { models: boolean }) {
@@ -146,6 +149,12 @@ export class BridgeMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.keysRejected = new Counter({
+      name: 'odoo_bridge_api_key_rejected_total',
+      help: "A credential map entry's API key refused by Odoo (expired or revoked), by the entry's db and login",
+      labelNames: ['db', 'login'],
+      registers,
+    });
     // Zero series, so that dashboards and alerts see the metrics before the first event.
     for (const reason of ['calls', 'client', 'bytes']) this.refusals.inc({ reason }, 0);
     this.signatureCache.inc({ result: 'hit' }, 0);
@@ -223,6 +232,25 @@ export class BridgeMetrics {
 
   authFailure(mode: string, reason: string): void {
     this.authFailures.inc({ mode, reason });
+  }
+
+  /** A credential map entry's API key that Odoo refused (expired or revoked). */
+  keyRejected(db: string, login: string): void {
+    this.keysRejected.inc({ db, login });
+  }
+
+  /** The earliest expiry of each mapped credential's user's RPC keys, read at each scrape. */
+  watchKeyExpiry(read: () => readonly { db: string; login: string; expiresAt: number }[]): void {
+    new Gauge({
+      name: 'odoo_bridge_api_key_expiry_timestamp_seconds',
+      help: "When the earliest of a mapped credential's user's API keys (scope rpc) expires, seconds since the epoch (keys without an expiry: no series)",
+      labelNames: ['db', 'login'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const k of read()) this.set({ db: k.db, login: k.login }, k.expiresAt);
+      },
+    });
   }
 
   /** The metrics in Prometheus' text format, in the order they are declared above. */

@@ -8,6 +8,7 @@ import type { Forwarder } from './forward.ts';
 import type { IdleWatch } from './idle-watch.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { CredentialSource } from '../auth/credential-source.ts';
+import type { KeyExpiryWatch } from '../auth/key-expiry.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { KnownNames } from '../auth/known-names.ts';
 import type { Inventory } from '../inventory/store.ts';
@@ -18,6 +19,8 @@ export interface BridgeParts extends ServiceParts {
   keys: KeyVerifier;
   /** The live credential map (reloaded on change and on SIGHUP). */
   credentials: CredentialSource;
+  /** When the credential map's keys expire (read at start, on reload and daily). */
+  keyExpiry: KeyExpiryWatch;
   /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
   forwarder: Forwarder;
   /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */

@@ -49,8 +49,8 @@ export function keyIdentityAnswer(
     id,
     user_id: [key.uid, userName(key.uid)],
     name: 'lab key',
-    scope: 'rpc',
-    expiration_date: false,
+    scope: key.scope ?? 'rpc',
+    expiration_date: key.expires ?? false,
   }));
 }
 

@@ -65,6 +65,10 @@ export interface FakeKey {
   db: string;
   uid: number;
   login: string;
+  /** `expiration_date` as Odoo writes it (`YYYY-MM-DD HH:MM:SS`, UTC); absent: never expires. */
+  expires?: string;
+  /** `scope` (default `rpc`). */
+  scope?: string | false;
 }
 
 /** A web session the fake knows (the fake has no /web/session/authenticate; tests hand them in). */
