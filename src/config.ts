@@ -496,16 +496,16 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--inventory-retention-days',
     key: 'inventoryRetentionDays',
     default: '30',
-    help: 'days of calls per day the inventory keeps for its trend (at most 3660); a client or kind of call not seen for that long is forgotten',
-    parse: intUpTo(1, 3660),
+    help: 'days of calls per day the inventory keeps for its trend (at most 400); a client or kind of call not seen for that long is forgotten',
+    parse: intUpTo(1, 400),
   }),
   row({
     env: 'BRIDGE_INVENTORY_MIGRATED_AFTER_DAYS',
     flag: '--inventory-migrated-after-days',
     key: 'inventoryMigratedAfterDays',
     default: '7',
-    help: 'a kind of call (or a client) not seen for this many days counts as migrated on the migration page',
-    parse: intUpTo(1, 3660),
+    help: 'a kind of call (or a client) not seen for this many days counts as migrated on the migration page (less than the retention)',
+    parse: intUpTo(1, 399),
   }),
   row({
     env: 'BRIDGE_RETRY_MAX',
@@ -586,6 +586,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   const out: Record<string, unknown> = {};
   for (const s of SETTINGS) out[s.key] = s.parse(raw.get(s.env) ?? s.default, s.env);
   const config = out as unknown as Omit<BridgeConfig, 'file'>;
+  if (config.inventoryMigratedAfterDays >= config.inventoryRetentionDays)
+    throw new ConfigError(
+      `BRIDGE_INVENTORY_MIGRATED_AFTER_DAYS=${config.inventoryMigratedAfterDays} must be less than BRIDGE_INVENTORY_RETENTION_DAYS=${config.inventoryRetentionDays}: a client would be forgotten before it is shown as migrated`,
+    );
   return {
     ...config,
     file: config.configPath ? readConfigFile(config.configPath) : NO_CONFIG_FILE,

@@ -24,6 +24,11 @@ export class KeyVerifier {
   private readonly odoo: OdooClient;
   private readonly keyed = new KeyedHash();
   private readonly cache: LRUCache<string, KeyIdentity>;
+  /**
+   * Keys whose user could not be told (context_get names none, and neither other source answers),
+   * with the reason: asked again only after a few seconds, not on every call.
+   */
+  private readonly untold = new LRUCache<string, string>({ max: 1_000, ttl: 10_000 });
   /** Upstream verifications made (not answered from the cache), for tests and metrics. */
   verifications = 0;
 
@@ -37,6 +42,8 @@ export class KeyVerifier {
     const id = this.cacheKey(db, apiKey);
     const cached = this.cache.get(id);
     if (cached) return cached;
+    const untold = this.untold.get(id);
+    if (untold !== undefined) throw upstreamError(untold);
     this.verifications++;
     const answer = await this.odoo.json2('res.users', 'context_get', '{}', { db, apiKey, requestId });
     if (answer.status === 401) return null;
@@ -49,7 +56,7 @@ export class KeyVerifier {
       });
     const uid =
       readUid(this.json(answer.text, 'res.users.context_get')) ??
-      (await this.uidWithoutContext(db, apiKey, requestId));
+      (await this.uidWithoutContext(id, db, apiKey, requestId));
     const identity: KeyIdentity = { uid };
     this.cache.set(id, identity);
     return identity;
@@ -82,7 +89,14 @@ export class KeyVerifier {
    *   administrator who sees other users' keys too).
    * Neither answering: the bridge's fault, saying so.
    */
-  private async uidWithoutContext(db: string, apiKey: string, requestId?: string): Promise<number> {
+  private async uidWithoutContext(
+    id: string,
+    db: string,
+    apiKey: string,
+    requestId?: string,
+  ): Promise<number> {
+    const known = this.untold.get(id);
+    if (known !== undefined) throw upstreamError(known);
     const ask = async (model: string, method: string, body: unknown): Promise<unknown> => {
       const answer = await this.odoo.json2(model, method, JSON.stringify(body), { db, apiKey, requestId });
       if (answer.status !== 200 || !answer.contentType.includes('json')) return undefined;
@@ -104,11 +118,12 @@ export class KeyVerifier {
     const settingsUser = (info as { user_settings?: { user_id?: unknown } } | null)?.user_settings?.user_id;
     const uid = (settingsUser as { id?: unknown } | null)?.id;
     if (typeof uid === 'number' && Number.isSafeInteger(uid) && uid > 0) return uid;
-    throw upstreamError(
+    const reason =
       `cannot tell whose API key this is: Odoo's res.users/context_get answer has no uid (is it customised?), ` +
-        `the key's user sees more than one user's API keys (res.users.apikeys), and ir.http/session_info ` +
-        `names no user`,
-    );
+      `the key's user sees more than one user's API keys (res.users.apikeys), and ir.http/session_info ` +
+      `names no user`;
+    this.untold.set(id, reason);
+    throw upstreamError(reason);
   }
 
   /** What is known about `apiKey` without asking Odoo (undefined: not verified recently). */

@@ -86,6 +86,8 @@ export interface CallEntry {
   errors: number;
   first: number;
   last: number;
+  /** When it was last moved to the end of its client's map (most recently seen last). */
+  movedAt: number;
   lastFault: string | undefined;
   example: string | undefined;
   /** When the example was taken. */
@@ -107,6 +109,8 @@ export interface ClientEntry {
   uid: number | undefined;
   first: number;
   last: number;
+  /** When it was last moved to the end of the store's map (most recently seen last). */
+  movedAt: number;
   count: number;
   errors: number;
   calls: Map<string, CallEntry>;
@@ -168,6 +172,7 @@ export function newClient(
     uid,
     first,
     last,
+    movedAt: last,
     count: 0,
     errors: 0,
     calls: new Map(),

@@ -223,7 +223,9 @@ function overviewSection(inv: InventoryJson, now: number): string {
 function clientsTable(inv: InventoryJson, now: number): string {
   const th = (key: string, label: string, numeric = false) =>
     `<th><button type="button" data-sort="${key}"${numeric ? ' data-type="n"' : ''}>${escapeHtml(label)}</button></th>`;
-  const rows = inv.clients.map((c) => clientRow(c, inv.limits.retentionDays, now)).join('');
+  // A row's sparkline shows the last 30 days at most (the overview's trend, the whole retention).
+  const days = Math.min(inv.limits.retentionDays, 30);
+  const rows = inv.clients.map((c) => clientRow(c, days, now)).join('');
   return (
     `<section id="clients-section"><h2 class="section">Clients (<span id="shown">${inv.clients.length}</span> shown)</h2>` +
     `<div class="filters"><label>database <input name="db" type="search" autocomplete="off"></label>` +

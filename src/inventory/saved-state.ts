@@ -134,12 +134,16 @@ function persistedCall(e: CallEntry): PersistedCall {
  * The clients and logins of a saved state, within `limits`; undefined when `state` is not a saved
  * inventory at all.
  */
-export function readState(state: unknown, limits: InventoryLimits): RestoredState | undefined {
+export function readState(
+  state: unknown,
+  limits: InventoryLimits,
+  now: number = Date.now(),
+): RestoredState | undefined {
   if (!isRecord(state) || state['format'] !== STATE_FORMAT || !Array.isArray(state['clients']))
     return undefined;
   const clients: Array<[string, ClientEntry]> = [];
   for (const raw of state['clients'] as unknown[]) {
-    const c = readClient(raw, limits);
+    const c = readClient(raw, limits, now);
     if (c) clients.push(c);
   }
   clients.sort((a, b) => a[1].last - b[1].last);
@@ -161,12 +165,13 @@ function readLogins(raw: unknown): LearntLogin[] {
   return logins;
 }
 
-function readClient(raw: unknown, limits: InventoryLimits): [string, ClientEntry] | undefined {
+function readClient(raw: unknown, limits: InventoryLimits, now: number): [string, ClientEntry] | undefined {
   if (!isRecord(raw)) return undefined;
   const userAgent = str(raw['userAgent'], 256);
   const address = str(raw['address'], 64);
-  const first = time(raw['first']);
-  const last = time(raw['last']);
+  // A time in the future (a file edited by hand, or saved before the clock went back) is now.
+  const first = notAfter(time(raw['first']), now);
+  const last = notAfter(time(raw['last']), now);
   const n = count(raw['count']);
   const errors = count(raw['errors']);
   if (
@@ -187,9 +192,9 @@ function readClient(raw: unknown, limits: InventoryLimits): [string, ClientEntry
   const client = newClient(key, userAgent, address, db, login, uid, first, last);
   client.count = n;
   client.errors = errors;
-  for (const [k, e] of readCalls(raw['calls'] as unknown[], limits)) client.calls.set(k, e);
-  client.daily = readBuckets(raw['daily'], DAY_MS, 10, limits.retentionDays);
-  client.hourly = readBuckets(raw['hourly'], HOUR_MS, 13, 24);
+  for (const [k, e] of readCalls(raw['calls'] as unknown[], limits, now)) client.calls.set(k, e);
+  client.daily = readBuckets(raw['daily'], DAY_MS, 10, limits.retentionDays, now);
+  client.hourly = readBuckets(raw['hourly'], HOUR_MS, 13, 24, now);
   return [key, client];
 }
 
@@ -197,8 +202,9 @@ function readClient(raw: unknown, limits: InventoryLimits): [string, ClientEntry
  * Saved counts per day or hour (`[time, calls, faults]`, the time as the first `chars` characters
  * of an ISO date): the well-formed ones, one per unit, the newest `keep`, oldest first.
  */
-function readBuckets(raw: unknown, unitMs: number, chars: number, keep: number): Bucket[] {
+function readBuckets(raw: unknown, unitMs: number, chars: number, keep: number, now: number): Bucket[] {
   if (!Array.isArray(raw)) return [];
+  const current = Math.floor(now / unitMs);
   const byUnit = new Map<number, Bucket>();
   for (const b of raw as unknown[]) {
     if (!Array.isArray(b) || typeof b[0] !== 'string' || b[0].length !== chars) continue;
@@ -207,30 +213,31 @@ function readBuckets(raw: unknown, unitMs: number, chars: number, keep: number):
     const faults = count(b[2]);
     if (!Number.isFinite(t) || calls === undefined || faults === undefined || faults > calls) continue;
     const at = Math.floor(t / unitMs);
+    if (at > current || at <= current - keep) continue;
     byUnit.set(at, { at, calls, faults });
   }
-  return [...byUnit.values()].sort((a, b) => a.at - b.at).slice(-keep);
+  return [...byUnit.values()].sort((a, b) => a.at - b.at);
 }
 
 /** The `maxCalls` most recently seen well-formed calls of `raw`, keyed, least recently seen first. */
-function readCalls(raw: unknown[], limits: InventoryLimits): Array<[string, CallEntry]> {
+function readCalls(raw: unknown[], limits: InventoryLimits, now: number): Array<[string, CallEntry]> {
   const calls: Array<[string, CallEntry]> = [];
   for (const rc of raw) {
-    const e = readCall(rc, limits);
+    const e = readCall(rc, limits, now);
     if (e) calls.push([callKey(e.protocol, e.service, e.model, e.method), e]);
   }
   calls.sort((a, b) => a[1].last - b[1].last);
   return calls.slice(Math.max(0, calls.length - limits.maxCalls));
 }
 
-function readCall(raw: unknown, limits: InventoryLimits): CallEntry | undefined {
+function readCall(raw: unknown, limits: InventoryLimits, now: number): CallEntry | undefined {
   if (!isRecord(raw)) return undefined;
   const protocol = str(raw['protocol'], 16);
   const service = str(raw['service'], 64);
   const fn = str(raw['function'], 64);
   const method = str(raw['method'], 128);
-  const first = time(raw['first']);
-  const last = time(raw['last']);
+  const first = notAfter(time(raw['first']), now);
+  const last = notAfter(time(raw['last']), now);
   const n = count(raw['count']);
   const errors = count(raw['errors']);
   if (
@@ -255,6 +262,7 @@ function readCall(raw: unknown, limits: InventoryLimits): CallEntry | undefined 
     errors,
     first,
     last,
+    movedAt: last,
     lastFault: str(raw['lastFault'], 128),
     example: readExample(raw['example'], limits),
     exampleAt: 0,
@@ -278,6 +286,10 @@ function str(v: unknown, n: number): string | undefined {
 
 function count(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+function notAfter(t: number | undefined, now: number): number | undefined {
+  return t === undefined ? undefined : Math.min(t, now);
 }
 
 function time(v: unknown): number | undefined {

@@ -34,7 +34,7 @@ import {
 import { exampleOf } from './example.ts';
 import { readState, stateOf, type LearntLogin, type PersistedState } from './saved-state.ts';
 import type { SnippetOptions } from './snippets.ts';
-import { inventoryJson, type InventoryJson } from './views.ts';
+import { clientJson, inventoryJson, type InventoryJson, type OneClient } from './views.ts';
 
 import type { Json2Note } from '../services/service.ts';
 export type { Json2Note };
@@ -138,6 +138,23 @@ export class Inventory {
     );
   }
 
+  /** One client as `/_bridge/inventory` shows it, by its `id` (its report). */
+  client(id: string, opts: SnippetOptions): OneClient {
+    this.expire();
+    return clientJson(
+      {
+        now: this.now(),
+        enabled: this.enabled,
+        limits: this.limits,
+        evicted: { clients: this.evictedClients, calls: this.evictedCalls },
+        expired: { clients: this.expiredClients, calls: this.expiredCalls },
+        clients: this.clients.values(),
+      },
+      opts,
+      id,
+    );
+  }
+
   /** Everything, for the file (src/inventory/persist.ts). */
   toState(): PersistedState {
     this.expire();
@@ -149,7 +166,7 @@ export class Inventory {
    * is skipped; answers how many clients were taken.
    */
   restore(state: unknown): number {
-    const saved = readState(state, this.limits);
+    const saved = readState(state, this.limits, this.now());
     if (!saved) return 0;
     this.lastClient = undefined;
     for (const [key, c] of saved.clients) {
@@ -169,6 +186,13 @@ export class Inventory {
       last !== undefined && !isLogin && this.isLastClient(last, o)
         ? last
         : this.lookUpClient(o, isLogin, now);
+    // Most recently seen last: eviction and expiry take the first. Moved at most once a second
+    // (moving an entry costs more than the rest of recording a call), whichever path found it.
+    if (now - client.movedAt >= REORDER_MS) {
+      this.clients.delete(client.key);
+      this.clients.set(client.key, client);
+      client.movedAt = now;
+    }
     this.lastClient = client;
     return client;
   }
@@ -201,11 +225,6 @@ export class Inventory {
       client = newClient(key, userAgent, address, db, login, uid, now, now);
       this.admit(key, client);
       while (this.clients.size > this.limits.maxClients) this.evictClient();
-    } else if (now - client.last >= REORDER_MS) {
-      // Most recently seen last: eviction takes the first (to within a second: moving an entry
-      // costs more than the rest of recording a call).
-      this.clients.delete(key);
-      this.clients.set(key, client);
     }
     client.rawUserAgent = o.userAgent;
     client.rawAddress = o.address;
@@ -251,6 +270,12 @@ export class Inventory {
       last !== undefined && isSameCall(last, o, model, method)
         ? last
         : this.lookUpCall(client, o, model, method, now);
+    if (now - call.movedAt >= REORDER_MS) {
+      const key = callKey(o.protocol, o.service, model, method);
+      client.calls.delete(key);
+      client.calls.set(key, call);
+      call.movedAt = now;
+    }
     client.lastCall = call;
     return call;
   }
@@ -268,9 +293,6 @@ export class Inventory {
       call = newCall(o, model, method, now);
       client.calls.set(key, call);
       while (client.calls.size > this.limits.maxCalls) this.evictCall(client);
-    } else if (now - call.last >= REORDER_MS) {
-      client.calls.delete(key);
-      client.calls.set(key, call);
     }
     return call;
   }
@@ -386,6 +408,7 @@ function newCall(o: Observation, model: string | undefined, method: string, now:
     errors: 0,
     first: now,
     last: now,
+    movedAt: now,
     lastFault: undefined,
     example: undefined,
     exampleAt: 0,

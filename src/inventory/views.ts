@@ -128,6 +128,25 @@ export function inventoryJson(store: StoreContents, opts: SnippetOptions): Inven
   };
 }
 
+/** What a client's report needs: the time, the settings, and that one client (or undefined). */
+export interface OneClient {
+  generatedAt: string;
+  limits: InventoryLimits;
+  client: InventoryClient | undefined;
+}
+
+/** One client's view, by its `id`, without building every other client's. */
+export function clientJson(store: StoreContents, opts: SnippetOptions, id: string): OneClient {
+  const at = periods(store.now, store.limits);
+  let found: ClientEntry | undefined;
+  for (const c of store.clients) if (clientId(c.key) === id) found = c;
+  return {
+    generatedAt: new Date(store.now).toISOString(),
+    limits: { ...store.limits },
+    client: found && clientView(found, opts, at),
+  };
+}
+
 /** The periods a snapshot counts in: the hour and day bounds, and the migrated cut-off. */
 interface Periods {
   /** Hours since the epoch before the last 24 (exclusive bound). */

@@ -4,7 +4,7 @@
  * api_doc hides (`read_group`, `check_access_rights`, ...), and are the same on every model unless
  * a module overrides them with another signature (then use an override in BRIDGE_CONFIG).
  */
-import { positional, type MethodSignature, type ParamSpec } from './method-signature.ts';
+import { described, type MethodSignature, type ParamSpec } from './method-signature.ts';
 
 const model = (params: ParamSpec[], definedIn = 'core'): MethodSignature => ({
   apiModel: true,
@@ -18,8 +18,8 @@ const record = (params: ParamSpec[], definedIn = 'core'): MethodSignature => ({
   source: 'builtin',
   definedIn,
 });
-/** A name ending in `?` has a default (Odoo 19's signatures, as api_doc describes them). */
-const p = positional;
+/** A name ending in `?` has a default, the others are required (Odoo 19's signatures, as api_doc describes them). */
+const p = described;
 /** Keyword-only parameters, each with a default. */
 const kwOnly = (names: readonly string[]): ParamSpec[] =>
   names.map((name) => ({ name, kind: 'keyword_only' as const, optional: true }));

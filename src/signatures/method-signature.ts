@@ -43,3 +43,11 @@ export function positional(names: readonly string[]): ParamSpec[] {
       : { name: spec, kind: 'positional' as const },
   );
 }
+
+/**
+ * A described method's positional-or-keyword parameters: a name ending in `?` has a default, any
+ * other is required (the built-in table, which knows Odoo's signatures).
+ */
+export function described(names: readonly string[]): ParamSpec[] {
+  return positional(names).map((p) => (p.optional ? p : { ...p, optional: false }));
+}

@@ -264,38 +264,61 @@ function formattedGroups(text: string): Value[] {
   return groups;
 }
 
+/** Groups the expansion call may answer; more, and the expansion is given up (the cut rows only). */
+export const EXPANSION_CAP = 1000;
+
+/** A group's value as a key: a many2one's id, else the value itself. */
+function groupValue(g: Struct, spec: string): Value {
+  const v = g.get(spec) ?? false;
+  return Array.isArray(v) ? (v[0] ?? false) : v;
+}
+
 /**
- * A lazy call with an offset or a limit: formatted_read_group adds no empty groups then (it fills
- * only at offset 0 and under the limit), where legacy read_group cut the real groups and then added
- * every value the field's `group_expand` gives. The second call asks for those values (same domain
- * and order, no offset or limit, `read_group_expand`), or undefined when none is needed.
+ * Whether a lazy call needs a second call for its empty groups: it has an offset or a limit
+ * (formatted_read_group fills only at offset 0 and under the limit, where legacy read_group cut
+ * the real groups and then added every value the field's `group_expand` gives) and groups by a
+ * field, not a date granularity.
  */
-export function expandedGroupsKw(plan: ReadGroupPlan): Struct | undefined {
-  if (!plan.expand || (!truthy(plan.call.offset) && !truthy(plan.call.limit))) return undefined;
+export function needsExpansionCall(plan: ReadGroupPlan): boolean {
+  if (!plan.expand || (!truthy(plan.call.offset) && !truthy(plan.call.limit))) return false;
+  const [key] = plan.groupSpecs[0] ?? [];
+  return key !== undefined && !plan.temporal.has(key) && !key.includes(':');
+}
+
+/**
+ * The second call's arguments: the field's groups with `read_group_expand`, for the values of the
+ * cut groups only (the domain ANDed with `(field, 'in', values)`), as legacy gave the expander the
+ * values of the cut groups; no offset, at most EXPANSION_CAP + 1 groups.
+ */
+export function expansionKw(plan: ReadGroupPlan, cutText: string): Struct {
+  const spec = plan.groupSpecs[0]?.[1] ?? '';
+  const values = formattedGroups(cutText)
+    .filter(isStruct)
+    .map((g) => groupValue(g, spec))
+    .filter((v) => v !== false && v !== null);
+  const domain = plan.call.domain;
   const kw = new Map(plan.kw);
+  kw.set('domain', [[spec, 'in', values], ...(Array.isArray(domain) ? domain : [])]);
   kw.delete('offset');
-  kw.delete('limit');
+  kw.set('limit', EXPANSION_CAP + 1);
   kw.set('aggregates', ['__count']);
   return kw;
 }
 
 /**
- * The legacy rows of a lazy call with an offset or a limit (`expandedGroupsKw`): the cut groups
- * in the order of all the field's groups, every value only the expansion gave (or that the cut
- * left out) as an empty group, then any cut group the expansion did not give. Whether the field
- * has a `group_expand` at all is read from the expansion: a group of no record (`__count` 0), or
- * `__fold` (a many2one to a model with a fold field). Neither: the cut groups alone.
+ * The legacy rows of a lazy call with an offset or a limit: the cut groups and the empty ones the
+ * field's `group_expand` adds, in the expansion's order (a value only the expansion gave, as an
+ * empty group), then any cut group the expansion did not give (no value). No value beyond the cut
+ * ones: the field does not expand (or its expander added none), and the cut rows are the answer;
+ * more than EXPANSION_CAP groups: the same.
  */
 export function legacyRowsExpanded(plan: ReadGroupPlan, cutText: string, allText: string): Value {
   const cut = formattedGroups(cutText);
   const all = formattedGroups(allText).filter(isStruct);
-  if (!all.some((g) => g.get('__count') === 0 || g.has('__fold'))) return legacyRowsOf(plan, cut);
   const spec = plan.groupSpecs[0]?.[1] ?? '';
-  const keyOf = (g: Struct): string => {
-    const v = g.get(spec) ?? false;
-    return JSON.stringify(Array.isArray(v) ? (v[0] ?? false) : v);
-  };
+  const keyOf = (g: Struct): string => JSON.stringify(groupValue(g, spec));
   const cutByKey = new Map(cut.filter(isStruct).map((g) => [keyOf(g), g]));
+  if (all.length > EXPANSION_CAP || all.every((g) => cutByKey.has(keyOf(g)))) return legacyRowsOf(plan, cut);
   const merged: Value[] = all.map((g) => {
     const real = cutByKey.get(keyOf(g));
     if (real) {

@@ -22,9 +22,10 @@ import { parseJsonValue } from '../protocol/json/parse.ts';
 import { isStruct, truthy, valueResult, type CallResult, type Struct, type Value } from '../values.ts';
 import {
   fieldInfos,
-  expandedGroupsKw,
+  expansionKw,
   legacyRows,
   legacyRowsExpanded,
+  needsExpansionCall,
   parseLegacyReadGroup,
   planReadGroup,
   type LegacyReadGroup,
@@ -267,8 +268,7 @@ function formattedReadGroup(
   info: ReturnType<typeof fieldInfos>,
 ): ShimmedCall {
   const plan = planReadGroup(call, model, info);
-  const expandedKw = expandedGroupsKw(plan);
-  if (expandedKw === undefined)
+  if (!needsExpansionCall(plan))
     return {
       shim: 'read_group',
       method: 'formatted_read_group',
@@ -285,7 +285,7 @@ function formattedReadGroup(
       shim: 'read_group',
       method: 'formatted_read_group',
       args: [],
-      kw: expandedKw,
+      kw: expansionKw(plan, cut),
       mapResult: (all) => valueResult(legacyRowsExpanded(plan, cut, all)),
     }),
   };

@@ -299,13 +299,30 @@ describe('the hand-over: GET /_bridge/inventory.csv and /_bridge/inventory/repor
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     const md = await r.text();
-    expect(md).toContain('# Legacy RPC calls of erp-sync/2.3 (nightly import)');
+    expect(md).toContain('# Legacy RPC calls of `erp-sync/2.3 (nightly import)`');
     expect(md).toContain('## Calls to rewrite (3)');
     expect(md).toContain('### `res.partner.search_read` over xmlrpc/2');
     expect(md).toContain('```sh\ncurl -sS -X POST "$ODOO_URL/json/2/res.partner/search_read"');
     expect(md).toContain('```python\n');
     expect(md).not.toContain(KEYS.labAdmin);
     expect((await fetch(`${s.bridge.url}/_bridge/inventory/report?client=nothex`)).status).toBe(400);
+    // A model name carrying Markdown, HTML and a link (an invalid model, kept as sent): in the
+    // report it stays inside a code span, on one line.
+    const hostile = 'x\n\n<img src=x onerror=alert(1)>\n\n## [Click](https://evil.example/)';
+    await call(`${s.bridge.url}/xmlrpc/2/object`, UA, 'execute_kw', [
+      'lab',
+      2,
+      KEYS.labAdmin,
+      hostile,
+      'read',
+      [[1]],
+    ]);
+    const again = await (
+      await fetch(`${s.bridge.url}/_bridge/inventory/report?client=${lab?.id ?? ''}`)
+    ).text();
+    const lines = again.split('\n');
+    expect(lines.some((l) => l.startsWith('<img') || l.startsWith('## [Click'))).toBe(false);
+    expect(again).toContain('`x <img src=x onerror=alert(1)> ## [Click](https://evil.example/).read`');
     expect((await fetch(`${s.bridge.url}/_bridge/inventory/report`)).status).toBe(400);
     expect((await fetch(`${s.bridge.url}/_bridge/inventory/report?client=${'0'.repeat(16)}`)).status).toBe(
       404,

@@ -71,6 +71,16 @@ describe.skipIf(!hasPython)(
       expect(c2).toContain('"stage_id_count": 0');
       expect(c2).toContain('"__fold": true');
       expect(results.find((r) => r.id === 'C6-limit1')?.native).toContain('"stage_id_count": 0');
+      // A stage only the Sales team uses, with a lead, cut by the limit: not added (legacy gave the
+      // expander the cut groups' stages only).
+      expect(results.find((r) => r.id === 'C9-team-stage-cut-by-limit')?.native).not.toContain(
+        'Lab Team1 Only',
+      );
+      // A limit on a field without group_expand: the cut groups, after one capped expansion call.
+      const expansion = FIXTURE.exchanges.filter((e) => (e.body as { limit?: number }).limit === 1001);
+      expect(expansion.length).toBeGreaterThanOrEqual(5);
+      for (const e of expansion)
+        expect((e.body as { domain: unknown[] }).domain[0]).toEqual(expect.arrayContaining(['in']));
     });
   },
 );

@@ -137,8 +137,35 @@ describe.skipIf(!hasPython)('an Odoo whose context_get names no uid', () => {
       ),
     );
     for (const c of calls) expect(typeof c.json?.result).toBe('number');
-    const asked = identityCalls(s).filter(([p]) => p === 'res.users/context_get').length;
-    expect(asked).toBeGreaterThanOrEqual(1);
-    expect(asked).toBeLessThanOrEqual(24);
+    // Asked once, whatever the number of calls waiting for the answer.
+    expect(identityCalls(s).map(([p]) => p)).toEqual([
+      'res.users/context_get',
+      'res.users.apikeys/search_read',
+      'res.users.apikeys/search_count',
+    ]);
+  });
+
+  it('neither other source answering: the call fails closed with a fault saying why, asked again only later', async () => {
+    stack = await startStack({ fake: { contextGetWithoutUid: true, keyIdentityUnavailable: true } });
+    const s = stack;
+    const call = () =>
+      jsonrpcCall(s.bridge.url, 'object', 'execute_kw', [
+        'lab',
+        5,
+        KEYS.labDemo,
+        'res.partner',
+        'search_count',
+        [[]],
+      ]);
+    const first = await call();
+    expect(first.json?.result).toBeUndefined();
+    expect(first.json?.error?.data.message).toMatch(/cannot tell whose API key this is/);
+    expect(JSON.stringify(first.json)).not.toContain(KEYS.labDemo);
+    const asked = identityCalls(s).length;
+    expect(asked).toBe(3); // context_get, the keys (refused), session_info (missing)
+    const second = await call();
+    expect(second.json?.error?.data.message).toMatch(/cannot tell whose API key this is/);
+    expect(identityCalls(s)).toHaveLength(asked);
+    expect(s.odoo.requests.some((r) => r.path === '/json/2/res.partner/search_count')).toBe(false);
   });
 });

@@ -99,6 +99,73 @@ describe('the inventory over days', () => {
     expect(snap.clients[0]?.daily[0]?.day).toBe('2026-03-06');
   });
 
+  it('clients and calls seen interleaved within a second still expire and evict by last seen', () => {
+    const c = clock();
+    const inv = new Inventory({ retentionDays: 2, maxClients: 2 }, c.now);
+    for (let i = 0; i < 10; i++) {
+      inv.record(obs('search_read', { userAgent: 'A' }));
+      inv.record(obs('write', { userAgent: 'B' }));
+      inv.record(obs('read', { userAgent: 'B' }));
+      c.tick(100);
+    }
+    // B stops; A goes on calling, never a second apart, for more than the two days of retention.
+    for (let i = 0; i < (2 * DAY + HOUR) / 900; i++) {
+      inv.record(obs(i % 2 ? 'search_read' : 'unlink', { userAgent: 'A' }));
+      c.tick(900);
+    }
+    let snap = inv.snapshot(opts);
+    expect(snap.clients.map((k) => k.userAgent)).toEqual(['A']);
+    expect(snap.expired.clients).toBe(1);
+    expect(snap.clients[0]?.calls.map((k) => k.method)).toEqual(['search_read', 'unlink']);
+    // Two new clients in a full store (two places): A, now the least recently seen, goes.
+    c.tick(2000);
+    inv.record(obs('search_read', { userAgent: 'C' }));
+    inv.record(obs('search_read', { userAgent: 'D' }));
+    snap = inv.snapshot(opts);
+    expect(snap.clients.map((k) => k.userAgent).sort()).toEqual(['C', 'D']);
+    const e = new Inventory({ retentionDays: 2, maxClients: 2 }, c.now);
+    for (let i = 0; i < 5; i++) {
+      e.record(obs('search_read', { userAgent: 'A' }));
+      e.record(obs('search_read', { userAgent: 'B' }));
+      c.tick(100);
+    }
+    c.tick(5 * HOUR);
+    e.record(obs('search_read', { userAgent: 'A' })); // A is now the most recently seen
+    e.record(obs('search_read', { userAgent: 'C' })); // evicts B, not A
+    expect(
+      e
+        .snapshot(opts)
+        .clients.map((k) => [k.userAgent, k.count])
+        .sort(),
+    ).toEqual([
+      ['A', 6],
+      ['C', 1],
+    ]);
+  });
+
+  it('a saved file with days, hours or times in the future: those buckets dropped, times taken as now', () => {
+    const c = clock();
+    const a = new Inventory({}, c.now);
+    a.record(obs('search_read'));
+    const state = JSON.parse(JSON.stringify(a.toState())) as {
+      clients: { last: string; daily: unknown[]; hourly: unknown[]; calls: { last: string }[] }[];
+    };
+    const saved = state.clients[0]!;
+    saved.last = '2099-01-01T00:00:00.000Z';
+    saved.calls[0]!.last = '2099-01-01T00:00:00.000Z';
+    saved.daily.push(['2099-01-01', 50, 0]);
+    saved.hourly.push(['2099-01-01T00', 50, 0]);
+    const b = new Inventory({}, c.now);
+    b.restore(state);
+    const [client] = b.snapshot(opts).clients;
+    expect(client?.lastSeen).toBe(new Date(c.now()).toISOString());
+    expect(client?.calls[0]?.lastSeen).toBe(new Date(c.now()).toISOString());
+    expect(client?.daily).toEqual([{ day: '2026-03-01', calls: 1, faults: 0 }]);
+    // New calls are counted today, not in the future bucket.
+    b.record(obs('search_read'));
+    expect(b.snapshot(opts).clients[0]?.last24h).toEqual({ calls: 2, faults: 0 });
+  });
+
   it('saves the counts per day and hour and reads them back, skipping what is malformed', () => {
     const c = clock();
     const a = new Inventory({}, c.now);

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FakeKey } from './fake-odoo.ts';
+import { accessError, notFound } from './fake-odoo-errors.ts';
 import type { PyDict, PyJson } from './fake-odoo-json.ts';
 
 const NATIVE = JSON.parse(
@@ -23,6 +24,8 @@ const SETTINGS_ADMINS = new Set([2]);
 export interface KeyIdentityOptions {
   keys: readonly FakeKey[];
   contextGetWithoutUid: boolean;
+  /** Neither other source answers either: the keys' model refused, web not installed. */
+  keyIdentityUnavailable: boolean;
 }
 
 /** The answer to one of these calls, or undefined for any other call (the ORM answers it). */
@@ -36,6 +39,9 @@ export function keyIdentityAnswer(
   userName: (uid: number) => string,
 ): PyJson | undefined {
   if (model === 'res.users' && method === 'context_get') return o.contextGetWithoutUid ? {} : undefined;
+  if (o.keyIdentityUnavailable && model === 'res.users.apikeys')
+    throw accessError("You are not allowed to access 'API Key' (res.users.apikeys) records.");
+  if (o.keyIdentityUnavailable && model === 'ir.http') throw notFound("the model 'ir.http' does not exist");
   if (model === 'ir.http' && method === 'session_info') return sessionInfo(o, db, uid, userName);
   if (model !== 'res.users.apikeys') return undefined;
   const visible = o.keys

@@ -100,6 +100,8 @@ export interface FakeOdooOptions {
   serverVersion?: string;
   /** `res.users/context_get` answers `{}`, as in Odoo's own test suite (default false). */
   contextGetWithoutUid?: boolean;
+  /** `res.users.apikeys` refused and `ir.http/session_info` missing (default false). */
+  keyIdentityUnavailable?: boolean;
 }
 
 export interface RecordedRequest {
@@ -277,6 +279,7 @@ class FakeOdooServer {
       database: opts.database ?? {},
       serverVersion: opts.serverVersion ?? '19.0',
       contextGetWithoutUid: opts.contextGetWithoutUid ?? false,
+      keyIdentityUnavailable: opts.keyIdentityUnavailable ?? false,
     };
     const fx = loadFixtures(this.opts.fixturesDir);
     for (const db of this.opts.dbs) {
