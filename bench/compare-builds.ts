@@ -14,7 +14,8 @@
  * Settings (environment): BENCH_A (required), BENCH_B (default dist/main.js), BENCH_PROTOCOL
  * (xmlrpc or jsonrpc, default xmlrpc), BENCH_CONNECTIONS (per bridge, default 32), BENCH_CALLS (per
  * bridge per round, default 20000), BENCH_ROUNDS (default 8), BENCH_NODE_ARGS (both bridges'
- * node flags: bench/procs.ts).
+ * node flags: bench/procs.ts), BENCH_B_ENV (variables for bridge B only, `NAME=value,NAME=value`:
+ * the same build with a feature turned on, e.g. OpenTelemetry).
  */
 import autocannon from 'autocannon';
 import { cpuSeconds, startBridge, startStandIn, type Child } from './procs.ts';
@@ -26,6 +27,12 @@ const PROTOCOL = process.env['BENCH_PROTOCOL'] ?? 'xmlrpc';
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 20000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
+const B_ENV: Record<string, string> = Object.fromEntries(
+  (process.env['BENCH_B_ENV'] ?? '')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 const xml = PROTOCOL === 'xmlrpc';
 const path = xml ? '/xmlrpc/2/object' : '/jsonrpc';
@@ -53,9 +60,12 @@ async function main(): Promise<void> {
   const upstream = await startStandIn();
   const bridges: Child[] = [];
   try {
-    for (const main of [A, B]) {
+    for (const [main, env] of [
+      [A, {}],
+      [B, B_ENV],
+    ] as const) {
       process.env['BENCH_BRIDGE_MAIN'] = main;
-      bridges.push(await startBridge(upstream.url));
+      bridges.push(await startBridge(upstream.url, env));
     }
     const [a, b] = bridges as [Child, Child];
     await Promise.all([load(a, CALLS), load(b, CALLS)]); // warm-up: JIT, key cache, pools

@@ -18,6 +18,7 @@ import { IdleWatch } from './server/idle-watch.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
+import { tracingFromEnv } from './server/tracing.ts';
 import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
 import type { BridgeParts } from './server/parts.ts';
@@ -63,6 +64,8 @@ export function buildParts(
       e.granted ? 'retrying a request to Odoo' : 'not retrying a request to Odoo: retry budget spent',
     );
   };
+  const tracing = tracingFromEnv(env);
+  odoo.tracing = tracing;
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
   const known = new KnownNames();
   const auth = new BridgeAuthenticator({
@@ -126,6 +129,7 @@ export function buildParts(
     auth,
     credentials,
     keyExpiry,
+    tracing,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
     forwarder,
@@ -226,6 +230,10 @@ export async function startBridge(
       // After a cut, upstream calls whose client is gone are not waited for long.
       if (clean) await pools;
       else await Promise.race([pools, new Promise((r) => setTimeout(r, 1000).unref())]);
+      // The last spans, sent (the exporter's own timeout bounds it).
+      await parts.tracing
+        ?.shutdown()
+        .catch((e: unknown) => log.warn({ problem: (e as Error).message }, 'could not send the last traces'));
       return clean;
     },
   };

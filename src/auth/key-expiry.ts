@@ -98,8 +98,10 @@ export class KeyExpiryWatch {
 
   private async read(c: Credential): Promise<void> {
     if (c.apiKey === undefined) return;
-    const identity = await this.o.keys.userOf(c.db, c.apiKey);
-    if (!identity) return; // refused: the authenticator says so when the key is used
+    // Only a key that is the entry's user's: a refused key, or one of another user (a mistake the
+    // authenticator logs and never uses), is not used here either.
+    const identity = await this.o.keys.userWithLogin(c.db, c.apiKey);
+    if (!identity || identity.login !== c.login) return;
     const body = JSON.stringify({
       domain: [['user_id', '=', identity.uid]],
       fields: ['name', 'scope', 'expiration_date'],

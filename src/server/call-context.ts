@@ -2,6 +2,7 @@
  * Per-call plumbing shared by the protocol routes: the request id, the context handed to the
  * services, turning any error into an `OdooFault`, and the one log line per call.
  */
+import type { CallSpan } from './tracing.ts';
 import type { IncomingMessage } from 'node:http';
 import { internalError, OdooFault } from '../errors.ts';
 import { REDACTED_KEYS, writeFlatLine, type FlatFields } from '../log.ts';
@@ -39,6 +40,8 @@ export interface CallOutcome {
   call: LegacyCall | undefined;
   fault: OdooFault | undefined;
   startedAt: bigint;
+  /** The call's trace span, when tracing is on (tracing.ts): ended here. */
+  span?: CallSpan | undefined;
 }
 
 const NO_SECRETS: readonly string[] = [];
@@ -64,6 +67,15 @@ export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome):
     db,
     model: notes.model,
     modelMethod: notes.method,
+  });
+  o.span?.end({
+    protocol: o.protocol,
+    service: o.call?.service,
+    function: o.call?.method,
+    db,
+    model: notes.model,
+    method: notes.method,
+    fault: o.fault?.pyName,
   });
   if (o.call && ctx.inventory.enabled)
     ctx.inventory.record({

@@ -26,6 +26,7 @@ import type { BridgeParts, ServerCallContext as CallContext } from './parts.ts';
 import type { CallResult } from '../values.ts';
 import { Overloaded, overloadedFault, RETRY_AFTER_SECONDS } from './admission.ts';
 import { asFault, logCall, newCallContext, type CallOutcome } from './call-context.ts';
+import type { CallSpan } from './tracing.ts';
 import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInput } from './db-streams.ts';
 import { BodyStalled, BodyTooLarge, bodyTooLargeFault, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
 import { watchAnswer } from './answer-watch.ts';
@@ -62,11 +63,23 @@ export interface LegacyCodec {
 
 const UNVERIFIABLE: EarlyVerdict = { kind: 'unverifiable' };
 
-export async function serveLegacyCall(
+export function serveLegacyCall(
   parts: BridgeParts,
   req: IncomingMessage,
   res: ServerResponse,
   codec: LegacyCodec,
+): Promise<void> {
+  const tracing = parts.tracing;
+  if (tracing) return tracing.inCall(req.headers, (span) => serveCall(parts, req, res, codec, span));
+  return serveCall(parts, req, res, codec, undefined);
+}
+
+async function serveCall(
+  parts: BridgeParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  codec: LegacyCodec,
+  span: CallSpan | undefined,
 ): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const ctx = newCallContext(parts, req);
@@ -110,7 +123,7 @@ export async function serveLegacyCall(
         // db.dump: the backup streams from Odoo into the answer, cut if the client stops reading.
         watchAnswer(res, parts.idle);
         const fault = await writeStreamedAnswer(res, codec.envelope(), result, ctx);
-        logCall(ctx, req, { protocol: codec.protocol, call, fault, startedAt });
+        logCall(ctx, req, { protocol: codec.protocol, call, fault, startedAt, span });
         return;
       }
     } catch (e) {
@@ -122,7 +135,7 @@ export async function serveLegacyCall(
     let close = outcome.close;
     if (restore || (!body.ended && !res.destroyed))
       close = await dropRest(parts, req, res, codec, body, restore, failure, close);
-    large = writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt }, outcome, close);
+    large = writeAnswer(req, res, codec, ctx, { call, result, failure, startedAt, span }, outcome, close);
   } finally {
     // The call's bytes are given back, and its place: at once, or for a large answer once the
     // client has read it (answer-watch.ts; a small one is in the system's socket buffer by now).
@@ -201,6 +214,7 @@ interface Outcome {
   result: ServiceResult | undefined;
   failure: unknown;
   startedAt: bigint;
+  span: CallSpan | undefined;
 }
 
 /** Writes the answer and the call's log line; true when it is a large one, held until read. */
@@ -264,7 +278,7 @@ function writeAnswer(
       large = true;
     }
   } else if (typeof out !== 'string') out.release();
-  logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt });
+  logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt, span: o.span });
   return large;
 }
 

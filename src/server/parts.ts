@@ -4,6 +4,7 @@
  * once by bridge.ts. A call's context (server/call-context.ts) reads them through its prototype.
  */
 import type { Admission } from './admission.ts';
+import type { Tracing } from './tracing.ts';
 import type { Forwarder } from './forward.ts';
 import type { IdleWatch } from './idle-watch.ts';
 import type { BridgeMetrics } from './metrics.ts';
@@ -21,6 +22,8 @@ export interface BridgeParts extends ServiceParts {
   credentials: CredentialSource;
   /** When the credential map's keys expire (read at start, on reload and daily). */
   keyExpiry: KeyExpiryWatch;
+  /** OpenTelemetry traces, when the standard variables turn them on (else undefined). */
+  tracing: Tracing | undefined;
   /** Every other path, forwarded to Odoo as is (whole-URL drop-in). */
   forwarder: Forwarder;
   /** Prometheus metrics (`/_bridge/metrics`), this bridge's own registry. */

@@ -7,6 +7,7 @@
  * (`preSend`). HTTP error statuses are returned as answers, for json2-errors.ts to map. Failures
  * that retry.ts deems safe to retry are retried (within the call's timeout and the retry budget).
  */
+import type { Tracing } from '../server/tracing.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { OdooFault, UPSTREAM_ERROR } from '../errors.ts';
@@ -132,6 +133,8 @@ export class OdooClient {
   observer: UpstreamObserver | undefined;
   /** Told of each retry and each retry refused by the budget (log line, metrics). */
   onRetry: ((e: RetryEvent) => void) | undefined;
+  /** OpenTelemetry, when on (server/tracing.ts): a span per request to Odoo within a call. */
+  tracing: Pick<Tracing, 'upstream'> | undefined;
   private readonly basePath: string;
   private readonly pool: Pool;
   /** Requests handed to the pool and not answered yet: at most `connections` (see `request`). */
@@ -293,6 +296,9 @@ export class OdooClient {
     if (o.apiKey !== undefined) headers['authorization'] = `bearer ${o.apiKey}`;
     if (o.db !== undefined && this.opts.dbHeader === 'auto') headers['x-odoo-database'] = o.db;
     if (o.requestId !== undefined) headers['x-request-id'] = o.requestId;
+    // Tracing on (server/tracing.ts): a child span of the call's, its traceparent sent on.
+    const span = this.tracing?.upstream(method, path);
+    if (span) Object.assign(headers, span.headers);
     let body: Dispatcher.DispatchOptions['body'];
     if (o.body === undefined || typeof o.body === 'string') body = o.body;
     else if (o.body.chunks.length === 1) body = o.body.chunks[0];
@@ -320,6 +326,10 @@ export class OdooClient {
                   `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
                 )
               : transportFault(e, `${this.baseUrl}${path}`, timeout));
+          span?.end(
+            outcome instanceof UpstreamFault ? undefined : outcome.status,
+            outcome instanceof UpstreamFault ? outcome.failure : undefined,
+          );
           try {
             this.observe(endpoint, started, outcome);
             if (o.timing) {

@@ -80,9 +80,9 @@ function timed(run: (s: string) => unknown, s: string): number {
 }
 
 /**
- * The first run of `run` slower than the bound, or undefined. A slow run is tried once more unless
- * far over the bound (a stray GC pause passes the second time); the first one found ends the
- * search, so that a failure costs seconds, not minutes.
+ * The first run of `run` slower than the bound, or undefined. A slow run is tried again unless
+ * far over the bound (a stray GC pause or a busy machine passes another time); the first one found
+ * ends the search, so that a failure costs seconds, not minutes.
  */
 function slowRun(
   what: string,
@@ -94,7 +94,10 @@ function slowRun(
     for (const n of sizes) {
       const s = make(n);
       let ms = timed(run, s);
-      if (ms > bound && ms < 10 * bound) ms = Math.min(ms, timed(run, s));
+      // A busy machine (a CI run beside other work) can stall one run: tried up to three times
+      // more, unless far over the bound (a backtracking pattern is seconds to minutes over it).
+      for (let again = 0; again < 3 && ms > bound && ms < 10 * bound; again++)
+        ms = Math.min(ms, timed(run, s));
       if (ms > bound)
         return { what, input: JSON.stringify(s.slice(0, 40)), length: s.length, ms: Math.round(ms) };
     }
