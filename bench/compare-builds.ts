@@ -14,8 +14,8 @@
  * Settings (environment): BENCH_A (required), BENCH_B (default dist/main.js), BENCH_PROTOCOL
  * (xmlrpc or jsonrpc, default xmlrpc), BENCH_CONNECTIONS (per bridge, default 32), BENCH_CALLS (per
  * bridge per round, default 20000), BENCH_ROUNDS (default 8), BENCH_NODE_ARGS (both bridges'
- * node flags: bench/procs.ts), BENCH_B_ENV (variables for bridge B only, `NAME=value,NAME=value`:
- * the same build with a feature turned on, e.g. OpenTelemetry).
+ * node flags: bench/procs.ts), BENCH_B_ENV (variables for bridge B only, `NAME=value;NAME=value`:
+ * the same build with a feature turned on, e.g. OpenTelemetry; a piece without `=` is an error).
  */
 import autocannon from 'autocannon';
 import { cpuSeconds, startBridge, startStandIn, type Child } from './procs.ts';
@@ -29,9 +29,14 @@ const CALLS = Number(process.env['BENCH_CALLS'] ?? 20000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const B_ENV: Record<string, string> = Object.fromEntries(
   (process.env['BENCH_B_ENV'] ?? '')
-    .split(',')
-    .filter((kv) => kv.includes('='))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    .split(';')
+    .map((kv) => kv.trim())
+    .filter((kv) => kv !== '')
+    .map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new Error(`BENCH_B_ENV: ${JSON.stringify(kv)} is not NAME=value`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
 );
 
 const xml = PROTOCOL === 'xmlrpc';

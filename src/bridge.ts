@@ -64,8 +64,6 @@ export function buildParts(
       e.granted ? 'retrying a request to Odoo' : 'not retrying a request to Odoo: retry budget spent',
     );
   };
-  const tracing = tracingFromEnv(env);
-  odoo.tracing = tracing;
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
   const known = new KnownNames();
   const auth = new BridgeAuthenticator({
@@ -82,6 +80,12 @@ export function buildParts(
   });
   auth.onFailure = (mode, reason) => metrics.authFailure(mode, reason);
   auth.onKeyRejected = (db, login) => metrics.keyRejected(db, login);
+  // Each entry's refusal series from the start (and from each reload), at 0.
+  const zeroRefusals = () => {
+    for (const c of credentials.current.all()) metrics.keyRejected(c.db, c.login, 0);
+  };
+  zeroRefusals();
+  credentials.onChange(zeroRefusals);
   const keyExpiry = new KeyExpiryWatch({ odoo, source: credentials, keys, log });
   metrics.watchKeyExpiry(() => keyExpiry.current());
   const signatures = new SignatureRegistry({
@@ -129,7 +133,8 @@ export function buildParts(
     auth,
     credentials,
     keyExpiry,
-    tracing,
+    // Set by startBridge when the standard variables turn tracing on (server/tracing.ts).
+    tracing: undefined,
     version: new VersionSource(odoo, config.versionCacheTtlMs),
     webDb: new WebDatabaseClient(config),
     forwarder,
@@ -143,6 +148,8 @@ export async function startBridge(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningBridge> {
   const parts = buildParts(config, log, env);
+  parts.tracing = await tracingFromEnv(env, log);
+  parts.odoo.tracing = parts.tracing;
   // The migration inventory's file: loaded before the first call, saved periodically and on close.
   let persister: InventoryPersister | undefined;
   if (config.inventoryFile !== undefined && parts.inventory.enabled) {

@@ -42,12 +42,20 @@ function odooDatetime(v: unknown): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
+/** After a pass that could not read every entry, the next one comes this soon (then doubling). */
+const RETRY_MS = 5 * 60_000;
+
 export class KeyExpiryWatch {
   private readonly o: Required<Omit<KeyExpiryOptions, 'now'>> & { now: () => number };
   /** By credential id. */
   private readonly expiries = new Map<string, KeyExpiry>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MS;
+  private running: Promise<void> | undefined;
+  /** A pass asked for while one runs: one more, for the map as it is then (never a queue). */
+  private again = false;
+  private stopped = false;
 
   constructor(opts: KeyExpiryOptions) {
     this.o = { intervalMs: DAY_MS, warnDays: 14, now: Date.now, ...opts };
@@ -60,40 +68,79 @@ export class KeyExpiryWatch {
 
   /** Reads the keys now, again after every reload of the map, and every `intervalMs`. */
   start(): void {
-    this.check();
-    this.o.source.onChange(() => this.check());
-    this.timer = setInterval(() => this.check(), this.o.intervalMs);
+    void this.check();
+    this.o.source.onChange(() => void this.check());
+    this.timer = setInterval(() => void this.check(), this.o.intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retry);
   }
 
-  /** One pass over the current map (passes never overlap); settles when it is done. */
+  /**
+   * One pass over the current map; settles (never rejects) when it is done. Passes never overlap:
+   * asked for during one, a single further pass follows it.
+   */
   check(): Promise<void> {
-    this.running = this.running.then(() => this.pass(this.o.source.current));
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        let failed: boolean;
+        try {
+          failed = await this.pass(this.o.source.current);
+        } catch (e) {
+          failed = true;
+          this.o.log.warn({ problem: String(e) }, 'cannot read when the API keys expire; will try again');
+        }
+        this.scheduleRetry(failed);
+      } while (this.again && !this.stopped);
+      this.running = undefined;
+    })();
     return this.running;
   }
 
-  private async pass(map: CredentialMap): Promise<void> {
-    if (map.mode === 'passthrough') {
-      this.expiries.clear();
+  /** A pass that could not read every entry is tried again soon, backing off to the interval. */
+  private scheduleRetry(failed: boolean): void {
+    clearTimeout(this.retry);
+    if (!failed || this.stopped) {
+      this.retryMs = RETRY_MS;
       return;
     }
+    this.retry = setTimeout(() => void this.check(), this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, this.o.intervalMs);
+  }
+
+  /** Reads every entry; true when one could not be read. */
+  private async pass(map: CredentialMap): Promise<boolean> {
+    if (map.mode === 'passthrough') {
+      this.expiries.clear();
+      return false;
+    }
+    let failed = false;
     const live = new Set<string>();
     for (const c of map.all()) {
+      if (this.stopped) return false;
       live.add(c.id);
       try {
         await this.read(c);
       } catch (e) {
+        failed = true;
         this.o.log.warn(
-          { db: c.db, login: c.login, problem: (e as Error).message },
+          { db: c.db, login: c.login, problem: e instanceof Error ? e.message : String(e) },
           `cannot read when the API key of ${c.db}/${c.login} expires; will try again`,
         );
       }
     }
     for (const id of this.expiries.keys()) if (!live.has(id)) this.expiries.delete(id);
+    return failed;
   }
 
   private async read(c: Credential): Promise<void> {
@@ -115,25 +162,25 @@ export class KeyExpiryWatch {
     const rows: unknown = JSON.parse(answer.text);
     if (!Array.isArray(rows)) throw new Error('Odoo answered res.users.apikeys/search_read with no list');
     let earliest: number | undefined;
+    const now = this.o.now();
     for (const r of rows as unknown[]) {
       const row = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
       if (row['scope'] !== 'rpc' && row['scope'] !== false && row['scope'] !== null) continue;
       const at = odooDatetime(row['expiration_date']);
-      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+      // An expired key (Odoo deletes them once a day) is not the one in use: this read worked.
+      if (at !== undefined && at > now && (earliest === undefined || at < earliest)) earliest = at;
     }
     if (earliest === undefined) {
       this.expiries.delete(c.id);
       return;
     }
     this.expiries.set(c.id, { db: c.db, login: c.login, expiresAt: Math.floor(earliest / 1000) });
-    const days = (earliest - this.o.now()) / DAY_MS;
+    const days = (earliest - now) / DAY_MS;
     if (days < this.o.warnDays) {
       const on = new Date(earliest).toISOString().slice(0, 16).replace('T', ' ');
       this.o.log.warn(
         { db: c.db, login: c.login, expiresAt: new Date(earliest).toISOString(), days: Math.floor(days) },
-        days <= 0
-          ? `an API key of ${c.db}/${c.login} expired on ${on} UTC: create a new one in Odoo and replace the key file`
-          : `an API key of ${c.db}/${c.login} expires on ${on} UTC (in ${Math.floor(days)} days): create a new one in Odoo and replace the key file`,
+        `an API key of ${c.db}/${c.login} expires on ${on} UTC (in ${Math.floor(days)} days): create a new one in Odoo and replace the key file`,
       );
     }
   }

@@ -234,9 +234,12 @@ export class BridgeMetrics {
     this.authFailures.inc({ mode, reason });
   }
 
-  /** A credential map entry's API key that Odoo refused (expired or revoked). */
-  keyRejected(db: string, login: string): void {
-    this.keysRejected.inc({ db, login });
+  /**
+   * A credential map entry's API key that Odoo refused (expired or revoked); `by` 0 makes the
+   * entry's series exist before its first refusal (an alert's `increase` sees 0 → 1).
+   */
+  keyRejected(db: string, login: string, by = 1): void {
+    this.keysRejected.inc({ db, login }, by);
   }
 
   /** The earliest expiry of each mapped credential's user's RPC keys, read at each scrape. */

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -89,6 +89,17 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
     const out = execFileSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
     expect(out).toMatch(/SUCCESS: 7 rules found/);
   });
+
+  it.skipIf(!existsSync(PROMTOOL) && !inCi)(
+    'the rules fire on input series as meant (promtool test rules alerts.test.yml)',
+    () => {
+      const out = execFileSync(PROMTOOL, ['test', 'rules', 'alerts.test.yml'], {
+        encoding: 'utf8',
+        cwd: dirname(RULES),
+      });
+      expect(out).toMatch(/SUCCESS/);
+    },
+  );
 
   it('covers what must be watched', () => {
     const alerts = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string }[] }[] }).groups

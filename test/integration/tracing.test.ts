@@ -103,7 +103,7 @@ describe('OpenTelemetry traces', () => {
     );
     expect(answer.value).toBeInstanceOf(Array);
     const call = await until(() => otlp.spans.find((s) => s.traceId === TRACE && s.kind === 2));
-    expect(call).toMatchObject({ parentSpanId: PARENT, name: 'object.execute_kw res.partner.search_read' });
+    expect(call).toMatchObject({ parentSpanId: PARENT, name: 'object.execute_kw' });
     expect(call.service).toBe('bridge-under-test');
     expect(attr(call, 'odoo.protocol')).toBe('xmlrpc/2');
     expect(attr(call, 'odoo.db')).toBe('lab');
