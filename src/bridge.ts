@@ -99,10 +99,14 @@ export function buildParts(
   // BRIDGE_CONFIG read again (change, SIGHUP): overrides and shims as the credential map, at once.
   credentials.onConfigFile((file) => {
     signatures.setOverrides(file.signatures);
-    config.file = { ...config.file, signatures: file.signatures, shims: file.shims };
+    config.file = { ...config.file, signatures: file.signatures, shims: file.shims, frozen: file.frozen };
     log.info(
-      { overrides: Object.keys(file.signatures).length, shims: Object.keys(file.shims).length },
-      'signature overrides and shims reloaded',
+      {
+        overrides: Object.keys(file.signatures).length,
+        shims: Object.keys(file.shims).length,
+        frozen: file.frozen,
+      },
+      'signature overrides, shims and frozen databases reloaded',
     );
   });
   const admission = new Admission({

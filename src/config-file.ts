@@ -3,7 +3,7 @@
  * each on one line naming where it is, for start-up (which stops on the first) and for
  * `odoo-rpc-bridge check-config` (which lists them all). Sections: `signatures` (overrides of
  * method signatures), `auth` and `credentials` (src/auth/credential-config.ts), `shims`
- * (src/translate/shims.ts); any other is reported as a warning.
+ * (src/translate/shims.ts), `frozen` (src/services/freeze.ts); any other is reported as a warning.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -24,15 +24,22 @@ export interface ConfigFile {
   auth: AuthSettings;
   /** Compatibility shims for calls newer Odoo removed (src/translate/shims.ts); all off by default. */
   shims: ShimSettings;
+  /** Databases whose writes are refused (src/services/freeze.ts): names, `*` for any run. */
+  frozen: string[];
 }
 
 /** `model -> method -> { params, model }` as written in the config file. */
 export type SignatureOverrides = Record<string, Record<string, { params: string[]; model: boolean }>>;
 
 /** What a config file holds when there is none. */
-export const NO_CONFIG_FILE: ConfigFile = { signatures: {}, auth: PASSTHROUGH_ONLY, shims: NO_SHIMS };
+export const NO_CONFIG_FILE: ConfigFile = {
+  signatures: {},
+  auth: PASSTHROUGH_ONLY,
+  shims: NO_SHIMS,
+  frozen: [],
+};
 
-export const CONFIG_SECTIONS: readonly string[] = ['signatures', 'auth', 'credentials', 'shims'];
+export const CONFIG_SECTIONS: readonly string[] = ['signatures', 'auth', 'credentials', 'shims', 'frozen'];
 
 export interface ConfigFileCheck {
   /** What the file says, its faulty parts left out (use it only when `problems` is empty). */
@@ -75,7 +82,8 @@ export function checkConfigDocument(doc: unknown, where: string): ConfigFileChec
   problems.push(...auth.problems);
   warnings.push(...auth.warnings);
   const shims = checkShims(top['shims'], where, problems);
-  return { file: { signatures, auth: auth.settings, shims }, problems, warnings };
+  const frozen = checkFrozen(top['frozen'], where, problems);
+  return { file: { signatures, auth: auth.settings, shims, frozen }, problems, warnings };
 }
 
 function checkSignatures(raw: unknown, where: string, problems: string[]): SignatureOverrides {
@@ -110,6 +118,27 @@ function checkSignatures(raw: unknown, where: string, problems: string[]): Signa
     signatures[model] = out;
   }
   return signatures;
+}
+
+/** A database name as Odoo allows it, with `*` for any run of characters (`legacy_*`). */
+const FROZEN_PATTERN = /^[A-Za-z0-9_.*-]{1,63}$/;
+
+/** `frozen: [crm, "legacy_*"]`: databases whose writes are refused (src/services/freeze.ts). */
+function checkFrozen(raw: unknown, where: string, problems: string[]): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    problems.push(`${where}: frozen must be a list of database names (with * for any run of characters)`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of raw as unknown[]) {
+    if (typeof name === 'string' && FROZEN_PATTERN.test(name)) out.push(name);
+    else
+      problems.push(
+        `${where}: frozen: ${JSON.stringify(name)} is not a database name (letters, digits, _ . - and *)`,
+      );
+  }
+  return out;
 }
 
 /** `shims: {name_get: true, search_count: true, fields_get_keys: true}`: each absent one is off. */

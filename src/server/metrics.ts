@@ -70,6 +70,7 @@ export class BridgeMetrics {
   private readonly forwardedDuration: Histogram;
   private readonly refusals: Counter;
   private readonly keysRejected: Counter;
+  private readonly frozenRefusals: Counter;
 
   /** `models`: BRIDGE_METRICS_MODELS (model/method and db labels, capped). */
   constructor(opts: { models: boolean }) {
@@ -155,6 +156,11 @@ export class BridgeMetrics {
       labelNames: ['db', 'login'],
       registers,
     });
+    this.frozenRefusals = new Counter({
+      name: 'odoo_bridge_frozen_refusals_total',
+      help: 'Calls refused because they may write to a database frozen for an upgrade (BRIDGE_CONFIG frozen)',
+      registers,
+    });
     // Zero series, so that dashboards and alerts see the metrics before the first event.
     for (const reason of ['calls', 'client', 'bytes']) this.refusals.inc({ reason }, 0);
     this.signatureCache.inc({ result: 'hit' }, 0);
@@ -232,6 +238,11 @@ export class BridgeMetrics {
 
   authFailure(mode: string, reason: string): void {
     this.authFailures.inc({ mode, reason });
+  }
+
+  /** A call refused because it may write to a frozen database (BRIDGE_CONFIG frozen). */
+  frozenRefusal(): void {
+    this.frozenRefusals.inc();
   }
 
   /**

@@ -20,6 +20,7 @@
  * takes one (the request's backup parameter, base64-decoded as it arrives), see
  * server/db-streams.ts. The master password is never logged and never put in a fault.
  */
+import { frozenFault, isFrozen } from './freeze.ts';
 import {
   accessDenied,
   bridgeError,
@@ -271,6 +272,10 @@ const WITH_MASTER: Record<string, WithMaster> = {
     const name = args[0] ?? null;
     ctx.notes.db = formValue(name);
     await guardMasterPassword(password, ctx);
+    if (isFrozen(ctx.config.file.frozen, formValue(name))) {
+      ctx.metrics.frozenRefusal();
+      throw frozenFault(formValue(name), 'db.drop');
+    }
     // Legacy answers False for a database it does not list; the web route redirects either way.
     const existed = (await listedDatabases(ctx)).includes(formValue(name));
     const outcome = await ctx.webDb.submit(
@@ -349,6 +354,10 @@ export async function restoreFromUpload(upload: RestoreUpload, ctx: CallContext)
   ctx.notes.db = formValue(name);
   // Before any of the backup is read: a wrong master password must not cost a whole upload.
   await verifyMasterPassword(password, ctx);
+  if (isFrozen(ctx.config.file.frozen, formValue(name))) {
+    ctx.metrics.frozenRefusal();
+    throw frozenFault(formValue(name), 'db.restore');
+  }
   const decoder = new RestoreDecoder();
   async function* file(): AsyncGenerator<Buffer> {
     for await (const text of upload.text) for (const bytes of decoder.push(text)) yield bytes;

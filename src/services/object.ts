@@ -31,6 +31,7 @@ import {
   type Value,
 } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
+import { frozenFault, isFrozen, isReadMethod } from './freeze.ts';
 import { releaseOf } from './version.ts';
 
 /** After JSON-2 refused an argument name the bridge produced: sent again, or not (why); a metric's label. */
@@ -93,6 +94,12 @@ async function dispatchObject(
     );
   ctx.notes.model = model;
   ctx.notes.method = method;
+  // Upgrade day (BRIDGE_CONFIG frozen): a call that may write never reaches a frozen database.
+  const frozen = ctx.config.file.frozen;
+  if (frozen.length > 0 && !isReadMethod(method) && isFrozen(frozen, db)) {
+    ctx.metrics.frozenRefusal();
+    throw frozenFault(db, `${model}.${method}`);
+  }
 
   // Compatibility shims (src/translate/shims.ts), each enabled in BRIDGE_CONFIG and version-aware:
   // a call the upstream's Odoo removed or changed becomes JSON-2 calls of what replaced it.

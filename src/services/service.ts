@@ -38,7 +38,7 @@ export interface ServiceParts {
   /** Odoo's database manager (`/web/database/*`), for the db service. */
   webDb: WebDatabaseClient;
   /** What services count (the rest of the metrics is counted per call, by server/call-context.ts). */
-  metrics: { signatureDrift(outcome: SignatureDriftOutcome): void };
+  metrics: { signatureDrift(outcome: SignatureDriftOutcome): void; frozenRefusal(): void };
   log: Logger;
 }
 
