@@ -34,7 +34,13 @@ import {
 import { exampleOf } from './example.ts';
 import { readState, stateOf, type LearntLogin, type PersistedState } from './saved-state.ts';
 import type { SnippetOptions } from './snippets.ts';
-import { clientJson, inventoryJson, type InventoryJson, type OneClient } from './views.ts';
+import {
+  clientJson,
+  inventoryJson,
+  type InventoryJson,
+  type OneClient,
+  type StoreContents,
+} from './views.ts';
 
 import type { Json2Note } from '../services/service.ts';
 export type { Json2Note };
@@ -124,35 +130,25 @@ export class Inventory {
 
   /** The inventory as `/_bridge/inventory` answers it. */
   snapshot(opts: SnippetOptions): InventoryJson {
-    this.expire();
-    return inventoryJson(
-      {
-        now: this.now(),
-        enabled: this.enabled,
-        limits: this.limits,
-        evicted: { clients: this.evictedClients, calls: this.evictedCalls },
-        expired: { clients: this.expiredClients, calls: this.expiredCalls },
-        clients: this.clients.values(),
-      },
-      opts,
-    );
+    return inventoryJson(this.contents(), opts);
   }
 
   /** One client as `/_bridge/inventory` shows it, by its `id` (its report). */
   client(id: string, opts: SnippetOptions): OneClient {
+    return clientJson(this.contents(), opts, id);
+  }
+
+  /** What the views read, once what has expired is forgotten. */
+  private contents(): StoreContents {
     this.expire();
-    return clientJson(
-      {
-        now: this.now(),
-        enabled: this.enabled,
-        limits: this.limits,
-        evicted: { clients: this.evictedClients, calls: this.evictedCalls },
-        expired: { clients: this.expiredClients, calls: this.expiredCalls },
-        clients: this.clients.values(),
-      },
-      opts,
-      id,
-    );
+    return {
+      now: this.now(),
+      enabled: this.enabled,
+      limits: this.limits,
+      evicted: { clients: this.evictedClients, calls: this.evictedCalls },
+      expired: { clients: this.expiredClients, calls: this.expiredCalls },
+      clients: this.clients.values(),
+    };
   }
 
   /** Everything, for the file (src/inventory/persist.ts). */
