@@ -22,6 +22,9 @@ import { tracingFromEnv } from './server/tracing.ts';
 import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
 import type { BridgeParts } from './server/parts.ts';
+import { InventoryShare } from './shared/inventory-share.ts';
+import { SharedState } from './shared/redis.ts';
+import { accountSecret, RedisThrottleCounts } from './shared/throttle-counts.ts';
 import { VersionSource } from './services/version.ts';
 import { SignatureRegistry } from './signatures/registry.ts';
 import { OdooClient } from './upstream/odoo-client.ts';
@@ -66,17 +69,25 @@ export function buildParts(
   };
   const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
   const known = new KnownNames();
+  const limits = {
+    maxPerAccount: config.authMaxFailures,
+    maxPerClient: config.authMaxFailuresPerClient,
+    windowMs: config.authFailureWindowMs,
+  };
+  // BRIDGE_REDIS_URL: the replicas share their throttling counts and inventory (src/shared/).
+  const shared =
+    config.redisUrl === undefined
+      ? undefined
+      : new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, log });
+  if (shared) shared.onFallback = metrics.watchSharedState(() => shared.ready);
   const auth = new BridgeAuthenticator({
     source: credentials,
     known,
     keys,
     log,
     cacheTtlMs: config.authCacheTtlMs,
-    throttle: {
-      maxPerAccount: config.authMaxFailures,
-      maxPerClient: config.authMaxFailuresPerClient,
-      windowMs: config.authFailureWindowMs,
-    },
+    throttle: { ...limits, shared: shared && new RedisThrottleCounts(shared, limits) },
+    accountSecret: shared && accountSecret(shared),
   });
   auth.onFailure = (mode, reason) => metrics.authFailure(mode, reason);
   auth.onKeyRejected = (db, login) => metrics.keyRejected(db, login);
@@ -118,17 +129,23 @@ export function buildParts(
   metrics.watchAdmission(() => admission);
   const forwarder = new Forwarder(config, log);
   forwarder.observer = (sample) => metrics.forwarded(sample);
+  const inventory = new Inventory({
+    maxClients: config.inventoryMaxClients,
+    maxCalls: config.inventoryMaxCalls,
+    maxClientsPerAddress: config.inventoryMaxClientsPerAddress,
+    retentionDays: config.inventoryRetentionDays,
+    migratedAfterDays: config.inventoryMigratedAfterDays,
+  });
   return {
     config,
     odoo,
     metrics,
-    inventory: new Inventory({
-      maxClients: config.inventoryMaxClients,
-      maxCalls: config.inventoryMaxCalls,
-      maxClientsPerAddress: config.inventoryMaxClientsPerAddress,
-      retentionDays: config.inventoryRetentionDays,
-      migratedAfterDays: config.inventoryMigratedAfterDays,
-    }),
+    inventory,
+    shared,
+    inventoryShare:
+      shared && inventory.enabled
+        ? new InventoryShare(shared, inventory, { intervalMs: config.inventoryShareMs, log })
+        : undefined,
     log,
     admission,
     idle: new IdleWatch(config.bodyIdleTimeoutMs),
@@ -156,7 +173,13 @@ export async function startBridge(
   parts.odoo.tracing = parts.tracing;
   // The migration inventory's file: loaded before the first call, saved periodically and on close.
   let persister: InventoryPersister | undefined;
-  if (config.inventoryFile !== undefined && parts.inventory.enabled) {
+  if (config.inventoryFile !== undefined && parts.inventoryShare)
+    // A file loaded by a replica that restarts under a new name would count its calls twice.
+    log.warn(
+      { inventoryFile: config.inventoryFile },
+      'BRIDGE_INVENTORY_FILE is not used with BRIDGE_REDIS_URL: the replicas keep the inventory in Redis',
+    );
+  else if (config.inventoryFile !== undefined && parts.inventory.enabled) {
     await loadInventory(parts.inventory, config.inventoryFile, log);
     persister = new InventoryPersister(parts.inventory, config.inventoryFile, log);
   }
@@ -200,6 +223,7 @@ export async function startBridge(
     }
   }
   parts.keyExpiry.start();
+  parts.inventoryShare?.start();
   return {
     url,
     adminUrl,
@@ -233,6 +257,8 @@ export async function startBridge(
       parts.credentials.close();
       parts.idle.close();
       await persister?.close();
+      await parts.inventoryShare?.close();
+      await parts.shared?.close();
       const pools = Promise.all([
         parts.odoo.close(),
         parts.webDb.close(),

@@ -72,6 +72,12 @@ export interface BridgeConfig {
   inventoryMaxClientsPerAddress: number;
   inventoryRetentionDays: number;
   inventoryMigratedAfterDays: number;
+  /** BRIDGE_REDIS_URL: the replicas' shared state (src/shared/); unset: every replica keeps its own. */
+  redisUrl: string | undefined;
+  /** Prefix of every key the bridge writes to Redis (several bridges may share one Redis). */
+  redisPrefix: string;
+  /** How often a replica publishes its inventory to Redis (when it changed). */
+  inventoryShareMs: number;
   /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts). */
   retryMax: number;
   retryBackoffMs: number;
@@ -198,6 +204,27 @@ function odooUrl(v: string | undefined): string {
     throw new ConfigError('ODOO_URL must not carry credentials, a query or a fragment');
   // Trailing slashes, tried from the first of a run only (`/\/+$/` rescans a run from each slash).
   return v.replace(/(?<!\/)\/+$/, '');
+}
+
+function redisUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    // The value may hold a password: never repeated.
+    throw new ConfigError('BRIDGE_REDIS_URL is not a URL (expected e.g. redis://redis:6379/0)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError('BRIDGE_REDIS_URL must be a redis:// or rediss:// URL');
+  return v;
+}
+
+function redisPrefix(v: string | undefined, env: string): string {
+  const value = v ?? '';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value))
+    throw new ConfigError(`${env}=${value} must be 1 to 64 letters, digits or _ . : -`);
+  return value;
 }
 
 function adminToken(v: string | undefined): string | undefined {
@@ -506,6 +533,30 @@ export const SETTINGS: readonly Setting[] = [
     default: '7',
     help: 'a kind of call (or a client) not seen for this many days counts as migrated on the migration page (less than the retention)',
     parse: intUpTo(1, 399),
+  }),
+  row({
+    env: 'BRIDGE_REDIS_URL',
+    flag: '--redis-url',
+    key: 'redisUrl',
+    secret: true,
+    help: 'redis:// or rediss:// URL of a Redis 6+ (or Valkey) the replicas share: login throttling counts and the migration inventory of every replica (default: none, each replica keeps its own in memory)',
+    parse: redisUrl,
+  }),
+  row({
+    env: 'BRIDGE_REDIS_PREFIX',
+    flag: '--redis-prefix',
+    key: 'redisPrefix',
+    default: 'odoo-rpc-bridge:',
+    help: 'prefix of every Redis key the bridge writes (bridges in front of different Odoos sharing one Redis need different prefixes)',
+    parse: redisPrefix,
+  }),
+  row({
+    env: 'BRIDGE_INVENTORY_SHARE_SECONDS',
+    flag: '--inventory-share-seconds',
+    key: 'inventoryShareMs',
+    default: '5',
+    help: 'with BRIDGE_REDIS_URL: how often a replica publishes its migration inventory to Redis (when it changed), at most 300',
+    parse: (v, env) => intUpTo(1, 300)(v, env) * 1000,
   }),
   row({
     env: 'BRIDGE_RETRY_MAX',

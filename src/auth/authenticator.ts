@@ -91,6 +91,11 @@ export interface AuthenticatorOptions {
   /** How long a verification is trusted (BRIDGE_AUTH_CACHE_TTL_SECONDS). */
   cacheTtlMs: number;
   throttle: ThrottleOptions;
+  /**
+   * A secret every replica derives alike, for the throttling accounts' names when their counts are
+   * shared (BRIDGE_REDIS_URL); default, a random one of this process.
+   */
+  accountSecret?: string | undefined;
   /** Hash verifications run at once (each takes a libuv thread). */
   hashConcurrency?: number;
 }
@@ -113,6 +118,8 @@ export class BridgeAuthenticator implements Authenticator {
   private readonly keys: KeyVerifier;
   private readonly log: Logger;
   private readonly keyed = new KeyedHash();
+  /** Names the throttling accounts (the same on every replica when their counts are shared). */
+  private readonly accounts: KeyedHash;
   private readonly verdicts: LRUCache<string, Verdict>;
   private readonly pending = new Map<string, Promise<Verdict>>();
   /** Pass-through key look-ups in flight, by tuple: concurrent cold calls share one (and its admission). */
@@ -147,6 +154,7 @@ export class BridgeAuthenticator implements Authenticator {
     this.verdicts = new LRUCache<string, Verdict>({ max: 10_000, ttl });
     this.refused = new LRUCache<string, true>({ max: 1_000, ttl });
     this.throttle = new Throttle(opts.throttle);
+    this.accounts = new KeyedHash(opts.accountSecret);
     this.recent = new LRUCache<string, true>({
       max: 10_000,
       ttl: Math.max(opts.throttle.windowMs, ttl, 3_600_000),
@@ -517,8 +525,8 @@ export class BridgeAuthenticator implements Authenticator {
    */
   private account(who: Who): string {
     return 'login' in who
-      ? this.keyed.of(['account', who.db, who.login])
-      : this.keyed.of(['account', who.db, who.uid]);
+      ? this.accounts.of(['account', who.db, who.login])
+      : this.accounts.of(['account', who.db, who.uid]);
   }
 
   /** A tuple verified: its account's failures are cleared, and it passes the throttle from now on. */

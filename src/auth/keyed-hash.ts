@@ -8,7 +8,15 @@
 import { hash, randomBytes } from 'node:crypto';
 
 export class KeyedHash {
-  private readonly prefix = randomBytes(32).toString('base64');
+  private readonly prefix: string;
+
+  /**
+   * `secret`: a prefix every replica derives alike (throttling accounts shared in Redis, see
+   * src/shared/throttle-counts.ts); default, a random one that never leaves the process.
+   */
+  constructor(secret?: string) {
+    this.prefix = secret ?? randomBytes(32).toString('base64');
+  }
 
   /** The base64 digest of `parts` (strings and numbers), distinct for distinct tuples. */
   of(parts: readonly (string | number)[]): string {

@@ -17,7 +17,40 @@
  * failed first out), each with at most `limit` timestamps. It is also only what failures use: the
  * windows are plain maps (an LRU cache sized for 50,000 entries allocates them all up front: about
  * 3 MB that V8's old generation carried for nothing).
+ *
+ * Shared counts (BRIDGE_REDIS_URL, src/shared/throttle-counts.ts): every replica's failures and
+ * verifications in flight are also counted in Redis, and an attempt is admitted only when both
+ * this replica's counts and the shared ones leave room, so N replicas allow what one allows. When
+ * the shared counts cannot be reached, this replica's own decide (and Redis is tried again at the
+ * next attempt).
  */
+
+/** A verification's admission by the shared counts. */
+export type Reservation =
+  | { kind: 'reserved'; ticket: string }
+  /** Failures reached the limit on the replicas together. */
+  | { kind: 'blocked'; by: 'account' | 'client'; waitMs: number }
+  /** Failures plus verifications in flight on the replicas reached it: wait for one. */
+  | { kind: 'full'; by: 'account' | 'client' };
+
+/** The shared failures of one name once a failure is counted. */
+export interface SharedFailure {
+  by: 'account' | 'client';
+  count: number;
+  /** Milliseconds until the name is below its limit again (0: it is). */
+  waitMs: number;
+}
+
+/** Counts shared by the replicas; each answers undefined when it could not be reached. */
+export interface SharedCounts {
+  reserve(account: string | undefined, client: string | undefined): Promise<Reservation | undefined>;
+  release(account: string | undefined, client: string | undefined, ticket: string): void;
+  fail(account: string | undefined, client: string | undefined): Promise<SharedFailure[] | undefined>;
+  clear(account: string): void;
+}
+
+/** Longest an attempt waits for other replicas' verifications in flight before it is refused. */
+const SHARED_WAIT_MS = 2000;
 
 export interface ThrottleOptions {
   /** Failures per account within the window before it is throttled. */
@@ -29,6 +62,8 @@ export interface ThrottleOptions {
   /** Attempts waiting for a verification in flight to be decided, at most. */
   maxWaiting?: number;
   now?: () => number;
+  /** Counts shared with the other replicas (BRIDGE_REDIS_URL). */
+  shared?: SharedCounts | undefined;
 }
 
 export interface Blocked {
@@ -130,6 +165,11 @@ export class Throttle {
    */
   private readonly refusals = new Map<string, { count: number; until: number }>();
   private readonly maxTracked: number;
+  private readonly shared: SharedCounts | undefined;
+  /** Shared reservations of this replica's verifications in flight, per account and client. */
+  private readonly tickets = new Map<string, string[]>();
+  /** Until when the shared counts said an account or client is at its limit (bounded as `refusals`). */
+  private readonly sharedUntil = new Map<string, number>();
 
   constructor(opts: ThrottleOptions) {
     const max = opts.maxTracked ?? 50_000;
@@ -140,6 +180,7 @@ export class Throttle {
     this.maxWaiting = opts.maxWaiting ?? 1000;
     this.maxTracked = max;
     this.now = opts.now ?? Date.now;
+    this.shared = opts.shared;
   }
 
   /** An attempt from `client` was refused as throttled (`blocked` said so) for `retryInSeconds`. */
@@ -193,8 +234,12 @@ export class Throttle {
    */
   blocked(account: string | undefined, client: string | undefined): Blocked | undefined {
     const now = this.now();
-    const a = account === undefined ? 0 : this.accounts.waitMs(account, now);
-    const c = client === undefined ? 0 : this.clients.waitMs(client, now);
+    let a = account === undefined ? 0 : this.accounts.waitMs(account, now);
+    let c = client === undefined ? 0 : this.clients.waitMs(client, now);
+    if (this.sharedUntil.size > 0) {
+      a = Math.max(a, this.sharedWait(account === undefined ? undefined : `a\0${account}`, now));
+      c = Math.max(c, this.sharedWait(client === undefined ? undefined : `c\0${client}`, now));
+    }
     if (a === 0 && c === 0) return undefined;
     return { by: a >= c ? 'account' : 'client', retryInSeconds: Math.ceil(Math.max(a, c) / 1000) };
   }
@@ -205,13 +250,29 @@ export class Throttle {
    * why it is refused. Exactly one `release` must follow an admission.
    */
   async acquire(account: string | undefined, client: string | undefined): Promise<Blocked | undefined> {
+    const started = this.now();
     for (;;) {
       const blocked = this.blocked(account, client);
       if (blocked) return blocked;
       const room = this.room(account, client);
       if (room === undefined) {
         this.begin(account, client);
-        return undefined;
+        if (!this.shared) return undefined;
+        const r = await this.shared.reserve(account, client);
+        if (r === undefined) return undefined; // unreachable: this replica's counts decide
+        if (r.kind === 'reserved') {
+          push(this.tickets, pair(account, client), r.ticket);
+          return undefined;
+        }
+        this.end(account, client);
+        if (r.kind === 'blocked') {
+          this.sharedBlocked(r.by === 'account' ? account : client, r.by, r.waitMs);
+          return { by: r.by, retryInSeconds: Math.ceil(r.waitMs / 1000) };
+        }
+        // Other replicas' verifications in flight fill the room: ask again shortly, for a while.
+        if (this.now() - started >= SHARED_WAIT_MS) return { by: r.by, retryInSeconds: 1 };
+        await new Promise((wake) => setTimeout(wake, 40 + Math.random() * 80));
+        continue;
       }
       // Full: wait for a verification in flight to be decided, unless too many wait already.
       const mine =
@@ -230,6 +291,19 @@ export class Throttle {
 
   /** A verification admitted by `acquire` is decided (call `failed` or `succeeded` first). */
   release(account: string | undefined, client: string | undefined): void {
+    if (this.shared) {
+      const ticket = pop(this.tickets, pair(account, client));
+      // On the next turn of the event loop, as the local waiters below: the caller counts a
+      // failure after the release (`failed`), and it must reach Redis before the reservation
+      // leaves, or another replica could admit one more guess in between.
+      const shared = this.shared;
+      if (ticket !== undefined) setImmediate(() => shared.release(account, client, ticket));
+    }
+    this.end(account, client);
+  }
+
+  /** A verification in flight on this replica ends (its waiters check again). */
+  private end(account: string | undefined, client: string | undefined): void {
     if (account !== undefined) dec(this.runningAccounts, account);
     if (client !== undefined) dec(this.runningClients, client);
     // Everyone waiting checks again, in the order they came (those still without room queue
@@ -270,6 +344,11 @@ export class Throttle {
   /** Counts a failed verification; answers the counts within the window, this one included. */
   failed(account: string | undefined, client: string | undefined): FailureCounts {
     const now = this.now();
+    if (this.shared)
+      void this.shared.fail(account, client).then((counts) => {
+        for (const c of counts ?? [])
+          if (c.waitMs > 0) this.sharedBlocked(c.by === 'account' ? account : client, c.by, c.waitMs);
+      });
     return {
       account: account === undefined ? 0 : this.accounts.add(account, now),
       client: client === undefined ? 0 : this.clients.add(client, now),
@@ -278,6 +357,31 @@ export class Throttle {
 
   succeeded(account: string): void {
     this.accounts.clear(account);
+    if (this.shared) {
+      this.sharedUntil.delete(`a\0${account}`);
+      this.shared.clear(account);
+    }
+  }
+
+  /** The shared counts said `name` is at its limit for `waitMs`: kept for `blocked`. */
+  private sharedBlocked(name: string | undefined, by: 'account' | 'client', waitMs: number): void {
+    if (name === undefined) return;
+    const key = `${by === 'account' ? 'a' : 'c'}\0${name}`;
+    this.sharedUntil.delete(key);
+    this.sharedUntil.set(key, this.now() + waitMs);
+    if (this.sharedUntil.size > this.maxTracked) {
+      const oldest = this.sharedUntil.keys().next().value;
+      if (oldest !== undefined) this.sharedUntil.delete(oldest);
+    }
+  }
+
+  private sharedWait(key: string | undefined, now: number): number {
+    if (key === undefined) return 0;
+    const until = this.sharedUntil.get(key);
+    if (until === undefined) return 0;
+    if (until > now) return until - now;
+    this.sharedUntil.delete(key);
+    return 0;
   }
 
   counts(account: string | undefined, client: string | undefined): FailureCounts {
@@ -292,6 +396,23 @@ export class Throttle {
   get waitingCount(): number {
     return this.waiting.length;
   }
+}
+
+function pair(account: string | undefined, client: string | undefined): string {
+  return `${account ?? ''}\0${client ?? ''}`;
+}
+
+function push(m: Map<string, string[]>, key: string, value: string): void {
+  const list = m.get(key);
+  if (list) list.push(value);
+  else m.set(key, [value]);
+}
+
+function pop(m: Map<string, string[]>, key: string): string | undefined {
+  const list = m.get(key);
+  const value = list?.pop();
+  if (list?.length === 0) m.delete(key);
+  return value;
 }
 
 function dec(m: Map<string, number>, key: string): void {

@@ -181,3 +181,67 @@ export function newClient(
     hourly: [],
   };
 }
+
+/**
+ * Adds `from`'s counts to `into`, the same client seen by another replica (src/shared/): counts
+ * summed, the first and last calls' times widened, per-day and per-hour buckets summed, each kind
+ * of call merged alike (its last fault and example: the most recent one's). `into`'s calls stay
+ * least recently seen first, at most `limits.maxCalls`.
+ */
+export function mergeClient(into: ClientEntry, from: ClientEntry, limits: InventoryLimits): void {
+  into.first = Math.min(into.first, from.first);
+  into.last = Math.max(into.last, from.last);
+  into.count += from.count;
+  into.errors += from.errors;
+  into.login ??= from.login;
+  into.uid ??= from.uid;
+  into.daily = mergeBuckets(into.daily, from.daily, limits.retentionDays);
+  into.hourly = mergeBuckets(into.hourly, from.hourly, 24);
+  for (const [key, call] of from.calls) {
+    const mine = into.calls.get(key);
+    if (mine) mergeCall(mine, call);
+    else into.calls.set(key, { ...call });
+  }
+  const calls = [...into.calls].sort((a, b) => a[1].last - b[1].last);
+  into.calls = new Map(calls.slice(Math.max(0, calls.length - limits.maxCalls)));
+  into.lastCall = undefined;
+}
+
+function mergeCall(into: CallEntry, from: CallEntry): void {
+  into.count += from.count;
+  into.errors += from.errors;
+  into.first = Math.min(into.first, from.first);
+  if (from.last > into.last) {
+    into.last = from.last;
+    into.fn = from.fn;
+    into.lastFault = from.lastFault ?? into.lastFault;
+    if (from.example !== undefined) {
+      into.example = from.example;
+      into.truncated = from.truncated;
+      into.json2Method = from.json2Method;
+      into.exampleAt = from.exampleAt;
+    }
+  } else {
+    into.lastFault ??= from.lastFault;
+    if (into.example === undefined) {
+      into.example = from.example;
+      into.truncated = from.truncated;
+      into.json2Method = from.json2Method;
+    }
+  }
+}
+
+/** Two bucket lists (oldest first) summed by unit, the last `keep` units of the newest kept. */
+function mergeBuckets(a: readonly Bucket[], b: readonly Bucket[], keep: number): Bucket[] {
+  const by = new Map<number, Bucket>();
+  for (const x of [...a, ...b]) {
+    const have = by.get(x.at);
+    if (have) {
+      have.calls += x.calls;
+      have.faults += x.faults;
+    } else by.set(x.at, { ...x });
+  }
+  const all = [...by.values()].sort((x, y) => x.at - y.at);
+  const newest = all[all.length - 1]?.at ?? 0;
+  return all.filter((x) => x.at > newest - keep);
+}

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sparklineSvg, trendSvg } from './trend.ts';
+import { isEverything, type Selection } from './selection.ts';
 import type { Counts, InventoryCall, InventoryClient, InventoryJson } from './views.ts';
 
 const ESCAPES: Record<string, string> = {
@@ -156,7 +157,10 @@ export const PAGE_CSP =
   `default-src 'none'; style-src ${hash(STYLE)}; script-src ${hash(SCRIPT)}; ` +
   `base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
-export function inventoryPage(inv: InventoryJson): string {
+export function inventoryPage(
+  inv: InventoryJson & { selection?: { matched: number } },
+  selection?: Selection,
+): string {
   const now = Date.parse(inv.generatedAt);
   const head =
     `<header><h1>odoo-rpc-bridge: plan your migration</h1>` +
@@ -169,6 +173,9 @@ export function inventoryPage(inv: InventoryJson): string {
   else
     body =
       overviewSection(inv, now) +
+      (selection && inv.selection
+        ? selectionLine(selection, inv.clients.length, inv.selection.matched)
+        : '') +
       clientsTable(inv, now) +
       `<h2 class="section">Details, client by client</h2>` +
       inv.clients.map((c) => clientDetails(c)).join('\n');
@@ -182,6 +189,42 @@ export function inventoryPage(inv: InventoryJson): string {
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<title>odoo-rpc-bridge: migration inventory</title><style>${STYLE}</style></head>\n` +
     `<body>${head}<main>${body}${evicted}</main><script>${SCRIPT}</script></body></html>\n`
+  );
+}
+
+/**
+ * What the query string selected (src/inventory/selection.ts), with the previous and next pages
+ * and a link back to every client. Links are relative and their values URL-encoded.
+ */
+function selectionLine(s: Selection, shown: number, matched: number): string {
+  if (isEverything(s)) return '';
+  const link = (offset: number, label: string): string => {
+    const q = new URLSearchParams();
+    if (s.db !== undefined) q.set('db', s.db);
+    if (s.model !== undefined) q.set('model', s.model);
+    if (s.client !== undefined) q.set('client', s.client);
+    if (offset > 0) q.set('offset', String(offset));
+    if (s.limit !== undefined) q.set('limit', String(s.limit));
+    return `<a href="?${escapeHtml(q.toString())}">${label}</a>`;
+  };
+  const filters = (
+    [
+      ['database', s.db],
+      ['model', s.model],
+      ['client', s.client],
+    ] as const
+  )
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} <code>${escapeHtml(v ?? '')}</code>`)
+    .join(', ');
+  const from = matched === 0 ? 0 : Math.min(s.offset + 1, matched);
+  const pages: string[] = [];
+  if (s.limit !== undefined && s.offset > 0) pages.push(link(Math.max(0, s.offset - s.limit), 'previous'));
+  if (s.limit !== undefined && s.offset + shown < matched) pages.push(link(s.offset + s.limit, 'next'));
+  pages.push('<a href="./">all clients</a>');
+  return (
+    `<p class="meta selection">Clients ${from}–${s.offset + shown} of ${matched}` +
+    `${filters ? ` with ${filters}` : ''} · ${pages.join(' · ')}</p>`
   );
 }
 

@@ -26,6 +26,7 @@ import {
   DAY_MS,
   DEFAULT_LIMITS,
   HOUR_MS,
+  mergeClient,
   newClient,
   type CallEntry,
   type ClientEntry,
@@ -173,6 +174,42 @@ export class Inventory {
     for (const [db, uid, login] of saved.logins) this.learn(db, uid, login);
     this.changes++;
     return saved.clients.length;
+  }
+
+  /**
+   * Adds another replica's saved state to this one (src/shared/inventory-share.ts): a client
+   * both know has its counts summed (entries.ts `mergeClient`), one only `state` knows is taken.
+   * Then at most `maxClients` are kept, the least recently seen dropped. Answers how many clients
+   * `state` held.
+   */
+  merge(state: unknown): number {
+    const saved = readState(state, this.limits, this.now());
+    if (!saved) return 0;
+    this.lastClient = undefined;
+    for (const [key, c] of saved.clients) {
+      const mine = this.clients.get(key);
+      if (mine) mergeClient(mine, c, this.limits);
+      else this.admit(key, c);
+    }
+    // Least recently seen first again, then cut to the bound.
+    const all = [...this.clients.values()].sort((a, b) => a.last - b.last);
+    this.clients.clear();
+    for (const c of all) this.clients.set(c.key, c);
+    while (this.clients.size > this.limits.maxClients) this.evictClient();
+    for (const [db, uid, login] of saved.logins) this.learn(db, uid, login);
+    this.changes++;
+    return saved.clients.length;
+  }
+
+  /**
+   * Forgets every client and call (another replica took over what this one published: see
+   * src/shared/inventory-share.ts); the logins learnt are kept.
+   */
+  clear(): void {
+    this.clients.clear();
+    this.perAddress.clear();
+    this.lastClient = undefined;
+    this.changes++;
   }
 
   /** The client of `o`: the last call's when it is the same (no key to build), else looked up. */

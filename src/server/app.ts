@@ -87,7 +87,7 @@ export function createAdminApp(parts: BridgeParts): Express {
 
 function addAdminRoutes(app: Express, parts: BridgeParts): void {
   const token = parts.config.adminToken;
-  const guarded = (serve: (req: Request, res: Response) => void) => (req: Request, res: Response) => {
+  const guarded = (serve: (req: Request, res: Response) => unknown) => (req: Request, res: Response) => {
     if (token === undefined || adminTokenMatches(req.headers.authorization, token)) return serve(req, res);
     res
       .status(401)

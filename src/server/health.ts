@@ -1,7 +1,8 @@
 /**
  * The bridge's probes, under `/_bridge/` (a prefix Odoo never uses):
  * `livez` answers while the process serves; `readyz` asks Odoo's `GET /web/version` each time
- * (uncached, short timeout) and answers 503 with the reason when Odoo does not answer it;
+ * (uncached, short timeout) and answers 503 with the reason when Odoo does not answer it (and
+ * says whether the shared state, BRIDGE_REDIS_URL, is up: Redis away does not make it unready);
  * `metrics` is the Prometheus text of this bridge's registry (server/metrics.ts).
  */
 import type { Request, Response } from 'express';
@@ -29,7 +30,10 @@ export async function serveReadyz(parts: BridgeParts, _req: Request, res: Respon
         version = undefined;
       }
       if (typeof version === 'string') {
-        res.status(200).json({ status: 'ok', upstream: { version } });
+        // The shared state is reported, never a reason to be unready: without it, each replica
+        // counts and records on its own (src/shared/redis.ts).
+        const shared = parts.shared ? { sharedState: parts.shared.ready ? 'up' : 'down' } : {};
+        res.status(200).json({ status: 'ok', upstream: { version }, ...shared });
         return;
       }
       reason = `Odoo at ${where} answered without a version`;

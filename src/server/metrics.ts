@@ -253,6 +253,29 @@ export class BridgeMetrics {
     this.keysRejected.inc({ db, login }, by);
   }
 
+  /**
+   * BRIDGE_REDIS_URL: whether Redis is reachable now, and each time the throttle or the inventory
+   * fell back to this replica's own state because it was not.
+   */
+  watchSharedState(ready: () => boolean): (what: 'throttle' | 'inventory') => void {
+    new Gauge({
+      name: 'odoo_bridge_shared_state_up',
+      help: 'Whether the shared state (BRIDGE_REDIS_URL) is reachable: 1 yes, 0 no (each replica then counts and records on its own)',
+      registers: [this.registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+    const fallbacks = new Counter({
+      name: 'odoo_bridge_shared_state_fallbacks_total',
+      help: "Times the login throttle or the inventory used this replica's own state because the shared state (Redis) was unreachable",
+      labelNames: ['what'],
+      registers: [this.registry],
+    });
+    for (const what of ['throttle', 'inventory']) fallbacks.inc({ what }, 0);
+    return (what) => fallbacks.inc({ what });
+  }
+
   /** The earliest expiry of each mapped credential's user's RPC keys, read at each scrape. */
   watchKeyExpiry(read: () => readonly { db: string; login: string; expiresAt: number }[]): void {
     new Gauge({

@@ -13,6 +13,8 @@ import type { KeyExpiryWatch } from '../auth/key-expiry.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { KnownNames } from '../auth/known-names.ts';
 import type { Inventory } from '../inventory/store.ts';
+import type { InventoryShare } from '../shared/inventory-share.ts';
+import type { SharedState } from '../shared/redis.ts';
 import type { CallContext, ServiceParts } from '../services/service.ts';
 
 export interface BridgeParts extends ServiceParts {
@@ -30,6 +32,10 @@ export interface BridgeParts extends ServiceParts {
   metrics: BridgeMetrics;
   /** The migration inventory (`/_bridge/inventory`, `/_bridge/`), recorded from `logCall`. */
   inventory: Inventory;
+  /** BRIDGE_REDIS_URL: the connection the replicas share their state through (else undefined). */
+  shared: SharedState | undefined;
+  /** BRIDGE_REDIS_URL: every replica's inventory, merged (else undefined: `inventory` alone). */
+  inventoryShare: InventoryShare | undefined;
   /** What the bridge holds at once: calls in flight and their request bytes. */
   admission: Admission;
   /** Cuts request bodies that stop arriving. */

@@ -4,11 +4,16 @@
  * BRIDGE_LISTEN, the bridge runs as non-root on a read-only root filesystem, and the pod's
  * termination grace period outlasts the bridge's own shutdown grace.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { SETTINGS } from '../../src/config.ts';
 import { startStack, type Stack } from '../support/harness.ts';
+import { freePort, REDIS_SERVER, skipWithoutRedis } from '../support/redis-server.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');
@@ -183,5 +188,64 @@ describe('Dockerfile', () => {
     expect(path).toBe('/_bridge/livez');
     expect(check).toContain(`127.0.0.1:8069${path}`);
     expect(await status(path ?? '')).toBe(200);
+  });
+});
+
+describe.skipIf(skipWithoutRedis)('redis.yaml (the optional shared state)', () => {
+  const docs = documents('deploy/kubernetes/redis.yaml');
+  const sts = docs.find((d) => d.kind === 'StatefulSet') as Doc;
+  const container = sts.spec.template.spec.containers[0] as Doc;
+
+  it('is one Redis replica behind the Service the standalone example names in BRIDGE_REDIS_URL', () => {
+    expect(docs.map((d) => d.kind)).toEqual(['Secret', 'StatefulSet', 'Service']);
+    expect(sts.spec.replicas).toBe(1);
+    const service = docs.find((d) => d.kind === 'Service') as Doc;
+    const example =
+      /BRIDGE_REDIS_URL: (redis:\/\/\S+)/.exec(read('deploy/kubernetes/standalone.yaml'))?.[1] ?? '';
+    const url = new URL(example);
+    expect(url.hostname).toBe(service.metadata.name);
+    expect(Number(url.port)).toBe(service.spec.ports[0].port);
+    expect(service.spec.selector).toEqual(sts.spec.template.metadata.labels);
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+    expect(sts.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+  });
+
+  it('starts a real redis-server with its arguments (persistent, no eviction), which a bridge then uses with a password in the URL', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'bridge-redis-manifest-'));
+    const args = (container.args as string[]).map((a) => (a === '/data' ? data : a));
+    const port = await freePort();
+    const server = spawn(
+      REDIS_SERVER,
+      [...args, '--port', String(port), '--bind', '127.0.0.1', '--requirepass', 'pw-from-the-secret'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const url = `redis://:pw-from-the-secret@127.0.0.1:${port}/0`;
+    const redis = new Redis(url, { lazyConnect: true, retryStrategy: () => 50 });
+    redis.on('error', () => undefined); // refused until the server listens: retried below
+    let bridge: Stack | undefined;
+    try {
+      for (let i = 0; i < 100 && redis.status !== 'ready'; i++)
+        await redis.connect().catch(() => new Promise((r) => setTimeout(r, 50)));
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+      bridge = await startStack({ config: { redisUrl: url } });
+      let ready: { sharedState?: string } = {};
+      for (let i = 0; i < 50 && ready.sharedState !== 'up'; i++) {
+        ready = (await (await fetch(`${bridge.bridge.url}/_bridge/readyz`)).json()) as typeof ready;
+        if (ready.sharedState !== 'up') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready.sharedState).toBe('up');
+      expect(bridge.logs.join('')).not.toContain('pw-from-the-secret');
+    } finally {
+      await bridge?.close();
+      redis.disconnect();
+      server.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
