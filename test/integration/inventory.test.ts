@@ -382,6 +382,41 @@ describe('GET /_bridge/', () => {
     expect(html).not.toContain(KEYS.labAdmin);
   });
 
+  it('selects and pages clients on the page, the JSON and the CSV (?db ?model ?client ?offset ?limit); a bad value is a 400 naming it', async () => {
+    const s = await stack();
+    for (const ua of ['alpha-sync/1', 'beta-sync/1', 'gamma <b>report</b>'])
+      await call(`${s.bridge.url}/xmlrpc/2/object`, ua, 'execute_kw', [
+        'lab',
+        2,
+        KEYS.labAdmin,
+        'res.partner',
+        'search_count',
+        [[]],
+      ]);
+    const page = await (await fetch(`${s.bridge.url}/_bridge/?client=sync&limit=1`)).text();
+    expect(page).toContain('Clients 1–1 of 2 with client <code>sync</code>');
+    expect(page).toContain('<a href="?client=sync&amp;offset=1&amp;limit=1">next</a>');
+    expect(page).toContain('beta-sync/1');
+    expect(page).not.toContain('alpha-sync/1</');
+    const next = await (await fetch(`${s.bridge.url}/_bridge/?client=sync&offset=1&limit=1`)).text();
+    expect(next).toContain('alpha-sync/1');
+    expect(next).toContain('>previous</a>');
+    const json = (await (
+      await fetch(`${s.bridge.url}/_bridge/inventory?model=res.partner&client=%3Cb%3E`)
+    ).json()) as InventoryJson & {
+      selection: { matched: number };
+    };
+    expect(json.clients.map((c) => c.userAgent)).toEqual(['gamma <b>report</b>']);
+    expect(json.selection.matched).toBe(1);
+    const csv = await (await fetch(`${s.bridge.url}/_bridge/inventory.csv?db=nope`)).text();
+    expect(csv.trim().split('\n')).toHaveLength(1); // the header only
+    for (const q of ['limit=5000', 'db=a&db=b', `client=${'x'.repeat(300)}`]) {
+      const r = await fetch(`${s.bridge.url}/_bridge/inventory?${q}`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toMatch(/^odoo-rpc-bridge: \?(limit|db|client)= must/);
+    }
+  });
+
   it('redirects /_bridge to /_bridge/ and still answers 404 for unknown /_bridge/ paths', async () => {
     const s = await stack();
     const r = await fetch(`${s.bridge.url}/_bridge`, { redirect: 'manual' });

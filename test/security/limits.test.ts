@@ -148,10 +148,35 @@ describe('bad limits stop start-up with one line naming them', () => {
     ['BRIDGE_INVENTORY_MAX_CLIENTS_PER_ADDRESS', '0'],
     ['BRIDGE_ADMIN_LISTEN', 'localhost'],
     ['BRIDGE_ADMIN_TOKEN', 'short'],
+    ['BRIDGE_REDIS_PREFIX', 'has space'],
+    ['BRIDGE_INVENTORY_SHARE_SECONDS', '301'],
   ])('%s=%s', (name, value) => {
     const message = problem({ [name]: value });
     expect(message).toContain(name);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('BRIDGE_REDIS_URL', () => {
+  const problem = (value: string): string => {
+    try {
+      loadConfig({ ODOO_URL: 'http://odoo:8069', BRIDGE_REDIS_URL: value }, []);
+      return '';
+    } catch (e) {
+      return e instanceof ConfigError ? e.message : String(e);
+    }
+  };
+  it('takes redis:// and rediss:// URLs', () => {
+    expect(problem('redis://:pw@redis:6379/0')).toBe('');
+    expect(problem('rediss://user:pw@redis.example.com:6380')).toBe('');
+  });
+  it('refuses anything else in one line that never repeats the value (it may hold a password)', () => {
+    for (const value of ['http://:s3cret-pw@redis:6379', 'not a url s3cret-pw']) {
+      const message = problem(value);
+      expect(message).toContain('BRIDGE_REDIS_URL');
+      expect(message).not.toContain('s3cret-pw');
+      expect(message).not.toContain('\n');
+    }
   });
 });
 
