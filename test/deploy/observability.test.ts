@@ -18,6 +18,7 @@ import { readConfigFile } from '../../src/config.ts';
 import { xmlrpcCall } from '../support/clients.ts';
 import { CAPTURED_KEYS } from '../support/fake-odoo.ts';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
+import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.ts';
 
 const RULES = fileURLToPath(new URL('../../deploy/observability/alerts.yml', import.meta.url));
 const DASHBOARD = fileURLToPath(
@@ -87,7 +88,7 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
   it.skipIf(!existsSync(PROMTOOL) && !inCi)('promtool check rules accepts the rules', () => {
     expect(existsSync(PROMTOOL), 'promtool (Debian package prometheus; .ci/run installs it)').toBe(true);
     const out = execFileSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
-    expect(out).toMatch(/SUCCESS: 7 rules found/);
+    expect(out).toMatch(/SUCCESS: 8 rules found/);
   });
 
   it.skipIf(!existsSync(PROMTOOL) && !inCi)(
@@ -113,12 +114,14 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
       'OdooBridgeRefusingCalls',
       'OdooBridgeApiKeyRejected',
       'OdooBridgeApiKeyExpiresSoon',
+      'OdooBridgeSharedStateDown',
     ]);
     expect(panelExprs().length).toBeGreaterThanOrEqual(15);
   });
 
   describe('against a bridge that served traffic', () => {
     let stack: Stack;
+    let redis: TestRedis | undefined;
     let metrics: Map<string, Set<string>>;
     const KEY = 'e'.repeat(40);
     const PASSWORD = 'observability-demo-pw';
@@ -133,8 +136,10 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
         `auth:\n  mode: both\ncredentials:\n  - db: lab\n    login: demo\n    password_hash: "${hash}"\n    api_key_file: ${join(dir, 'key')}\n`,
       );
       const expires = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 19).replace('T', ' ');
+      // The shared state's series exist with BRIDGE_REDIS_URL only: a real redis-server.
+      redis = skipWithoutRedis ? undefined : await startRedis();
       stack = await startStack({
-        config: { configPath: file, file: readConfigFile(file) },
+        config: { configPath: file, file: readConfigFile(file), ...(redis ? { redisUrl: redis.url } : {}) },
         fake: { keys: [...CAPTURED_KEYS, { key: KEY, db: 'lab', uid: 5, login: 'demo', expires }] },
       });
       const s = stack;
@@ -172,13 +177,17 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
       await xmlrpcCall(object, 'execute_kw', ['lab', 5, PASSWORD, 'res.partner', 'search_count', [[]]]);
       metrics = exposed(await (await fetch(`${s.bridge.url}/_bridge/metrics`)).text());
     }, 60_000);
-    afterAll(() => stack.close());
+    afterAll(async () => {
+      await stack.close();
+      await redis?.close();
+    });
 
     it.each([
       ['alert rules', ruleExprs],
       ['dashboard panels', panelExprs],
     ])('every metric and label the %s use is exposed', (_what, exprs) => {
       for (const expr of exprs()) {
+        if (!redis && expr.includes('odoo_bridge_shared_state_')) continue; // no redis-server here
         const used = selectors(expr);
         expect(used.length, expr).toBeGreaterThan(0);
         const available = new Set(EXTERNAL_LABELS);
