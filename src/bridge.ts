@@ -22,6 +22,8 @@ import { tracingFromEnv } from './server/tracing.ts';
 import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
 import type { BridgeParts } from './server/parts.ts';
+import { FreezeState } from './services/freeze.ts';
+import { FreezeShare } from './shared/freeze-share.ts';
 import { InventoryShare } from './shared/inventory-share.ts';
 import { SharedState } from './shared/redis.ts';
 import { accountSecret, RedisThrottleCounts } from './shared/throttle-counts.ts';
@@ -136,11 +138,18 @@ export function buildParts(
     retentionDays: config.inventoryRetentionDays,
     migratedAfterDays: config.inventoryMigratedAfterDays,
   });
+  const freeze = new FreezeState(() => config.file.frozen);
+  metrics.watchFreezes(() => {
+    const l = freeze.list();
+    return { config: l.config.length, runtime: l.runtime.length };
+  });
   return {
     config,
     odoo,
     metrics,
     inventory,
+    freeze,
+    freezeShare: shared && new FreezeShare(shared, freeze),
     shared,
     inventoryShare:
       shared && inventory.enabled
@@ -224,6 +233,7 @@ export async function startBridge(
   }
   parts.keyExpiry.start();
   parts.inventoryShare?.start();
+  parts.freezeShare?.start();
   return {
     url,
     adminUrl,
@@ -231,6 +241,7 @@ export async function startBridge(
     parts,
     async close(graceMs = config.shutdownGraceMs) {
       parts.keyExpiry.stop();
+      parts.freezeShare?.stop();
       if (admin) {
         admin.close();
         admin.closeAllConnections();

@@ -46,6 +46,7 @@ main { padding: 16px 24px 40px; max-width: 1400px; }
 section.client { background: #fff; border: 1px solid var(--line); border-radius: 8px; margin: 0 0 20px; padding: 14px 16px; }
 section.client h2 { margin: 0 0 6px; font-size: 16px; word-break: break-all; }
 .meta { color: var(--muted); margin: 0 0 10px; }
+.frozen { background: #fff3cd; border: 1px solid #e0b84a; padding: 6px 10px; border-radius: 4px; }
 .meta b { color: #1d2329; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -160,12 +161,13 @@ export const PAGE_CSP =
 export function inventoryPage(
   inv: InventoryJson & { selection?: { matched: number } },
   selection?: Selection,
+  frozen?: { config: readonly string[]; runtime: readonly { db: string; since: string }[] },
 ): string {
   const now = Date.parse(inv.generatedAt);
   const head =
     `<header><h1>odoo-rpc-bridge: plan your migration</h1>` +
     `<p>generated ${escapeHtml(shortTime(inv.generatedAt))} · a kind of call not seen for ${inv.limits.migratedAfterDays} days counts as migrated · ` +
-    `<a href="inventory.csv">CSV</a> · <a href="inventory">JSON</a></p></header>`;
+    `<a href="inventory.csv">CSV</a> · <a href="inventory">JSON</a></p>${frozenLine(frozen)}</header>`;
   let body: string;
   if (!inv.enabled) body = `<p class="empty">The inventory is off (BRIDGE_INVENTORY_MAX_CLIENTS=0).</p>`;
   else if (inv.clients.length === 0)
@@ -190,6 +192,18 @@ export function inventoryPage(
     `<title>odoo-rpc-bridge: migration inventory</title><style>${STYLE}</style></head>\n` +
     `<body>${head}<main>${body}${evicted}</main><script>${SCRIPT}</script></body></html>\n`
   );
+}
+
+/** The databases frozen for an upgrade (src/services/freeze.ts), when there are any. */
+function frozenLine(frozen: Parameters<typeof inventoryPage>[2]): string {
+  if (!frozen || frozen.config.length + frozen.runtime.length === 0) return '';
+  const items = [
+    ...frozen.runtime.map(
+      (f) => `<code>${escapeHtml(f.db)}</code> (since ${escapeHtml(shortTime(f.since))})`,
+    ),
+    ...frozen.config.map((p) => `<code>${escapeHtml(p)}</code> (BRIDGE_CONFIG)`),
+  ];
+  return `<p class="frozen">Frozen for an upgrade, writes refused: ${items.join(', ')}</p>`;
 }
 
 /**

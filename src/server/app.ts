@@ -19,6 +19,7 @@ import {
   serveInventoryPage,
   serveInventoryReport,
 } from './inventory-routes.ts';
+import { serveFreezeChange, serveFreezeList } from './freeze-routes.ts';
 import { serveJsonRpc } from './jsonrpc-route.ts';
 import { methodNotAllowed, serveXmlRpc } from './xmlrpc-route.ts';
 
@@ -113,6 +114,13 @@ function addAdminRoutes(app: Express, parts: BridgeParts): void {
     '/_bridge/inventory/report',
     guarded((req, res) => serveInventoryReport(parts, req, res)),
   );
+  app.get(
+    '/_bridge/freeze',
+    guarded((req, res) => serveFreezeList(parts, req, res)),
+  );
+  // Bearer only, checked inside (src/server/freeze-routes.ts), so not `guarded`.
+  app.post('/_bridge/freeze/:db', (req, res) => serveFreezeChange(parts, req, res));
+  app.delete('/_bridge/freeze/:db', (req, res) => serveFreezeChange(parts, req, res));
   app.get(
     ['/_bridge', '/_bridge/'],
     guarded((req, res) => serveInventoryPage(parts, req, res)),

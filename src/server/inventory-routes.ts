@@ -70,7 +70,7 @@ export function serveInventoryPage(parts: BridgeParts, req: Request, res: Respon
       .set('X-Frame-Options', 'DENY')
       .set('Referrer-Policy', 'no-referrer')
       .type('text/html; charset=utf-8')
-      .send(inventoryPage(inv, selection));
+      .send(inventoryPage(inv, selection, parts.freeze.list()));
   });
 }
 

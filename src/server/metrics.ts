@@ -245,6 +245,21 @@ export class BridgeMetrics {
     this.frozenRefusals.inc();
   }
 
+  /** Databases frozen now: BRIDGE_CONFIG patterns and run-time freezes, read at each scrape. */
+  watchFreezes(read: () => { config: number; runtime: number }): void {
+    new Gauge({
+      name: 'odoo_bridge_frozen_databases',
+      help: 'Databases frozen for an upgrade: patterns in BRIDGE_CONFIG (source config) and databases frozen with POST /_bridge/freeze/<db> (source runtime)',
+      labelNames: ['source'],
+      registers: [this.registry],
+      collect() {
+        const n = read();
+        this.set({ source: 'config' }, n.config);
+        this.set({ source: 'runtime' }, n.runtime);
+      },
+    });
+  }
+
   /**
    * A credential map entry's API key that Odoo refused (expired or revoked); `by` 0 makes the
    * entry's series exist before its first refusal (an alert's `increase` sees 0 → 1).
@@ -257,7 +272,7 @@ export class BridgeMetrics {
    * BRIDGE_REDIS_URL: whether Redis is reachable now, and each time the throttle or the inventory
    * fell back to this replica's own state because it was not.
    */
-  watchSharedState(ready: () => boolean): (what: 'throttle' | 'inventory') => void {
+  watchSharedState(ready: () => boolean): (what: 'throttle' | 'inventory' | 'freeze') => void {
     new Gauge({
       name: 'odoo_bridge_shared_state_up',
       help: 'Whether the shared state (BRIDGE_REDIS_URL) is reachable: 1 yes, 0 no (each replica then counts and records on its own)',
@@ -268,11 +283,11 @@ export class BridgeMetrics {
     });
     const fallbacks = new Counter({
       name: 'odoo_bridge_shared_state_fallbacks_total',
-      help: "Times the login throttle or the inventory used this replica's own state because the shared state (Redis) was unreachable",
+      help: "Times the login throttle, the inventory or the freezes used this replica's own state because the shared state (Redis) was unreachable",
       labelNames: ['what'],
       registers: [this.registry],
     });
-    for (const what of ['throttle', 'inventory']) fallbacks.inc({ what }, 0);
+    for (const what of ['throttle', 'inventory', 'freeze']) fallbacks.inc({ what }, 0);
     return (what) => fallbacks.inc({ what });
   }
 

@@ -13,6 +13,7 @@ import type { KeyExpiryWatch } from '../auth/key-expiry.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { KnownNames } from '../auth/known-names.ts';
 import type { Inventory } from '../inventory/store.ts';
+import type { FreezeShare } from '../shared/freeze-share.ts';
 import type { InventoryShare } from '../shared/inventory-share.ts';
 import type { SharedState } from '../shared/redis.ts';
 import type { CallContext, ServiceParts } from '../services/service.ts';
@@ -36,6 +37,8 @@ export interface BridgeParts extends ServiceParts {
   shared: SharedState | undefined;
   /** BRIDGE_REDIS_URL: every replica's inventory, merged (else undefined: `inventory` alone). */
   inventoryShare: InventoryShare | undefined;
+  /** BRIDGE_REDIS_URL: the run-time freezes every replica applies (else undefined: this one's). */
+  freezeShare: FreezeShare | undefined;
   /** What the bridge holds at once: calls in flight and their request bytes. */
   admission: Admission;
   /** Cuts request bodies that stop arriving. */

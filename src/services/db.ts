@@ -20,7 +20,7 @@
  * takes one (the request's backup parameter, base64-decoded as it arrives), see
  * server/db-streams.ts. The master password is never logged and never put in a fault.
  */
-import { frozenFault, isFrozen } from './freeze.ts';
+import { frozenFault } from './freeze.ts';
 import {
   accessDenied,
   bridgeError,
@@ -31,6 +31,7 @@ import {
   textStart,
   upstreamError,
   type OdooFault,
+  userError,
 } from '../errors.ts';
 import { RestoreDecoder } from '../protocol/base64-stream.ts';
 import { pyFloatRepr } from '../protocol/py-float.ts';
@@ -238,6 +239,7 @@ const WITH_MASTER: Record<string, WithMaster> = {
     ] = args;
     ctx.notes.db = formValue(name);
     await guardMasterPassword(password, ctx);
+    refuseIfFrozen(ctx, formValue(name), 'db.create_database');
     const fields: Record<string, string> = {
       master_pwd: password,
       name: formValue(name),
@@ -258,6 +260,8 @@ const WITH_MASTER: Record<string, WithMaster> = {
     const [original = null, name = null, neutralize = false] = args;
     ctx.notes.db = formValue(original);
     await guardMasterPassword(password, ctx);
+    refuseIfFrozen(ctx, formValue(original), 'db.duplicate_database');
+    refuseIfFrozen(ctx, formValue(name), 'db.duplicate_database');
     const fields: Record<string, string> = {
       master_pwd: password,
       name: formValue(original),
@@ -272,10 +276,7 @@ const WITH_MASTER: Record<string, WithMaster> = {
     const name = args[0] ?? null;
     ctx.notes.db = formValue(name);
     await guardMasterPassword(password, ctx);
-    if (isFrozen(ctx.config.file.frozen, formValue(name))) {
-      ctx.metrics.frozenRefusal();
-      throw frozenFault(formValue(name), 'db.drop');
-    }
+    refuseIfFrozen(ctx, formValue(name), 'db.drop');
     // Legacy answers False for a database it does not list; the web route redirects either way.
     const existed = (await listedDatabases(ctx)).includes(formValue(name));
     const outcome = await ctx.webDb.submit(
@@ -315,6 +316,13 @@ const WITH_MASTER: Record<string, WithMaster> = {
 
   async change_admin_password(password, args, ctx) {
     await guardMasterPassword(password, ctx);
+    // Server-wide: refused while any database is frozen (the upgrade needs the master password as it is).
+    if (ctx.freeze.any) {
+      ctx.metrics.frozenRefusal();
+      throw userError(
+        'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
+      );
+    }
     const fields = { master_pwd: password, master_pwd_new: formValue(args[0] ?? null) };
     expectDone('change_password', await ctx.webDb.submit('change_password', fields, ctx.requestId), ctx, [
       password,
@@ -347,6 +355,13 @@ const WITH_MASTER: Record<string, WithMaster> = {
   },
 };
 
+/** Refuses (a UserError, counted) a database operation on a frozen database (src/services/freeze.ts). */
+function refuseIfFrozen(ctx: CallContext, db: string, what: string): void {
+  if (!ctx.freeze.isFrozen(db)) return;
+  ctx.metrics.frozenRefusal();
+  throw frozenFault(db, what);
+}
+
 /** `db.restore`, streamed or not: the master password, then the upload, then Odoo's answer. */
 export async function restoreFromUpload(upload: RestoreUpload, ctx: CallContext): Promise<CallResult> {
   const [password, name = null] = upload.head;
@@ -354,10 +369,7 @@ export async function restoreFromUpload(upload: RestoreUpload, ctx: CallContext)
   ctx.notes.db = formValue(name);
   // Before any of the backup is read: a wrong master password must not cost a whole upload.
   await verifyMasterPassword(password, ctx);
-  if (isFrozen(ctx.config.file.frozen, formValue(name))) {
-    ctx.metrics.frozenRefusal();
-    throw frozenFault(formValue(name), 'db.restore');
-  }
+  refuseIfFrozen(ctx, formValue(name), 'db.restore');
   const decoder = new RestoreDecoder();
   async function* file(): AsyncGenerator<Buffer> {
     for await (const text of upload.text) for (const bytes of decoder.push(text)) yield bytes;

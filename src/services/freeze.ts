@@ -1,12 +1,15 @@
 /**
  * The write freeze of an upgrade day (issue 18's runbook, step 3): the databases listed under
- * `frozen:` in BRIDGE_CONFIG refuse every object call that may write, with a clear UserError, and
- * serve the reads, so that nothing is written between the backup and the cutover. Reloaded with
- * the rest of the file (change or SIGHUP): unfreezing needs no restart.
+ * `frozen:` in BRIDGE_CONFIG, and those frozen with `POST /_bridge/freeze/<db>`, refuse every
+ * object call that may write, with a clear UserError, and serve the reads, so that nothing is
+ * written between the backup and the cutover. Reloaded with the rest of the file (change or
+ * SIGHUP), or `DELETE /_bridge/freeze/<db>`: unfreezing needs no restart.
  *
  * A call is a read when its method is one the bridge knows reads (the retry policy's list, and a
  * few more reads of the ORM and the web client); any other method, a custom one included, may
- * write and is refused. The db service's `drop` and `restore` of a frozen database are refused too.
+ * write and is refused. The db service's `drop`, `restore`, `duplicate_database` (from or to a
+ * frozen name) and `create_database` of a frozen name are refused too, and
+ * `change_admin_password` while any database is frozen; `dump` and the other reads are served.
  */
 import { userError, type OdooFault } from '../errors.ts';
 import { READ_ONLY_METHODS } from '../upstream/retry.ts';
@@ -55,6 +58,69 @@ function matchesGlob(pattern: string, name: string): boolean {
 export function frozenFault(db: string, what: string): OdooFault {
   return userError(
     `The database ${db} is frozen for an upgrade: ${what} is refused until it is unfrozen ` +
-      `(odoo-rpc-bridge, BRIDGE_CONFIG frozen); reads are served.`,
+      `(odoo-rpc-bridge freeze); reads are served.`,
   );
+}
+
+/** Databases frozen at run time (`POST /_bridge/freeze/<db>`), at most. */
+export const MAX_RUNTIME_FROZEN = 1000;
+
+/** A database frozen at run time, and since when (ISO time). */
+export interface RuntimeFreeze {
+  db: string;
+  since: string;
+}
+
+/**
+ * What is frozen now: the `frozen` patterns of BRIDGE_CONFIG (read at each call, so a reload
+ * applies at once) and the databases frozen at run time through the admin endpoints (kept here,
+ * and in Redis when the replicas share their state: src/shared/freeze-share.ts). `isFrozen` is on
+ * every object call's path: a map lookup, and the patterns only when some are configured.
+ */
+export class FreezeState {
+  private readonly patterns: () => readonly string[];
+  private runtime = new Map<string, RuntimeFreeze>();
+
+  constructor(patterns: () => readonly string[]) {
+    this.patterns = patterns;
+  }
+
+  isFrozen(db: string): boolean {
+    if (this.runtime.size > 0 && this.runtime.has(db)) return true;
+    const patterns = this.patterns();
+    return patterns.length > 0 && isFrozen(patterns, db);
+  }
+
+  /** Whether any database is frozen (db.change_admin_password is refused meanwhile). */
+  get any(): boolean {
+    return this.runtime.size > 0 || this.patterns().length > 0;
+  }
+
+  /** Whether `db` is frozen by BRIDGE_CONFIG (a run-time unfreeze cannot lift that). */
+  byConfig(db: string): boolean {
+    return isFrozen(this.patterns(), db);
+  }
+
+  /** Freezes `db` here; false when MAX_RUNTIME_FROZEN are frozen already. */
+  freeze(db: string, since = new Date().toISOString()): boolean {
+    if (this.runtime.has(db)) return true;
+    if (this.runtime.size >= MAX_RUNTIME_FROZEN) return false;
+    this.runtime.set(db, { db, since });
+    return true;
+  }
+
+  /** Unfreezes `db` here (a run-time freeze); answers whether it was frozen at run time. */
+  unfreeze(db: string): boolean {
+    return this.runtime.delete(db);
+  }
+
+  /** The run-time freezes as the shared state holds them (src/shared/freeze-share.ts). */
+  replace(freezes: readonly RuntimeFreeze[]): void {
+    this.runtime = new Map(freezes.slice(0, MAX_RUNTIME_FROZEN).map((f) => [f.db, f]));
+  }
+
+  /** What `GET /_bridge/freeze` and the page show. */
+  list(): { config: string[]; runtime: RuntimeFreeze[] } {
+    return { config: [...this.patterns()], runtime: [...this.runtime.values()] };
+  }
 }

@@ -31,7 +31,7 @@ import {
   type Value,
 } from '../values.ts';
 import type { CallContext, Service } from './service.ts';
-import { frozenFault, isFrozen, isReadMethod } from './freeze.ts';
+import { frozenFault, isReadMethod } from './freeze.ts';
 import { releaseOf } from './version.ts';
 
 /** After JSON-2 refused an argument name the bridge produced: sent again, or not (why); a metric's label. */
@@ -94,9 +94,8 @@ async function dispatchObject(
     );
   ctx.notes.model = model;
   ctx.notes.method = method;
-  // Upgrade day (BRIDGE_CONFIG frozen): a call that may write never reaches a frozen database.
-  const frozen = ctx.config.file.frozen;
-  if (frozen.length > 0 && !isReadMethod(method) && isFrozen(frozen, db)) {
+  // Upgrade day (freeze.ts): a call that may write never reaches a frozen database.
+  if (ctx.freeze.any && !isReadMethod(method) && ctx.freeze.isFrozen(db)) {
     ctx.metrics.frozenRefusal();
     throw frozenFault(db, `${model}.${method}`);
   }

@@ -12,6 +12,7 @@ import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
 import type { CallResult, Struct, Value } from '../values.ts';
+import type { FreezeState } from './freeze.ts';
 import type { VersionSource } from './version.ts';
 
 /** A decoded legacy call, whatever protocol carried it. */
@@ -37,6 +38,8 @@ export interface ServiceParts {
   version: VersionSource;
   /** Odoo's database manager (`/web/database/*`), for the db service. */
   webDb: WebDatabaseClient;
+  /** What is frozen for an upgrade (BRIDGE_CONFIG `frozen`, and run-time freezes). */
+  freeze: FreezeState;
   /** What services count (the rest of the metrics is counted per call, by server/call-context.ts). */
   metrics: { signatureDrift(outcome: SignatureDriftOutcome): void; frozenRefusal(): void };
   log: Logger;

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 /** A command that takes longer than this fails (and the caller falls back). */
 export const COMMAND_TIMEOUT_MS = 1000;
 
-export type SharedWhat = 'throttle' | 'inventory';
+export type SharedWhat = 'throttle' | 'inventory' | 'freeze';
 
 export interface SharedStateOptions {
   url: string;

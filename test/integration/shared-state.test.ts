@@ -33,6 +33,8 @@ interface Replica {
 }
 
 const PASSWORD = 'correct-horse-shared-4711';
+const TOKEN = 'shared-admin-token-0123456789';
+const bearer = { Authorization: `Bearer ${TOKEN}` };
 let redis: TestRedis;
 let odoo: FakeOdoo;
 let dir: string;
@@ -67,6 +69,7 @@ async function startReplica(redisUrl: string, odooUrl: string): Promise<Replica>
       ODOO_URL: odooUrl,
       BRIDGE_REDIS_URL: redisUrl,
       BRIDGE_CONFIG: configFile,
+      BRIDGE_ADMIN_TOKEN: TOKEN,
       BRIDGE_REDIS_PREFIX: 'test-shared:',
       BRIDGE_INVENTORY_SHARE_SECONDS: '1',
       BRIDGE_AUTH_MAX_FAILURES: String(LIMIT),
@@ -104,7 +107,7 @@ interface InventoryView {
 }
 
 async function inventory(r: Replica, query = ''): Promise<InventoryView> {
-  const res = await fetch(`${r.url}/_bridge/inventory${query}`);
+  const res = await fetch(`${r.url}/_bridge/inventory${query}`, { headers: bearer });
   expect(res.status).toBe(200);
   return (await res.json()) as InventoryView;
 }
@@ -211,6 +214,32 @@ describe.skipIf(skipWithoutRedis)('three replicas sharing one Redis', () => {
     expect(none.clients).toEqual([]);
   });
 
+  it('a freeze asked of one replica holds on all three once it is answered, and so does the thaw', async () => {
+    const write = (r: Replica) =>
+      xmlrpcCall(`${r.url}/xmlrpc/2/object`, 'execute_kw', [
+        'lab',
+        2,
+        PASSWORD,
+        'res.partner',
+        'write',
+        [[7], { phone: '+32 2 555 0101' }],
+        {},
+      ]);
+    const frozen = await fetch(`${replicas[0]?.url}/_bridge/freeze/lab`, { method: 'POST', headers: bearer });
+    expect(await frozen.json()).toEqual({ db: 'lab', frozen: true, replicas: 'all that reach Redis' });
+    const writes = await Promise.all(replicas.map(write));
+    for (const w of writes)
+      expect(w.fault?.faultString).toMatch(/^The database lab is frozen for an upgrade/);
+    const list = await (await fetch(`${replicas[2]?.url}/_bridge/freeze`, { headers: bearer })).json();
+    expect(list).toMatchObject({ runtime: [{ db: 'lab' }], shared: true });
+    const thawed = await fetch(`${replicas[1]?.url}/_bridge/freeze/lab`, {
+      method: 'DELETE',
+      headers: bearer,
+    });
+    expect(await thawed.json()).toMatchObject({ frozen: false });
+    for (const w of await Promise.all(replicas.map(write))) expect(w.value).toBe(true);
+  });
+
   it('Redis killed mid-run: no call fails, readyz stays ready, throttling falls back per replica, and no call is lost', async () => {
     const ua = 'outage-check/1.0';
     const calls: Array<Promise<XmlRpcAnswer>> = [];
@@ -246,6 +275,12 @@ describe.skipIf(skipWithoutRedis)('three replicas sharing one Redis', () => {
     );
     expect(alone.filter((a) => a.fault !== undefined && !isThrottled(a)).length).toBe(LIMIT);
     expect(alone.filter(isThrottled).length).toBe(3);
+    // A freeze cannot be shared while Redis is away: refused, not applied to one replica only.
+    const freeze = await fetch(`${replicas[1]?.url}/_bridge/freeze/lab`, { method: 'POST', headers: bearer });
+    expect(freeze.status).toBe(503);
+    expect(await freeze.json()).toMatchObject({
+      error: expect.stringContaining('unreachable: nothing changed'),
+    });
     burst(15);
     await redis.start(); // back, empty
     burst(15);
