@@ -21,7 +21,10 @@ import { BridgeMetrics } from './server/metrics.ts';
 import { tracingFromEnv } from './server/tracing.ts';
 import { Inventory } from './inventory/store.ts';
 import { InventoryPersister, loadInventory } from './inventory/persist.ts';
-import type { BridgeParts } from './server/parts.ts';
+import type { BridgeParts, BridgeRoutes, BridgeUpstream } from './server/parts.ts';
+import type { Tracing } from './server/tracing.ts';
+import { Routes, type UpstreamParts } from './upstream/routes.ts';
+import type { UpstreamSettings } from './upstream/upstream-settings.ts';
 import { FreezeState } from './services/freeze.ts';
 import { FreezeShare } from './shared/freeze-share.ts';
 import { InventoryShare } from './shared/inventory-share.ts';
@@ -60,16 +63,16 @@ export function buildParts(
     pollMs: config.credentialsPollMs,
   });
   const metrics = new BridgeMetrics({ models: config.metricsModels });
-  const odoo = new OdooClient({ ...config, connections: config.upstreamConnections });
-  odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
-  odoo.onRetry = (e) => {
-    metrics.upstreamRetry(e.reason, e.granted);
-    log.warn(
-      { path: e.path, reason: e.reason, failure: e.failure, attempt: e.attempt, delayMs: e.delayMs },
-      e.granted ? 'retrying a request to Odoo' : 'not retrying a request to Odoo: retry budget spent',
-    );
-  };
-  const keys = new KeyVerifier(odoo, config.authCacheTtlMs);
+  // Every upstream's parts (src/upstream/routes.ts): BRIDGE_CONFIG upstreams, else ODOO_URL alone.
+  const routes: BridgeRoutes = new Routes(upstreamSettings(config), (s) =>
+    upstreamParts(s, config, log, metrics),
+  );
+  routes.onRetired = (name) => log.info({ upstream: name }, 'upstream closed: no longer in BRIDGE_CONFIG');
+  const first = routes.first.parts;
+  const odoo = first.odoo;
+  // An API key is checked by the Odoo that serves its database.
+  const odooFor = (db: string) => (routes.for(db) ?? routes.first).parts.odoo;
+  const keys = new KeyVerifier(odooFor, config.authCacheTtlMs);
   const known = new KnownNames();
   const limits = {
     maxPerAccount: config.authMaxFailures,
@@ -99,27 +102,29 @@ export function buildParts(
   };
   zeroRefusals();
   credentials.onChange(zeroRefusals);
-  const keyExpiry = new KeyExpiryWatch({ odoo, source: credentials, keys, log });
+  const keyExpiry = new KeyExpiryWatch({ odoo: odooFor, source: credentials, keys, log });
   metrics.watchKeyExpiry(() => keyExpiry.current());
-  const signatures = new SignatureRegistry({
-    odoo,
-    overrides: config.file.signatures,
-    docsKey: config.docsKey,
-    cacheSize: config.signatureCacheSize,
-    ttlMs: config.signatureCacheTtlMs,
-  });
-  signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
-  // BRIDGE_CONFIG read again (change, SIGHUP): overrides and shims as the credential map, at once.
+  // BRIDGE_CONFIG read again (change, SIGHUP): overrides, shims, freezes and upstreams at once.
   credentials.onConfigFile((file) => {
-    signatures.setOverrides(file.signatures);
-    config.file = { ...config.file, signatures: file.signatures, shims: file.shims, frozen: file.frozen };
+    config.file = {
+      ...config.file,
+      signatures: file.signatures,
+      shims: file.shims,
+      frozen: file.frozen,
+      upstreams: file.upstreams,
+    };
+    const changed = routes.update(upstreamSettings(config));
+    for (const u of routes.all()) u.parts.signatures.setOverrides(file.signatures);
     log.info(
       {
         overrides: Object.keys(file.signatures).length,
         shims: Object.keys(file.shims).length,
         frozen: file.frozen,
+        upstreams: routes.all().map((u) => `${u.name}=${u.mode}:${u.settings.databases.join(',')}`),
+        ...(changed.built.length > 0 ? { upstreamsBuilt: changed.built } : {}),
+        ...(changed.retired.length > 0 ? { upstreamsRetired: changed.retired } : {}),
       },
-      'signature overrides, shims and frozen databases reloaded',
+      'signature overrides, shims, frozen databases and upstreams reloaded',
     );
   });
   const admission = new Admission({
@@ -145,7 +150,9 @@ export function buildParts(
   });
   return {
     config,
+    routes,
     odoo,
+    native: first.native,
     metrics,
     inventory,
     freeze,
@@ -165,10 +172,10 @@ export function buildParts(
     keyExpiry,
     // Set by startBridge when the standard variables turn tracing on (server/tracing.ts).
     tracing: undefined,
-    version: new VersionSource(odoo, config.versionCacheTtlMs),
-    webDb: new WebDatabaseClient(config),
+    version: first.version,
+    webDb: first.webDb,
     forwarder,
-    signatures,
+    signatures: first.signatures,
   };
 }
 
@@ -179,7 +186,8 @@ export async function startBridge(
 ): Promise<RunningBridge> {
   const parts = buildParts(config, log, env);
   parts.tracing = await tracingFromEnv(env, log);
-  parts.odoo.tracing = parts.tracing;
+  tracingNow.current = parts.tracing;
+  for (const u of parts.routes.all()) u.parts.odoo.tracing = parts.tracing;
   // The migration inventory's file: loaded before the first call, saved periodically and on close.
   let persister: InventoryPersister | undefined;
   if (config.inventoryFile !== undefined && parts.inventoryShare)
@@ -271,8 +279,7 @@ export async function startBridge(
       await parts.inventoryShare?.close();
       await parts.shared?.close();
       const pools = Promise.all([
-        parts.odoo.close(),
-        parts.webDb.close(),
+        parts.routes.close(),
         clean ? parts.forwarder.close() : parts.forwarder.destroy(),
       ]);
       // After a cut, upstream calls whose client is gone are not waited for long.
@@ -297,3 +304,65 @@ async function listen(server: Server, host: string, port: number): Promise<strin
   const shown = family === 'IPv6' ? `[${address}]` : address === '0.0.0.0' ? '127.0.0.1' : address;
   return `http://${shown}:${bound}`;
 }
+
+/** The upstreams of the config: BRIDGE_CONFIG `upstreams`, else ODOO_URL serving every database. */
+function upstreamSettings(config: BridgeConfig): UpstreamSettings[] {
+  if (config.file.upstreams.length > 0) return config.file.upstreams;
+  return [
+    {
+      name: 'default',
+      url: config.odooUrl,
+      mode: 'translate',
+      databases: ['*'],
+      shadow: 0,
+      dbHeader: undefined,
+    },
+  ];
+}
+
+/** One upstream's pools, caches and version (src/upstream/routes.ts); a native one's forwarder too. */
+function upstreamParts(
+  s: UpstreamSettings,
+  config: BridgeConfig,
+  log: Logger,
+  metrics: BridgeMetrics,
+): UpstreamParts<BridgeUpstream> {
+  const settings = { ...config, odooUrl: s.url, dbHeader: s.dbHeader ?? config.dbHeader };
+  const odoo = new OdooClient({ ...settings, connections: config.upstreamConnections });
+  odoo.tracing = tracingNow.current;
+  odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
+  odoo.onRetry = (e) => {
+    metrics.upstreamRetry(e.reason, e.granted);
+    log.warn(
+      {
+        upstream: s.name,
+        path: e.path,
+        reason: e.reason,
+        failure: e.failure,
+        attempt: e.attempt,
+        delayMs: e.delayMs,
+      },
+      e.granted ? 'retrying a request to Odoo' : 'not retrying a request to Odoo: retry budget spent',
+    );
+  };
+  const signatures = new SignatureRegistry({
+    odoo,
+    overrides: config.file.signatures,
+    docsKey: config.docsKey,
+    cacheSize: config.signatureCacheSize,
+    ttlMs: config.signatureCacheTtlMs,
+  });
+  signatures.onCacheLookup = (hit) => metrics.signatureLookup(hit);
+  const webDb = new WebDatabaseClient(settings);
+  const native = s.mode === 'native' ? new Forwarder(settings, log) : undefined;
+  if (native) native.observer = (sample) => metrics.forwarded(sample);
+  return {
+    parts: { odoo, signatures, version: new VersionSource(odoo, config.versionCacheTtlMs), webDb, native },
+    async close() {
+      await Promise.all([odoo.close(), webDb.close(), native?.close()]);
+    },
+  };
+}
+
+/** The tracing of the running bridge, for upstreams built after it started (a reload). */
+const tracingNow: { current: Tracing | undefined } = { current: undefined };

@@ -3,7 +3,8 @@
  * each on one line naming where it is, for start-up (which stops on the first) and for
  * `odoo-rpc-bridge check-config` (which lists them all). Sections: `signatures` (overrides of
  * method signatures), `auth` and `credentials` (src/auth/credential-config.ts), `shims`
- * (src/translate/shims.ts), `frozen` (src/services/freeze.ts); any other is reported as a warning.
+ * (src/translate/shims.ts), `frozen` (src/services/freeze.ts), `upstreams`
+ * (src/upstream/upstream-settings.ts); any other is reported as a warning.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -16,6 +17,7 @@ import {
   type ShimName,
   type ShimSettings,
 } from './translate/shims.ts';
+import { checkUpstreams, type UpstreamSettings } from './upstream/upstream-settings.ts';
 
 /** The optional YAML/JSON file named by BRIDGE_CONFIG / --config. */
 export interface ConfigFile {
@@ -26,6 +28,8 @@ export interface ConfigFile {
   shims: ShimSettings;
   /** Databases whose writes are refused (src/services/freeze.ts): names, `*` for any run. */
   frozen: string[];
+  /** Several Odoo servers, by database (src/upstream/upstream-settings.ts); empty: ODOO_URL alone. */
+  upstreams: UpstreamSettings[];
 }
 
 /** `model -> method -> { params, model }` as written in the config file. */
@@ -37,9 +41,17 @@ export const NO_CONFIG_FILE: ConfigFile = {
   auth: PASSTHROUGH_ONLY,
   shims: NO_SHIMS,
   frozen: [],
+  upstreams: [],
 };
 
-export const CONFIG_SECTIONS: readonly string[] = ['signatures', 'auth', 'credentials', 'shims', 'frozen'];
+export const CONFIG_SECTIONS: readonly string[] = [
+  'signatures',
+  'auth',
+  'credentials',
+  'shims',
+  'frozen',
+  'upstreams',
+];
 
 export interface ConfigFileCheck {
   /** What the file says, its faulty parts left out (use it only when `problems` is empty). */
@@ -83,7 +95,8 @@ export function checkConfigDocument(doc: unknown, where: string): ConfigFileChec
   warnings.push(...auth.warnings);
   const shims = checkShims(top['shims'], where, problems);
   const frozen = checkFrozen(top['frozen'], where, problems);
-  return { file: { signatures, auth: auth.settings, shims, frozen }, problems, warnings };
+  const upstreams = checkUpstreams(top['upstreams'], where, problems);
+  return { file: { signatures, auth: auth.settings, shims, frozen, upstreams }, problems, warnings };
 }
 
 function checkSignatures(raw: unknown, where: string, problems: string[]): SignatureOverrides {

@@ -191,7 +191,9 @@ const optional =
 
 function odooUrl(v: string | undefined): string {
   if (!v)
-    throw new ConfigError('ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069');
+    throw new ConfigError(
+      'ODOO_URL is not set: give the upstream Odoo URL, e.g. ODOO_URL=http://odoo:8069 (or upstreams in BRIDGE_CONFIG)',
+    );
   let url: URL;
   try {
     url = new URL(v);
@@ -634,6 +636,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     if (value === undefined) throw new ConfigError(`${setting.flag} needs a value`);
     raw.set(setting.env, value);
   }
+  // With `upstreams:` in BRIDGE_CONFIG, ODOO_URL is not needed: the first upstream stands for it
+  // where one URL is shown (the start-up line).
+  const configPath = raw.get('BRIDGE_CONFIG');
+  const file = configPath ? readConfigFile(configPath) : NO_CONFIG_FILE;
+  const first = file.upstreams[0];
+  if (first && !raw.has('ODOO_URL')) raw.set('ODOO_URL', first.url);
   const out: Record<string, unknown> = {};
   for (const s of SETTINGS) out[s.key] = s.parse(raw.get(s.env) ?? s.default, s.env);
   const config = out as unknown as Omit<BridgeConfig, 'file'>;
@@ -641,10 +649,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     throw new ConfigError(
       `BRIDGE_INVENTORY_MIGRATED_AFTER_DAYS=${config.inventoryMigratedAfterDays} must be less than BRIDGE_INVENTORY_RETENTION_DAYS=${config.inventoryRetentionDays}: a client would be forgotten before it is shown as migrated`,
     );
-  return {
-    ...config,
-    file: config.configPath ? readConfigFile(config.configPath) : NO_CONFIG_FILE,
-  };
+  return { ...config, file };
 }
 
 /** ODOO_SERVICE_KEY's value; the error never repeats it (it is a secret). */

@@ -76,6 +76,12 @@ export interface Authenticator {
   authorize(attempt: CallAttempt): Promise<Grant>;
   /** Odoo answered 401 to a call made with `grant`: the key expired or was revoked. */
   keyRejected(grant: Grant, requestId: string): void;
+  /**
+   * A login sent on as it came to a native upstream (src/server/native-route.ts): a login of the
+   * credential map must give its entry's password (throttled like any login); `unmapped`: the
+   * map does not name it, the old server decides. Throws AccessDenied when throttled.
+   */
+  checkMapped(attempt: LoginAttempt): Promise<'unmapped' | 'match' | 'mismatch'>;
   /** Whether `client` floods after being throttled: refused at the door (see BridgeAuthenticator). */
   shed(client: string | undefined): boolean;
   /** Whether any client is shed now: a cheap test before working out the client's address. */
@@ -166,6 +172,25 @@ export class BridgeAuthenticator implements Authenticator {
 
   // -------------------------------------------------------------------------------------------
   // common.login / authenticate
+
+  async checkMapped(a: LoginAttempt): Promise<'unmapped' | 'match' | 'mismatch'> {
+    const map = this.source.current;
+    const entry = map.mode === 'passthrough' ? undefined : map.find(a.db, a.login);
+    if (!entry) return 'unmapped';
+    const who: Who = { db: a.db, login: a.login };
+    const id = this.tupleId('login', a.db, a.login, a.password);
+    const verdict = await this.verdict(id, map, a, who, async () =>
+      (await this.hashes.verify(a.password, entry.hash, a.client ?? ''))
+        ? { kind: 'match', credential: entry.id, fingerprint: map.passwordFingerprint }
+        : { kind: 'mismatch', fingerprint: map.passwordFingerprint },
+    );
+    if (verdict.kind !== 'match') {
+      this.failure(this.account(who), a, who, 'wrong password');
+      return 'mismatch';
+    }
+    this.succeeded(id, this.account(who), a.db, a.login);
+    return 'match';
+  }
 
   async login(a: LoginAttempt): Promise<number | false> {
     const map = this.source.current;

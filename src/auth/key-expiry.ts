@@ -24,7 +24,8 @@ export interface KeyExpiry {
 }
 
 export interface KeyExpiryOptions {
-  odoo: OdooClient;
+  /** The Odoo that serves a database (src/upstream/routes.ts). */
+  odoo: OdooClient | ((db: string) => OdooClient);
   source: CredentialSource;
   keys: KeyVerifier;
   log: Logger;
@@ -153,7 +154,8 @@ export class KeyExpiryWatch {
       domain: [['user_id', '=', identity.uid]],
       fields: ['name', 'scope', 'expiration_date'],
     });
-    const answer = await this.o.odoo.json2('res.users.apikeys', 'search_read', body, {
+    const odoo = typeof this.o.odoo === 'function' ? this.o.odoo(c.db) : this.o.odoo;
+    const answer = await odoo.json2('res.users.apikeys', 'search_read', body, {
       db: c.db,
       apiKey: c.apiKey,
     });

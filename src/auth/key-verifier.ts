@@ -21,7 +21,8 @@ export interface KeyIdentity {
 }
 
 export class KeyVerifier {
-  private readonly odoo: OdooClient;
+  /** The Odoo that serves a database (src/upstream/routes.ts). */
+  private readonly odooFor: (db: string) => OdooClient;
   private readonly keyed = new KeyedHash();
   private readonly cache: LRUCache<string, KeyIdentity>;
   /**
@@ -32,8 +33,8 @@ export class KeyVerifier {
   /** Upstream verifications made (not answered from the cache), for tests and metrics. */
   verifications = 0;
 
-  constructor(odoo: OdooClient, ttlMs: number, max = 10_000) {
-    this.odoo = odoo;
+  constructor(odoo: OdooClient | ((db: string) => OdooClient), ttlMs: number, max = 10_000) {
+    this.odooFor = typeof odoo === 'function' ? odoo : () => odoo;
     this.cache = new LRUCache<string, KeyIdentity>({ max, ttl: Math.max(ttlMs, 1) });
   }
 
@@ -45,17 +46,17 @@ export class KeyVerifier {
     const untold = this.untold.get(id);
     if (untold !== undefined) throw upstreamError(untold);
     this.verifications++;
-    const answer = await this.odoo.json2('res.users', 'context_get', '{}', { db, apiKey, requestId });
+    const answer = await this.odooFor(db).json2('res.users', 'context_get', '{}', { db, apiKey, requestId });
     if (answer.status === 401) return null;
     if (answer.status !== 200)
       throw faultFromJson2(answer, {
         db,
         model: 'res.users',
         method: 'context_get',
-        baseUrl: this.odoo.baseUrl,
+        baseUrl: this.odooFor(db).baseUrl,
       });
     const uid =
-      readUid(this.json(answer.text, 'res.users.context_get')) ??
+      readUid(this.json(answer.text, 'res.users.context_get', db)) ??
       (await this.uidWithoutContext(id, db, apiKey, requestId));
     const identity: KeyIdentity = { uid };
     this.cache.set(id, identity);
@@ -67,11 +68,16 @@ export class KeyVerifier {
     const identity = await this.userOf(db, apiKey, requestId);
     if (!identity || identity.login !== undefined) return identity;
     const body = JSON.stringify({ ids: [identity.uid], fields: ['login'] });
-    const answer = await this.odoo.json2('res.users', 'read', body, { db, apiKey, requestId });
+    const answer = await this.odooFor(db).json2('res.users', 'read', body, { db, apiKey, requestId });
     if (answer.status === 401) return null;
     if (answer.status !== 200)
-      throw faultFromJson2(answer, { db, model: 'res.users', method: 'read', baseUrl: this.odoo.baseUrl });
-    const login = readLogin(this.json(answer.text, 'res.users.read'));
+      throw faultFromJson2(answer, {
+        db,
+        model: 'res.users',
+        method: 'read',
+        baseUrl: this.odooFor(db).baseUrl,
+      });
+    const login = readLogin(this.json(answer.text, 'res.users.read', db));
     if (login === undefined)
       throw upstreamError(`Odoo's res.users/read answer has no login for uid ${identity.uid}`);
     const withLogin = { uid: identity.uid, login };
@@ -98,9 +104,13 @@ export class KeyVerifier {
     const known = this.untold.get(id);
     if (known !== undefined) throw upstreamError(known);
     const ask = async (model: string, method: string, body: unknown): Promise<unknown> => {
-      const answer = await this.odoo.json2(model, method, JSON.stringify(body), { db, apiKey, requestId });
+      const answer = await this.odooFor(db).json2(model, method, JSON.stringify(body), {
+        db,
+        apiKey,
+        requestId,
+      });
       if (answer.status !== 200 || !answer.contentType.includes('json')) return undefined;
-      return this.json(answer.text, `${model}.${method}`);
+      return this.json(answer.text, `${model}.${method}`, db);
     };
     const first = await ask('res.users.apikeys', 'search_read', {
       domain: [],
@@ -137,11 +147,11 @@ export class KeyVerifier {
   }
 
   /** An answer's JSON; Odoo's answer that is not JSON gets the bridge's one fault for that. */
-  private json(text: string, what: string): unknown {
+  private json(text: string, what: string, db: string): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw notJsonAnswer(this.odoo.baseUrl, what, textStart(text));
+      throw notJsonAnswer(this.odooFor(db).baseUrl, what, textStart(text));
     }
   }
 

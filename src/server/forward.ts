@@ -9,10 +9,10 @@ import type { IncomingMessage, IncomingHttpHeaders, ServerResponse } from 'node:
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { clientAddressOf, forwardedFor, isTrustedPeer, type TrustedProxies } from './client-address.ts';
 import { loggedPath, methodLabel, routeFamily, statusClass } from './forward-route.ts';
 import { requestIdOf } from './request-id.ts';
@@ -201,6 +201,62 @@ export class Forwarder {
       return;
     }
     this.done(req, started, answer.statusCode, 'ok');
+  }
+
+  /**
+   * A legacy call sent on as it came, to a native upstream (src/server/native-route.ts): the same
+   * path, the client's headers (hop-by-hop ones dropped, X-Forwarded-* as `forward` sets them), its
+   * body (read already, or still arriving). Answers Odoo's answer, to be streamed back; throws
+   * when Odoo cannot be reached.
+   */
+  legacy(
+    req: IncomingMessage,
+    requestId: string,
+    body: Buffer | AsyncIterable<Buffer>,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
+    return this.pool.request({
+      method: 'POST',
+      path: this.basePath + (req.url ?? '/'),
+      headers: this.upstreamHeaders(req, requestId),
+      body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal,
+    });
+  }
+
+  /**
+   * One JSON-RPC call of the bridge's own to a native upstream (`db.list`, `common.version`):
+   * its `result`, or throws (HTTP error, an `error` answer, more than 1 MiB, not JSON).
+   */
+  async jsonrpc(service: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    const answer = await this.pool.request({
+      method: 'POST',
+      path: `${this.basePath}/jsonrpc`,
+      headers: { 'content-type': 'application/json', host: this.origin.host },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: 1 }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > 1 << 20) {
+        answer.body.destroy();
+        throw new Error(`${service}.${method}: the answer is larger than 1 MiB`);
+      }
+      chunks.push(chunk);
+    }
+    if (answer.statusCode !== 200) throw new Error(`${service}.${method}: HTTP ${answer.statusCode}`);
+    const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      result?: unknown;
+      error?: { message?: string };
+    };
+    if (doc.error) throw new Error(`${service}.${method}: ${String(doc.error.message ?? 'error')}`);
+    return doc.result;
   }
 
   /** What a forwarded request's log line needs, taken while its socket is still attached. */

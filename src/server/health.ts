@@ -7,7 +7,8 @@
  */
 import type { Request, Response } from 'express';
 import { OdooFault } from '../errors.ts';
-import type { BridgeParts } from './parts.ts';
+import type { Upstream } from '../upstream/routes.ts';
+import type { BridgeParts, BridgeUpstream } from './parts.ts';
 
 /** Time allowed for `/web/version` during a readiness probe (Kubernetes' default probe timeout is 1 s). */
 export const READY_TIMEOUT_MS = 2000;
@@ -18,10 +19,60 @@ export function serveLivez(_req: Request, res: Response): void {
 
 export async function serveReadyz(parts: BridgeParts, _req: Request, res: Response): Promise<void> {
   res.set('Cache-Control', 'no-store');
-  const where = `${parts.odoo.baseUrl}/web/version`;
-  let reason: string;
+  // The shared state is reported, never a reason to be unready: without it, each replica
+  // counts and records on its own (src/shared/redis.ts).
+  const shared = parts.shared ? { sharedState: parts.shared.ready ? 'up' : 'down' } : {};
+  const upstreams = parts.routes.all();
+  const states = await Promise.all(upstreams.map((u) => upstreamState(parts, u)));
+  const first = states[0] as UpstreamState;
+  // Several upstreams: each one's state is reported; the first (the one of calls that name no
+  // database) decides readiness, since an old server may be down for its upgrade meanwhile.
+  const each =
+    upstreams.length > 1
+      ? { upstreams: Object.fromEntries(upstreams.map((u, i) => [u.name, states[i]])) }
+      : {};
+  if (first.state === 'up') {
+    res.status(200).json({ status: 'ok', upstream: { version: first.version }, ...each, ...shared });
+    return;
+  }
+  parts.log.warn({ reason: first.reason }, 'not ready');
+  res.status(503).json({ status: 'unavailable', reason: first.reason, ...each });
+}
+
+interface UpstreamState {
+  state: 'up' | 'down';
+  mode: string;
+  version?: string;
+  reason?: string;
+}
+
+async function upstreamState(parts: BridgeParts, u: Upstream<BridgeUpstream>): Promise<UpstreamState> {
+  const timeout = Math.min(READY_TIMEOUT_MS, parts.config.upstreamTimeoutMs);
+  if (u.parts.native) {
+    // A native upstream may be older than /web/version: its legacy common.version answers.
+    try {
+      const v = (await u.parts.native.jsonrpc('common', 'version', [], timeout)) as {
+        server_version?: unknown;
+      };
+      if (typeof v?.server_version === 'string')
+        return { state: 'up', mode: 'native', version: v.server_version };
+      return {
+        state: 'down',
+        mode: 'native',
+        reason: `Odoo at ${u.settings.url} answered common.version without a version`,
+      };
+    } catch (e) {
+      return {
+        state: 'down',
+        mode: 'native',
+        reason: `Odoo at ${u.settings.url}/jsonrpc: ${(e as Error).message}`,
+      };
+    }
+  }
+  const odoo = u.parts.odoo;
+  const where = `${odoo.baseUrl}/web/version`;
   try {
-    const answer = await parts.odoo.version(Math.min(READY_TIMEOUT_MS, parts.config.upstreamTimeoutMs));
+    const answer = await odoo.version(timeout);
     if (answer.status === 200) {
       let version: unknown;
       try {
@@ -29,23 +80,20 @@ export async function serveReadyz(parts: BridgeParts, _req: Request, res: Respon
       } catch {
         version = undefined;
       }
-      if (typeof version === 'string') {
-        // The shared state is reported, never a reason to be unready: without it, each replica
-        // counts and records on its own (src/shared/redis.ts).
-        const shared = parts.shared ? { sharedState: parts.shared.ready ? 'up' : 'down' } : {};
-        res.status(200).json({ status: 'ok', upstream: { version }, ...shared });
-        return;
-      }
-      reason = `Odoo at ${where} answered without a version`;
-    } else reason = `Odoo at ${where} answered HTTP ${answer.status}`;
+      if (typeof version === 'string') return { state: 'up', mode: 'translate', version };
+      return { state: 'down', mode: 'translate', reason: `Odoo at ${where} answered without a version` };
+    }
+    return { state: 'down', mode: 'translate', reason: `Odoo at ${where} answered HTTP ${answer.status}` };
   } catch (e) {
-    reason =
-      e instanceof OdooFault
-        ? e.message.replace(' (BRIDGE_UPSTREAM_TIMEOUT_MS)', '')
-        : `request to Odoo at ${where} failed`;
+    return {
+      state: 'down',
+      mode: 'translate',
+      reason:
+        e instanceof OdooFault
+          ? e.message.replace(' (BRIDGE_UPSTREAM_TIMEOUT_MS)', '')
+          : `request to Odoo at ${where} failed`,
+    };
   }
-  parts.log.warn({ reason }, 'not ready');
-  res.status(503).json({ status: 'unavailable', reason });
 }
 
 export async function serveMetrics(parts: BridgeParts, _req: Request, res: Response): Promise<void> {

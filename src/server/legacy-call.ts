@@ -31,6 +31,7 @@ import { restoreLimits, unverifiedTooLarge, writeStreamedAnswer, type RestoreInp
 import { BodyStalled, BodyTooLarge, bodyTooLargeFault, IncomingBody, PREFIX_BYTES } from './incoming-body.ts';
 import { watchAnswer } from './answer-watch.ts';
 import { closeAfterLinger } from './linger.ts';
+import { nativeUpstream, serveNative } from './native-route.ts';
 import { sendChunks } from './send-answer.ts';
 
 /** An answer outside the protocol's envelope (JSON-RPC's 400 and 415). */
@@ -94,11 +95,23 @@ async function serveCall(
     try {
       if (refused) throw new Overloaded(refused);
       const prefix = await body.prefix();
-      if (body.ended) {
-        call = codec.decode(prefix);
+      // A call whose database a native upstream serves is sent on as it came (native-route.ts).
+      const head = body.ended ? undefined : codec.head(prefix);
+      const whole = body.ended ? codec.decode(prefix) : undefined;
+      const seen = whole ?? head;
+      const native = seen ? nativeUpstream(ctx, seen) : undefined;
+      if (native && seen) {
+        call = whole ?? { service: seen.service, method: seen.method, params: [...seen.params] };
+        const sent = await serveNative(ctx, req, res, native, seen, whole ? prefix : body.chunks(prefix));
+        if (sent.kind === 'forwarded') {
+          logCall(ctx, req, { protocol: codec.protocol, call, fault: sent.fault, startedAt, span });
+          return;
+        }
+        result = sent.result;
+      } else if (whole) {
+        call = whole;
         result = await dispatch(call, ctx);
       } else {
-        const head = codec.head(prefix);
         if (head?.service === 'db' && head.method === 'restore') {
           // db.restore: Odoo checks the master password before the backup streams to it.
           call = { service: 'db', method: 'restore', params: [] };

@@ -16,9 +16,18 @@ import type { Inventory } from '../inventory/store.ts';
 import type { FreezeShare } from '../shared/freeze-share.ts';
 import type { InventoryShare } from '../shared/inventory-share.ts';
 import type { SharedState } from '../shared/redis.ts';
-import type { CallContext, ServiceParts } from '../services/service.ts';
+import type { CallContext, ServiceParts, UpstreamServices } from '../services/service.ts';
+import type { Routes } from '../upstream/routes.ts';
+
+/** An upstream's parts as the server holds them: a native one's forwarder is a Forwarder. */
+export interface BridgeUpstream extends UpstreamServices {
+  native: Forwarder | undefined;
+}
+
+export type BridgeRoutes = Routes<BridgeUpstream>;
 
 export interface BridgeParts extends ServiceParts {
+  routes: BridgeRoutes;
   /** Whose key is this? (used by `auth`, and by tests) */
   keys: KeyVerifier;
   /** The live credential map (reloaded on change and on SIGHUP). */
@@ -50,4 +59,6 @@ export interface BridgeParts extends ServiceParts {
 /** A call's context as the HTTP side sees it: the service's, with all of the bridge's parts. */
 export interface ServerCallContext extends CallContext, BridgeParts {
   metrics: BridgeMetrics;
+  routes: BridgeRoutes;
+  native: Forwarder | undefined;
 }

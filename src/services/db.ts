@@ -30,7 +30,7 @@ import {
   notJsonAnswer,
   textStart,
   upstreamError,
-  type OdooFault,
+  OdooFault,
   userError,
 } from '../errors.ts';
 import { RestoreDecoder } from '../protocol/base64-stream.ts';
@@ -195,6 +195,7 @@ const PLAIN: Record<string, Plain> = {
 };
 
 async function listedDatabases(ctx: CallContext): Promise<string[]> {
+  if (ctx.routes.all().length > 1) return unionOfLists(ctx);
   const listed = await ctx.webDb.list(ctx.requestId);
   if (listed.kind === 'list') return listed.names;
   throw listError(listed, ctx);
@@ -354,6 +355,48 @@ const WITH_MASTER: Record<string, WithMaster> = {
     );
   },
 };
+
+/**
+ * db.list with several upstreams (BRIDGE_CONFIG upstreams): each one's list, keeping the
+ * databases the bridge routes to that upstream, sorted. An upstream that cannot list is left
+ * out (logged), unless none can: then the first one's fault.
+ */
+async function unionOfLists(ctx: CallContext): Promise<string[]> {
+  const routes = ctx.routes;
+  const lists = await Promise.all(
+    routes.all().map(async (u): Promise<string[] | OdooFault> => {
+      try {
+        if (u.parts.native) {
+          const names = await u.parts.native.jsonrpc('db', 'list', [], ctx.config.upstreamTimeoutMs);
+          if (!Array.isArray(names))
+            throw bridgeError(`Odoo at ${u.settings.url} answered db.list without a list`);
+          return names.filter((n): n is string => typeof n === 'string');
+        }
+        const listed = await u.parts.webDb.list(ctx.requestId);
+        if (listed.kind === 'list') return listed.names;
+        return listError(listed);
+      } catch (e) {
+        return e instanceof OdooFault
+          ? e
+          : bridgeError(`db.list at ${u.settings.url}: ${(e as Error).message}`);
+      }
+    }),
+  );
+  const names = new Set<string>();
+  routes.all().forEach((u, i) => {
+    const list = lists[i];
+    if (list instanceof OdooFault) {
+      ctx.log.warn(
+        { requestId: ctx.requestId, upstream: u.name, problem: list.message },
+        'db.list: an upstream could not list its databases',
+      );
+      return;
+    }
+    for (const name of list ?? []) if (routes.for(name) === u) names.add(name);
+  });
+  if (names.size === 0 && lists.every((l) => l instanceof OdooFault)) throw lists[0] as OdooFault;
+  return [...names].sort();
+}
 
 /** Refuses (a UserError, counted) a database operation on a frozen database (src/services/freeze.ts). */
 function refuseIfFrozen(ctx: CallContext, db: string, what: string): void {

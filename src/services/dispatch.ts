@@ -2,10 +2,11 @@
  * dispatch: `LegacyCall` → the service function, like Odoo's `dispatch_rpc`, through the service
  * tables. Unknown services and methods answer the same faults as Odoo.
  */
-import { pythonError } from '../errors.ts';
+import { OdooFault, pythonError } from '../errors.ts';
 import { commonService } from './common.ts';
 import { dbService } from './db.ts';
 import { objectService } from './object.ts';
+import { upstreamOf, useUpstream } from './route.ts';
 import type { CallContext, LegacyCall, Service, ServiceResult } from './service.ts';
 
 const SERVICES: Readonly<Record<string, Service>> = {
@@ -21,5 +22,9 @@ export function dispatch(call: LegacyCall, ctx: CallContext): Promise<ServiceRes
   if (!table) return Promise.reject(pythonError('KeyError', service, { str: `'${service}'` }));
   const fn = Object.hasOwn(table.functions, method) ? table.functions[method] : undefined;
   if (!fn) return Promise.reject(table.methodMissing(method));
+  // The upstream that serves the call's database (BRIDGE_CONFIG upstreams; else the one).
+  const upstream = upstreamOf(call, ctx);
+  if (upstream instanceof OdooFault) return Promise.reject(upstream);
+  useUpstream(ctx, upstream);
   return fn(params, ctx);
 }

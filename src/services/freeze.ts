@@ -11,6 +11,7 @@
  * frozen name) and `create_database` of a frozen name are refused too, and
  * `change_admin_password` while any database is frozen; `dump` and the other reads are served.
  */
+import { matchesAny } from '../db-patterns.ts';
 import { userError, type OdooFault } from '../errors.ts';
 import { READ_ONLY_METHODS } from '../upstream/retry.ts';
 
@@ -32,27 +33,9 @@ export function isReadMethod(method: string): boolean {
   return READ_ONLY_METHODS.has(method) || MORE_READS.has(method);
 }
 
-/**
- * Whether `db` matches one of the `frozen` patterns: a name, or a name with `*` standing for any
- * run of characters (`legacy_*`). Matched piece by piece with `indexOf` (no pattern built from it).
- */
+/** Whether `db` matches one of the `frozen` patterns (src/db-patterns.ts). */
 export function isFrozen(frozen: readonly string[], db: string): boolean {
-  return frozen.some((pattern) => matchesGlob(pattern, db));
-}
-
-function matchesGlob(pattern: string, name: string): boolean {
-  const parts = pattern.split('*');
-  if (parts.length === 1) return pattern === name;
-  const first = parts[0] as string;
-  const last = parts[parts.length - 1] as string;
-  if (!name.startsWith(first) || name.length < first.length + last.length) return false;
-  let at = first.length;
-  for (const middle of parts.slice(1, -1)) {
-    const i = name.indexOf(middle, at);
-    if (i < 0) return false;
-    at = i + middle.length;
-  }
-  return name.length - last.length >= at && name.endsWith(last);
+  return matchesAny(frozen, db);
 }
 
 export function frozenFault(db: string, what: string): OdooFault {
@@ -123,4 +106,37 @@ export class FreezeState {
   list(): { config: string[]; runtime: RuntimeFreeze[] } {
     return { config: [...this.patterns()], runtime: [...this.runtime.values()] };
   }
+}
+
+/**
+ * The refusal a freeze gives a legacy call as it came (native mode, src/server/native-route.ts,
+ * where no service of the bridge runs): an object call that may write to a frozen database, a db
+ * function that writes a frozen one, or `change_admin_password` while any is frozen.
+ */
+export function freezeRefusal(
+  call: { service: string; method: string; params: readonly unknown[] },
+  freeze: FreezeState,
+): OdooFault | undefined {
+  if (!freeze.any) return undefined;
+  const p = call.params;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (call.service === 'object' && (call.method === 'execute_kw' || call.method === 'execute')) {
+    const [db, , , model, method] = p.map(text);
+    if (method && !isReadMethod(method) && freeze.isFrozen(db ?? ''))
+      return frozenFault(db ?? '', `${model}.${method}`);
+    return undefined;
+  }
+  if (call.service !== 'db') return undefined;
+  if (call.method === 'change_admin_password')
+    return userError(
+      'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
+    );
+  const names =
+    call.method === 'duplicate_database'
+      ? [text(p[1]), text(p[2])]
+      : ['drop', 'restore', 'create_database'].includes(call.method)
+        ? [text(p[1])]
+        : [];
+  const frozen = names.find((n) => freeze.isFrozen(n));
+  return frozen === undefined ? undefined : frozenFault(frozen, `db.${call.method}`);
 }

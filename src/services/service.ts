@@ -12,6 +12,7 @@ import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
 import type { CallResult, Struct, Value } from '../values.ts';
+import type { Routes } from '../upstream/routes.ts';
 import type { FreezeState } from './freeze.ts';
 import type { VersionSource } from './version.ts';
 
@@ -29,15 +30,31 @@ export type SignatureDriftOutcome = 'retried' | 'unchanged' | 'override';
  * The long-lived parts a service uses (the bridge's other parts, its HTTP side, are
  * server/parts.ts's `BridgeParts`, which extends this).
  */
-export interface ServiceParts {
-  config: BridgeConfig;
+/**
+ * What one upstream serves calls with (src/upstream/routes.ts; bridge.ts builds them). A call's
+ * context takes the parts of the upstream that serves its database (src/services/route.ts).
+ */
+export interface UpstreamServices {
   odoo: OdooClient;
   signatures: SignatureRegistry;
-  /** Pass-through and mapped authentication behind one interface. */
-  auth: Authenticator;
   version: VersionSource;
   /** Odoo's database manager (`/web/database/*`), for the db service. */
   webDb: WebDatabaseClient;
+  /** A native upstream's legacy endpoints (undefined: a translate upstream). */
+  native: NativeLegacy | undefined;
+}
+
+/** What the services ask of a native upstream themselves (db.list's union, common.version). */
+export interface NativeLegacy {
+  jsonrpc(service: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown>;
+}
+
+export interface ServiceParts extends UpstreamServices {
+  config: BridgeConfig;
+  /** Which upstream serves which database (BRIDGE_CONFIG upstreams, else ODOO_URL alone). */
+  routes: Routes<UpstreamServices>;
+  /** Pass-through and mapped authentication behind one interface. */
+  auth: Authenticator;
   /** What is frozen for an upgrade (BRIDGE_CONFIG `frozen`, and run-time freezes). */
   freeze: FreezeState;
   /** What services count (the rest of the metrics is counted per call, by server/call-context.ts). */
@@ -70,6 +87,8 @@ export interface CallNotes {
   signature?: string;
   /** Bytes of a backup passed through (db.dump, db.restore). */
   backupBytes?: number;
+  /** The upstream that served the call, when there are several (BRIDGE_CONFIG upstreams). */
+  upstream?: string;
 }
 
 export interface CallContext extends ServiceParts {

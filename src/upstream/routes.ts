@@ -1,0 +1,111 @@
+/**
+ * Which Odoo serves a database: the upstreams of BRIDGE_CONFIG (src/upstream/upstream-settings.ts)
+ * in order, the first whose patterns match the database winning; calls that name no database go to
+ * the first. Each upstream has its own connection pools, signature cache and version
+ * (`UpstreamParts`, built by bridge.ts).
+ *
+ * Live cutover: `update` takes the settings of a reloaded config. An upstream whose settings did
+ * not change keeps its parts (pools, caches); a changed or new one is built afresh; one no longer
+ * listed is closed once the calls in flight on it are done (its pools finish what they carry).
+ * Calls read their upstream once, when they are routed: those that start after `update` take
+ * the new routes, those in flight finish where they started.
+ */
+import { matchesAny } from '../db-patterns.ts';
+import type { UpstreamMode, UpstreamSettings } from './upstream-settings.ts';
+
+/** What an upstream needs to serve calls; built by bridge.ts, closed when the upstream leaves. */
+export interface UpstreamParts<P> {
+  parts: P;
+  close(): Promise<void>;
+}
+
+export class Upstream<P> {
+  readonly settings: UpstreamSettings;
+  readonly parts: P;
+  readonly close: () => Promise<void>;
+  /** Its patterns include `*`: every database (no matching on a call's path). */
+  private readonly everything: boolean;
+
+  constructor(settings: UpstreamSettings, built: UpstreamParts<P>) {
+    this.settings = settings;
+    this.parts = built.parts;
+    this.close = built.close;
+    this.everything = settings.databases.includes('*');
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  get mode(): UpstreamMode {
+    return this.settings.mode;
+  }
+
+  serves(db: string): boolean {
+    return this.everything || matchesAny(this.settings.databases, db);
+  }
+}
+
+export class Routes<P> {
+  private list: Upstream<P>[];
+  private readonly build: (s: UpstreamSettings) => UpstreamParts<P>;
+  /** Told of each upstream closed after it left the config (logs). */
+  onRetired: ((name: string) => void) | undefined;
+
+  constructor(settings: readonly UpstreamSettings[], build: (s: UpstreamSettings) => UpstreamParts<P>) {
+    if (settings.length === 0) throw new Error('at least one upstream');
+    this.build = build;
+    this.list = settings.map((s) => new Upstream(s, build(s)));
+  }
+
+  /** The upstream of calls that name no database (common.version, db.list, ...). */
+  get first(): Upstream<P> {
+    return this.list[0] as Upstream<P>;
+  }
+
+  all(): readonly Upstream<P>[] {
+    return this.list;
+  }
+
+  /** The upstream that serves `db`, or undefined: no upstream lists it. */
+  for(db: string): Upstream<P> | undefined {
+    for (const u of this.list) if (u.serves(db)) return u;
+    return undefined;
+  }
+
+  /** The routes of a reloaded config (see the module comment); answers what changed, by name. */
+  update(settings: readonly UpstreamSettings[]): { kept: string[]; built: string[]; retired: string[] } {
+    if (settings.length === 0) throw new Error('at least one upstream');
+    const before = new Map(this.list.map((u) => [u.name, u]));
+    const kept: string[] = [];
+    const built: string[] = [];
+    const next = settings.map((s) => {
+      const old = before.get(s.name);
+      if (old && sameServer(old.settings, s)) {
+        before.delete(s.name);
+        kept.push(s.name);
+        // Same server and pools; the databases, shadow fraction may have changed.
+        return new Upstream(s, { parts: old.parts, close: old.close });
+      }
+      built.push(s.name);
+      return new Upstream(s, this.build(s));
+    });
+    this.list = next;
+    const retired = [...before.values()];
+    for (const u of retired)
+      void u.close().then(
+        () => this.onRetired?.(u.name),
+        () => this.onRetired?.(u.name),
+      );
+    return { kept, built, retired: retired.map((u) => u.name) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list.map((u) => u.close()));
+  }
+}
+
+/** Whether two settings describe the same server and way of talking to it (its parts reusable). */
+function sameServer(a: UpstreamSettings, b: UpstreamSettings): boolean {
+  return a.url === b.url && a.mode === b.mode && a.dbHeader === b.dbHeader;
+}
