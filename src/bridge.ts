@@ -83,7 +83,16 @@ export function buildParts(
   const shared =
     config.redisUrl === undefined
       ? undefined
-      : new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, log });
+      : new SharedState({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          secret: config.redisSecret,
+          log,
+        });
+  if (shared && config.redisSecret === undefined && !new URL(shared.url).password)
+    log.warn(
+      'BRIDGE_REDIS_URL has no password and BRIDGE_REDIS_SECRET is not set: whoever reads Redis can test guesses of logins and addresses against the throttling names; set BRIDGE_REDIS_SECRET',
+    );
   if (shared) shared.onFallback = metrics.watchSharedState(() => shared.ready);
   const auth = new BridgeAuthenticator({
     source: credentials,
@@ -91,7 +100,15 @@ export function buildParts(
     keys,
     log,
     cacheTtlMs: config.authCacheTtlMs,
-    throttle: { ...limits, shared: shared && new RedisThrottleCounts(shared, limits) },
+    throttle: {
+      ...limits,
+      shared:
+        shared &&
+        new RedisThrottleCounts(shared, {
+          ...limits,
+          pendingTtlMs: Math.max(120_000, config.upstreamTimeoutMs + 30_000),
+        }),
+    },
     accountSecret: shared && accountSecret(shared),
   });
   auth.onFailure = (mode, reason) => metrics.authFailure(mode, reason);

@@ -76,6 +76,8 @@ export interface BridgeConfig {
   redisUrl: string | undefined;
   /** Prefix of every key the bridge writes to Redis (several bridges may share one Redis). */
   redisPrefix: string;
+  /** BRIDGE_REDIS_SECRET: what the replicas key the names they count in Redis with. */
+  redisSecret: string | undefined;
   /** How often a replica publishes its inventory to Redis (when it changed). */
   inventoryShareMs: number;
   /** BRIDGE_RETRY_*: retries of requests to Odoo (src/upstream/retry.ts). */
@@ -551,6 +553,20 @@ export const SETTINGS: readonly Setting[] = [
     default: 'odoo-rpc-bridge:',
     help: 'prefix of every Redis key the bridge writes (bridges in front of different Odoos sharing one Redis need different prefixes)',
     parse: redisPrefix,
+  }),
+  row({
+    env: 'BRIDGE_REDIS_SECRET',
+    flag: '--redis-secret',
+    key: 'redisSecret',
+    secret: true,
+    help: 'with BRIDGE_REDIS_URL: a secret shared by the replicas (at least 16 characters) that keys the throttling names they keep in Redis, so that reading Redis does not tell logins or addresses (default: derived from BRIDGE_REDIS_URL, weaker when its URL has no password)',
+    parse: (v) => {
+      if (v !== undefined && v.length < 16)
+        throw new ConfigError(
+          'BRIDGE_REDIS_SECRET must be at least 16 characters (e.g. openssl rand -hex 24)',
+        );
+      return v;
+    },
   }),
   row({
     env: 'BRIDGE_INVENTORY_SHARE_SECONDS',

@@ -231,14 +231,16 @@ function selectionLine(s: Selection, shown: number, matched: number): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k} <code>${escapeHtml(v ?? '')}</code>`)
     .join(', ');
-  const from = matched === 0 ? 0 : Math.min(s.offset + 1, matched);
+  const listed =
+    shown === 0
+      ? `No client here (${matched} selected)`
+      : `Clients ${s.offset + 1}–${s.offset + shown} of ${matched}`;
   const pages: string[] = [];
   if (s.limit !== undefined && s.offset > 0) pages.push(link(Math.max(0, s.offset - s.limit), 'previous'));
   if (s.limit !== undefined && s.offset + shown < matched) pages.push(link(s.offset + s.limit, 'next'));
   pages.push('<a href="./">all clients</a>');
   return (
-    `<p class="meta selection">Clients ${from}–${s.offset + shown} of ${matched}` +
-    `${filters ? ` with ${filters}` : ''} · ${pages.join(' · ')}</p>`
+    `<p class="meta selection">${listed}` + `${filters ? ` with ${filters}` : ''} · ${pages.join(' · ')}</p>`
   );
 }
 

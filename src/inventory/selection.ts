@@ -44,19 +44,19 @@ export function selectionOf(query: Record<string, unknown>): Selection | string 
       return new Error(`?${name}= must be given once, at most ${MAX_VALUE} characters`);
     return v;
   };
-  const whole = (name: string, max: number): number | undefined | Error => {
+  const whole = (name: string, min: number, max: number): number | undefined | Error => {
     const v = text(name);
     if (v === undefined || v instanceof Error) return v;
     const n = Number(v);
-    if (!/^\d{1,9}$/.test(v) || n > max)
-      return new Error(`?${name}= must be a whole number from 0 to ${max}`);
+    if (!/^\d{1,10}$/.test(v) || n < min || n > max)
+      return new Error(`?${name}= must be a whole number from ${min} to ${max}`);
     return n;
   };
   const db = text('db');
   const model = text('model');
   const client = text('client');
-  const offset = whole('offset', 1_000_000_000);
-  const limit = whole('limit', MAX_PAGE);
+  const offset = whole('offset', 0, 1_000_000_000);
+  const limit = whole('limit', 1, MAX_PAGE);
   for (const v of [db, model, client, offset, limit]) if (v instanceof Error) return v.message;
   return {
     db: db as string | undefined,

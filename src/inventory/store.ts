@@ -189,13 +189,21 @@ export class Inventory {
     for (const [key, c] of saved.clients) {
       const mine = this.clients.get(key);
       if (mine) mergeClient(mine, c, this.limits);
-      else this.admit(key, c);
+      else this.clients.set(key, c);
     }
-    // Least recently seen first again, then cut to the bound.
-    const all = [...this.clients.values()].sort((a, b) => a.last - b.last);
+    // Within both bounds, the most recently seen kept (whichever replica saw them); then least
+    // recently seen first again. What is left out is not counted as evicted: each replica keeps it.
+    const newest = [...this.clients.values()].sort((a, b) => b.last - a.last);
     this.clients.clear();
-    for (const c of all) this.clients.set(c.key, c);
-    while (this.clients.size > this.limits.maxClients) this.evictClient();
+    this.perAddress.clear();
+    const kept: ClientEntry[] = [];
+    for (const c of newest) {
+      const n = this.perAddress.get(c.address) ?? 0;
+      if (kept.length >= this.limits.maxClients || n >= this.limits.maxClientsPerAddress) continue;
+      this.perAddress.set(c.address, n + 1);
+      kept.push(c);
+    }
+    for (const c of kept.reverse()) this.clients.set(c.key, c);
     for (const [db, uid, login] of saved.logins) this.learn(db, uid, login);
     this.changes++;
     return saved.clients.length;

@@ -22,7 +22,13 @@ import { Inventory } from '../inventory/store.ts';
 import type { SharedState } from './redis.ts';
 
 /** Published inventories read by `view`, at most (the most recently published first). */
-export const MAX_REPLICAS = 64;
+export const MAX_REPLICAS = 32;
+/**
+ * A published inventory larger than this is published without its example bodies (a reader skips
+ * one still larger); a view reads at most MAX_VIEW_BYTES of them, yielding between two.
+ */
+const MAX_DOC_BYTES = 16 * 1024 * 1024;
+const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 /** Stale replicas taken over by one publishing pass, at most. */
 const TAKE_OVER_PER_PASS = 4;
 /** A merged view is reused for this long (page loads in parallel cost one merge). */
@@ -102,7 +108,10 @@ export class InventoryShare {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.publish(), this.intervalMs);
+    // A pass still running (Redis slow) is not queued behind: the next tick tries again.
+    this.timer = setInterval(() => {
+      if (!this.running) void this.publish();
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -167,7 +176,7 @@ export class InventoryShare {
   }
 
   private send(whole: boolean): Promise<number> {
-    const doc = whole ? JSON.stringify(this.inventory.toState()) : '';
+    const doc = whole ? this.document() : '';
     return this.redis.bridgeInventoryPublish(
       this.docKey(this.state.replicaId),
       this.replicasKey,
@@ -177,6 +186,19 @@ export class InventoryShare {
       this.state.replicaId,
       this.published ? '1' : '0',
     );
+  }
+
+  /** This replica's inventory as published: without its example bodies when it would be too large. */
+  private document(): string {
+    const state = this.inventory.toState();
+    const doc = JSON.stringify(state);
+    if (doc.length <= MAX_DOC_BYTES) return doc;
+    for (const c of state.clients) for (const call of c.calls) delete call.example;
+    this.log.warn(
+      { bytes: doc.length },
+      'shared inventory: published without its example bodies (too large); lower BRIDGE_INVENTORY_MAX_CLIENTS or _MAX_CALLS',
+    );
+    return JSON.stringify(state);
   }
 
   private async takeOverStale(): Promise<void> {
@@ -218,8 +240,28 @@ export class InventoryShare {
       const ids = (await this.redis.zrevrange(this.replicasKey, 0, MAX_REPLICAS - 1)).filter(
         (id) => id !== this.state.replicaId,
       );
-      const docs = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.docKey(id))) : [];
-      for (const doc of docs) if (doc !== null) view.merge(parse(doc));
+      // Their sizes first: none larger than MAX_DOC_BYTES, at most MAX_VIEW_BYTES in all.
+      const sizes =
+        ids.length > 0 ? await this.redis.pipeline(ids.map((id) => ['strlen', this.docKey(id)])).exec() : [];
+      let total = 0;
+      const chosen: string[] = [];
+      ids.forEach((id, i) => {
+        const size = Number(sizes?.[i]?.[1] ?? 0);
+        if (size === 0 || size > MAX_DOC_BYTES || total + size > MAX_VIEW_BYTES) return;
+        total += size;
+        chosen.push(id);
+      });
+      if (chosen.length < ids.length)
+        this.log.warn(
+          { read: chosen.length, published: ids.length },
+          'shared inventory: some replicas left out of the view (too large)',
+        );
+      const docs = chosen.length > 0 ? await this.redis.mget(chosen.map((id) => this.docKey(id))) : [];
+      for (const doc of docs) {
+        if (doc !== null) view.merge(parse(doc));
+        // Other requests are served between two inventories.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       this.lastView = { at: Date.now(), inventory: view };
     } catch (e) {
       this.state.fellBack('inventory', e);

@@ -16,8 +16,8 @@
  * burst over three replicas would get three times the limit verified, and a window would not
  * end when a single replica's does. These two scripts keep the single-replica semantics exactly.
  *
- * Names are digests keyed by a secret derived from BRIDGE_REDIS_URL (never the login or the
- * address); Redis holds no password and no key. Every failure answers `undefined` (the caller
+ * Names are digests keyed by BRIDGE_REDIS_SECRET (else a secret derived from BRIDGE_REDIS_URL),
+ * never the login or the address; Redis holds no password and no key. Every failure answers `undefined` (the caller
  * counts on its own then, and `SharedState` says so once).
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -73,6 +73,8 @@ for i = 1, #KEYS do
 end
 return out`;
 
+const MAX_ORPHANS = 1000;
+
 interface ThrottleScripts {
   bridgeThrottleReserve(...args: Array<string | number>): Promise<number[]>;
   bridgeThrottleFail(...args: Array<string | number>): Promise<number[]>;
@@ -82,7 +84,10 @@ export interface SharedThrottleOptions {
   maxPerAccount: number;
   maxPerClient: number;
   windowMs: number;
-  /** A reservation left by a replica that died mid-verification ends after this long. */
+  /**
+   * A reservation left by a replica that died mid-verification ends after this long: longer than
+   * a verification can take (an API key check waits for Odoo up to BRIDGE_UPSTREAM_TIMEOUT_MS).
+   */
   pendingTtlMs?: number;
 }
 
@@ -92,6 +97,12 @@ export class RedisThrottleCounts implements SharedCounts {
   private readonly opts: Required<SharedThrottleOptions>;
   private readonly secret: string;
   private seq = 0;
+  /**
+   * Reservations whose answer was lost (a timeout): the script may have run all the same, so they
+   * are taken out at the next command that goes through, not left to lock the account until
+   * their ttl. At most MAX_ORPHANS kept (past that, their ttl ends them).
+   */
+  private orphans: Array<{ keys: string[]; ticket: string }> = [];
 
   constructor(state: SharedState, opts: SharedThrottleOptions) {
     this.state = state;
@@ -101,12 +112,14 @@ export class RedisThrottleCounts implements SharedCounts {
     if (!redis.bridgeThrottleFail) redis.defineCommand('bridgeThrottleFail', { lua: FAIL });
     this.redis = redis as Redis & ThrottleScripts;
     this.secret = accountSecret(state);
+    state.secretFingerprint = createHmac('sha256', this.secret).update('fingerprint').digest('base64url');
   }
 
   async reserve(account: string | undefined, client: string | undefined): Promise<Reservation | undefined> {
     const names = this.names(account, client);
     if (!this.state.ready) return this.fallBack();
     const ticket = this.member();
+    this.flushOrphans();
     try {
       const r = await this.redis.bridgeThrottleReserve(
         names.length * 2,
@@ -121,8 +134,22 @@ export class RedisThrottleCounts implements SharedCounts {
       if (r[0] === 2) return { kind: 'full', by };
       return { kind: 'reserved', ticket };
     } catch (e) {
+      if (this.orphans.length < MAX_ORPHANS)
+        this.orphans.push({ keys: names.map((n) => n.key + 'p'), ticket });
       return this.fallBack(e);
     }
+  }
+
+  private flushOrphans(): void {
+    if (this.orphans.length === 0 || !this.state.ready) return;
+    const orphans = this.orphans;
+    this.orphans = [];
+    const p = this.redis.pipeline();
+    for (const o of orphans) for (const key of o.keys) p.zrem(key, o.ticket);
+    p.exec().catch(() => {
+      // Still unanswered: kept for the next try, within the bound.
+      this.orphans = [...orphans, ...this.orphans].slice(0, MAX_ORPHANS);
+    });
   }
 
   release(account: string | undefined, client: string | undefined, ticket: string): void {
@@ -184,11 +211,12 @@ export class RedisThrottleCounts implements SharedCounts {
 }
 
 /**
- * The secret the replicas name throttling accounts and addresses with: derived from the Redis URL
- * and prefix, which every replica has and Redis's data alone does not (see the module comment).
+ * The secret the replicas name throttling accounts and addresses with: BRIDGE_REDIS_SECRET, else
+ * derived from the Redis URL (weaker: a URL without a password may be known to whoever reads
+ * Redis), with the prefix.
  */
-export function accountSecret(state: { url: string; prefix: string }): string {
+export function accountSecret(state: { url: string; prefix: string; secret?: string | undefined }): string {
   return createHash('sha256')
-    .update(`odoo-rpc-bridge throttle\0${state.url}\0${state.prefix}`)
+    .update(`odoo-rpc-bridge throttle\0${state.secret ?? state.url}\0${state.prefix}`)
     .digest('base64');
 }

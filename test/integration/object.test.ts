@@ -236,7 +236,9 @@ describe('named arguments', () => {
       key: 'web.base.url',
       default: 'x',
     });
-    expect(stack.logs.join('')).toContain('"msg":"signature overrides, shims, frozen databases and upstreams reloaded"');
+    expect(stack.logs.join('')).toContain(
+      '"msg":"signature overrides, shims, frozen databases and upstreams reloaded"',
+    );
     writeFileSync(file, 'signatures: [unclosed\n');
     await stack.bridge.parts.credentials.reload('SIGHUP');
     expect(stack.logs.join('')).toContain('the config file is invalid; keeping the current ones');

@@ -71,6 +71,7 @@ async function startReplica(redisUrl: string, odooUrl: string): Promise<Replica>
       BRIDGE_CONFIG: configFile,
       BRIDGE_ADMIN_TOKEN: TOKEN,
       BRIDGE_REDIS_PREFIX: 'test-shared:',
+      BRIDGE_REDIS_SECRET: 'shared-secret-of-the-replicas-42',
       BRIDGE_INVENTORY_SHARE_SECONDS: '1',
       BRIDGE_AUTH_MAX_FAILURES: String(LIMIT),
       // The per-account limit is the one under test (every call comes from 127.0.0.1).
@@ -302,7 +303,9 @@ describe.skipIf(skipWithoutRedis)('three replicas sharing one Redis', () => {
     for (const r of replicas) {
       expect(r.out().split('Redis unreachable').length - 1).toBe(1);
       expect(r.out()).toContain('shared state: Redis is back');
-      for (const secret of [KEYS.labAdmin, KEYS.labDemo, PASSWORD]) expect(r.out()).not.toContain(secret);
+      for (const secret of [KEYS.labAdmin, KEYS.labDemo, PASSWORD, 'shared-secret-of-the-replicas-42'])
+        expect(r.out()).not.toContain(secret);
+      expect(r.out()).not.toContain('do not share one secret');
     }
   }, 60_000);
 });

@@ -76,4 +76,21 @@ describe('Inventory.merge', () => {
     expect(view.merge({ format: 'something else', clients: [{}] })).toBe(0);
     expect(view.snapshot({ dbHeader: true }).clients).toEqual([]);
   });
+
+  it("keeps an address's most recently seen clients, whichever replica saw them, and counts no eviction", () => {
+    const at = (ms: number) => () => ms;
+    const old = new Inventory({}, at(Date.parse('2026-12-01T00:00:00Z')));
+    const recent = new Inventory({}, at(Date.parse('2026-12-05T00:00:00Z')));
+    for (let i = 0; i < 10; i++) {
+      old.record(obs('res.partner', { userAgent: `older-${i}` }));
+      recent.record(obs('res.partner', { userAgent: `newer-${i}` }));
+    }
+    const view = new Inventory({}, at(Date.parse('2026-12-05T00:00:01Z')));
+    view.merge(recent.toState());
+    view.merge(old.toState());
+    const inv = view.snapshot({ dbHeader: true });
+    expect(inv.clients.map((c) => c.userAgent).every((ua) => ua.startsWith('newer-'))).toBe(true);
+    expect(inv.clients).toHaveLength(10);
+    expect(inv.evicted.clients).toBe(0);
+  });
 });

@@ -50,7 +50,8 @@ describe('selectionOf', () => {
   it.each([
     [{ db: ['a', 'b'] }, '?db= must be given once'],
     [{ client: 'x'.repeat(257) }, 'at most 256 characters'],
-    [{ limit: '1001' }, '?limit= must be a whole number from 0 to 1000'],
+    [{ limit: '1001' }, '?limit= must be a whole number from 1 to 1000'],
+    [{ limit: '0' }, '?limit= must be a whole number from 1 to 1000'],
     [{ offset: '-1' }, '?offset= must be a whole number'],
     [{ offset: '1e3' }, '?offset= must be a whole number'],
     [{ limit: '9'.repeat(5000) }, '?limit= must be given once, at most 256 characters'],

@@ -20,14 +20,14 @@ let redis: TestRedis;
 const opened: SharedState[] = [];
 const logs: string[] = [];
 
-function sharedState(prefix: string): SharedState {
+function sharedState(prefix: string, secret?: string): SharedState {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       logs.push(chunk.toString());
       done();
     },
   });
-  const state = new SharedState({ url: redis.url, prefix, log: createLogger('info', sink) });
+  const state = new SharedState({ url: redis.url, prefix, secret, log: createLogger('info', sink) });
   opened.push(state);
   return state;
 }
@@ -143,5 +143,56 @@ describe.skipIf(skipWithoutRedis)('shared throttling counts (real redis-server)'
     }
     await ready(state);
     expect(logs.join('')).toContain('Redis is back');
+  });
+
+  it('Redis that hangs (open connection, no answers): taken as away within seconds, no reservation left behind', async () => {
+    const [a, b] = await replicas('t7:');
+    const state = opened[opened.length - 2] as SharedState;
+    redis.pause();
+    try {
+      // Three correct logins' verifications admitted while Redis hangs: their reservations may
+      // reach Redis later; they must not lock the account once it answers again.
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) {
+        expect(await a.acquire('acct', '10.0.5.1')).toBeUndefined();
+        a.release('acct', '10.0.5.1');
+        a.succeeded('acct');
+      }
+      for (let i = 0; i < 100 && state.ready; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(state.ready).toBe(false);
+      expect(Date.now() - started).toBeLessThan(6000);
+      // Away: decided at once on this replica's counts, no wait on Redis.
+      const t = Date.now();
+      expect(await a.acquire('acct', '10.0.5.1')).toBeUndefined();
+      a.release('acct', '10.0.5.1');
+      expect(Date.now() - t).toBeLessThan(200);
+    } finally {
+      redis.resume();
+    }
+    await ready(state);
+    await new Promise((r) => setTimeout(r, 300));
+    // The other replica admits the account's verifications: nothing orphaned fills its room.
+    for (let i = 0; i < 3; i++) {
+      expect(await a.acquire('acct', '10.0.5.9')).toBeUndefined(); // flushes the orphans first
+      a.release('acct', '10.0.5.9');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const t = Date.now();
+    for (let i = 0; i < 3; i++) expect(await b.acquire('acct', `10.0.5.${20 + i}`)).toBeUndefined();
+    expect(Date.now() - t).toBeLessThan(500);
+  }, 30_000);
+
+  it('a replica whose secret differs from the others says so (its counts would be apart)', async () => {
+    const a = sharedState('t8:', 'the-first-replicas-secret-123');
+    new RedisThrottleCounts(a, LIMITS);
+    await ready(a);
+    await new Promise((r) => setTimeout(r, 100));
+    const before = logs.join('').split('do not share one secret').length;
+    const b = sharedState('t8:', 'another-secret-altogether-456');
+    new RedisThrottleCounts(b, LIMITS);
+    await ready(b);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs.join('').split('do not share one secret').length).toBe(before + 1);
+    expect(logs.join('')).not.toContain('another-secret-altogether-456');
   });
 });

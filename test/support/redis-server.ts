@@ -21,6 +21,9 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty). */
   start(): Promise<void>;
+  /** Stops it answering, its connections open (SIGSTOP), as a Redis that hangs; `resume` ends it. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     kill,
     start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async close() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
