@@ -89,6 +89,8 @@ export interface CallEntry {
   /** When it was last moved to the end of its client's map (most recently seen last). */
   movedAt: number;
   lastFault: string | undefined;
+  /** The upstream the last such call went to, when there are several (BRIDGE_CONFIG upstreams). */
+  upstream: string | undefined;
   example: string | undefined;
   /** When the example was taken. */
   exampleAt: number;
@@ -215,6 +217,7 @@ function mergeCall(into: CallEntry, from: CallEntry): void {
     into.last = from.last;
     into.fn = from.fn;
     into.lastFault = from.lastFault ?? into.lastFault;
+    into.upstream = from.upstream ?? into.upstream;
     if (from.example !== undefined) {
       into.example = from.example;
       into.truncated = from.truncated;

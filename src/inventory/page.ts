@@ -366,7 +366,8 @@ function callRows(call: InventoryCall): string {
   const name =
     call.service === 'object' ? `${call.model ?? '?'} · ${call.method}` : `${call.service}.${call.function}`;
   const via =
-    call.service === 'object' ? ` <span class="meta">(object.${escapeHtml(call.function)})</span>` : '';
+    (call.service === 'object' ? ` <span class="meta">(object.${escapeHtml(call.function)})</span>` : '') +
+    (call.upstream ? ` <span class="meta">→ ${escapeHtml(call.upstream)}</span>` : '');
   const r = call.replacement;
   // A migrated kind of call needs no replacement any more: its snippets stay in the JSON, the CSV
   // and the report, not on the page.

@@ -36,6 +36,7 @@ export interface PersistedCall {
   first: string;
   last: string;
   lastFault?: string;
+  upstream?: string;
   example?: string;
   truncated?: boolean;
 }
@@ -122,6 +123,7 @@ function persistedCall(e: CallEntry): PersistedCall {
     first: iso(e.first),
     last: iso(e.last),
     ...(e.lastFault !== undefined ? { lastFault: e.lastFault } : {}),
+    ...(e.upstream !== undefined ? { upstream: e.upstream } : {}),
     ...(e.example !== undefined ? { example: e.example } : {}),
     ...(e.truncated ? { truncated: true } : {}),
   };
@@ -264,6 +266,7 @@ function readCall(raw: unknown, limits: InventoryLimits, now: number): CallEntry
     last,
     movedAt: last,
     lastFault: str(raw['lastFault'], 128),
+    upstream: str(raw['upstream'], 32),
     example: readExample(raw['example'], limits),
     exampleAt: 0,
     truncated: raw['truncated'] === true,

@@ -53,6 +53,8 @@ export interface ObservedNotes {
   login?: string | undefined;
   model?: string | undefined;
   method?: string | undefined;
+  /** The upstream that served it, when there are several. */
+  upstream?: string | undefined;
 }
 
 /** One legacy call, as `logCall` sees it once it is answered. */
@@ -451,6 +453,7 @@ function newCall(o: Observation, model: string | undefined, method: string, now:
     last: now,
     movedAt: now,
     lastFault: undefined,
+    upstream: undefined,
     example: undefined,
     exampleAt: 0,
     truncated: false,
@@ -461,6 +464,8 @@ function countCall(call: CallEntry, o: Observation, now: number): void {
   if (o.function !== call.fn) call.fn = clip(o.function, 64);
   call.count++;
   call.last = now;
+  const upstream = o.notes.upstream;
+  if (upstream !== undefined && upstream !== call.upstream) call.upstream = clip(upstream, 32);
   if (o.fault !== undefined) {
     call.errors++;
     call.lastFault = clip(o.fault, 128);

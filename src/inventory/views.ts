@@ -31,6 +31,8 @@ export interface InventoryCall {
   firstSeen: string;
   lastSeen: string;
   lastFault: string | null;
+  /** The upstream the last such call went to (BRIDGE_CONFIG upstreams; null with one). */
+  upstream: string | null;
   /** `migrated`: not seen for `migratedAfterDays`. */
   status: 'remaining' | 'migrated';
   replacement: Replacement;
@@ -244,6 +246,7 @@ function callView(c: ClientEntry, e: CallEntry, opts: SnippetOptions, at: Period
     firstSeen: iso(e.first),
     lastSeen: iso(e.last),
     lastFault: e.lastFault ?? null,
+    upstream: e.upstream ?? null,
     status: e.last < at.migratedBefore ? 'migrated' : 'remaining',
     replacement: replacementFor(
       {

@@ -1,0 +1,260 @@
+/**
+ * The upgrade companion (issue 18), end to end: one bridge process (src/main.ts) in front of two
+ * servers: "old", a stand-in for Odoo 17 that speaks only the legacy RPC (test/support/legacy_odoo.py,
+ * Python's own xmlrpc.server), and "new", the fake Odoo 19 that speaks only JSON-2. Calls come
+ * from Python's xmlrpc.client and JSON-RPC over HTTP, as unmigrated integrations make them.
+ *
+ * The story: native calls forwarded to the old server unchanged (no JSON-2 request anywhere), the
+ * inventory filling in (with the upstream named); the database frozen (a write refused, the old
+ * server receives nothing); cutover by SIGHUP while 50 calls are in flight (none fails, they finish
+ * on the old server); translated calls to the new server afterwards; unfrozen, a write lands there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonrpcCall, xmlrpcCall } from '../support/clients.ts';
+import { startFakeOdoo, type FakeOdoo } from '../support/fake-odoo.ts';
+import { KEYS } from '../support/harness.ts';
+import { runPython } from '../support/run-python.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MAIN = join(HERE, '../../src/main.ts');
+const LEGACY_ODOO = join(HERE, '../support/legacy_odoo.py');
+const PY_CALLS = join(HERE, '../clients/py_calls.py');
+const TOKEN = 'upgrade-admin-token-0123456789';
+const bearer = { Authorization: `Bearer ${TOKEN}` };
+/** The integration's password: an API key of lab's admin, which Odoo 17 takes as a password too. */
+const PASSWORD = KEYS.labAdmin;
+
+interface Legacy {
+  url: string;
+  child: ChildProcess;
+  requests(): Promise<Array<{ path: string; service: string; method: string; model_method: string | null }>>;
+  delay(ms: number): Promise<void>;
+}
+
+async function startLegacyOdoo(): Promise<Legacy> {
+  const spec = { db: 'lab', users: { admin: [2, PASSWORD] } };
+  const child = spawn('python3', [LEGACY_ODOO, JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [
+    string,
+  ];
+  const url = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  return {
+    url,
+    child,
+    requests: async () =>
+      (await (await fetch(`${url}/_requests`)).json()) as Awaited<ReturnType<Legacy['requests']>>,
+    delay: async (ms) => void (await fetch(`${url}/_delay?ms=${ms}`, { method: 'POST' })),
+  };
+}
+
+let dir: string;
+let configFile: string;
+let old: Legacy;
+let fresh: FakeOdoo;
+let bridge: { url: string; child: ChildProcess; out: () => string };
+
+function writeConfig(upstreams: string): void {
+  // Swapped in whole, as a ConfigMap update is.
+  writeFileSync(`${configFile}.tmp`, `upstreams:\n${upstreams}`);
+  renameSync(`${configFile}.tmp`, configFile);
+}
+
+const BEFORE = () => `  - name: old
+    url: ${old.url}
+    mode: native
+    databases: [lab]
+  - name: new
+    url: ${fresh.url}
+    databases: ["*"]
+`;
+const AFTER = () => `  - name: new
+    url: ${fresh.url}
+    databases: ["*"]
+`;
+
+const object = (method: string, args: unknown[]) => ({
+  service: 'object',
+  method: 'execute_kw',
+  params: ['lab', 2, PASSWORD, 'res.partner', method, args],
+});
+
+type PyAnswer = { value?: unknown; fault?: { code: number; string: string } };
+const py = (calls: unknown[]) => runPython<PyAnswer[]>(PY_CALLS, { url: bridge.url, calls });
+
+describe('the upgrade companion, end to end', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bridge-upgrade-'));
+    configFile = join(dir, 'bridge.yaml');
+    old = await startLegacyOdoo();
+    fresh = await startFakeOdoo();
+    writeConfig(BEFORE());
+    const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        BRIDGE_CONFIG: configFile,
+        BRIDGE_ADMIN_TOKEN: TOKEN,
+        BRIDGE_CREDENTIALS_POLL_SECONDS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    while (!/"url":"([^"]+)"/.test(out)) {
+      if (child.exitCode !== null) throw new Error(`the bridge exited: ${out}`);
+      await once(child.stdout as NodeJS.ReadableStream, 'data');
+    }
+    bridge = { url: /"url":"([^"]+)"/.exec(out)?.[1] ?? '', child, out: () => out };
+  }, 30_000);
+
+  afterAll(async () => {
+    bridge?.child.kill('SIGTERM');
+    if (bridge && bridge.child.exitCode === null) await once(bridge.child, 'exit');
+    old?.child.kill('SIGTERM');
+    await fresh?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('walks the whole story: native, inventory, freeze, cutover under load, translated, unfreeze', async () => {
+    // 1. Native: the old server answers, as it would without the bridge; no JSON-2 anywhere.
+    const native = await py([
+      { service: 'common', method: 'version', params: [] },
+      { service: 'common', method: 'login', params: ['lab', 'admin', PASSWORD] },
+      object('search_count', [[]]),
+      object('read', [[7], ['name']]),
+    ]);
+    expect(native.map((a) => a.value)).toEqual([
+      expect.objectContaining({ server_version: '17.0' }),
+      2,
+      2,
+      [{ id: 7, name: 'Azure Interior' }],
+    ]);
+    const viaJson = await jsonrpcCall(
+      bridge.url,
+      'object',
+      'execute_kw',
+      object('search_count', [[]]).params,
+    );
+    expect(viaJson.json?.result).toBe(2);
+    const wrong = await py([
+      {
+        service: 'object',
+        method: 'execute_kw',
+        params: ['lab', 2, 'wrong', 'res.partner', 'search_count', [[]]],
+      },
+    ]);
+    expect(wrong[0]?.fault).toEqual({ code: 3, string: 'Access Denied' }); // the old server's own fault
+    expect((await old.requests()).map((r) => `${r.path} ${r.method} ${r.model_method ?? ''}`.trim())).toEqual(
+      [
+        '/xmlrpc/2/common version',
+        '/xmlrpc/2/common login',
+        '/xmlrpc/2/object execute_kw search_count',
+        '/xmlrpc/2/object execute_kw read',
+        '/jsonrpc execute_kw search_count',
+        '/xmlrpc/2/object execute_kw search_count',
+      ],
+    );
+    expect(fresh.requests.filter((r) => r.path.startsWith('/json/2/'))).toEqual([]);
+    const ready = (await (await fetch(`${bridge.url}/_bridge/readyz`)).json()) as Record<string, unknown>;
+    expect(ready).toMatchObject({
+      status: 'ok',
+      upstream: { version: '17.0' },
+      upstreams: {
+        old: { state: 'up', mode: 'native', version: '17.0' },
+        new: { state: 'up', mode: 'translate' },
+      },
+    });
+
+    // 2. The inventory fills in, with the JSON-2 form and the upstream named.
+    const inv = (await (await fetch(`${bridge.url}/_bridge/inventory`, { headers: bearer })).json()) as {
+      clients: Array<{
+        calls: Array<{
+          model: string | null;
+          method: string;
+          count: number;
+          upstream: string | null;
+          replacement: { request?: string };
+        }>;
+      }>;
+    };
+    const calls = inv.clients.flatMap((c) => c.calls);
+    const read = calls.find((c) => c.model === 'res.partner' && c.method === 'read');
+    expect(read).toMatchObject({
+      upstream: 'old',
+      replacement: { request: 'POST /json/2/res.partner/read' },
+    });
+    expect(bridge.out()).toMatch(/"upstream":"old".*"msg":"legacy call"/);
+
+    // 3. Freeze: a write is refused before the old server sees it; reads are served.
+    expect(
+      (await fetch(`${bridge.url}/_bridge/freeze/lab`, { method: 'POST', headers: bearer })).status,
+    ).toBe(200);
+    const frozen = await py([object('write', [[7], { phone: '+1 555 0199' }]), object('search_count', [[]])]);
+    expect(frozen[0]?.fault?.string).toMatch(
+      /^The database lab is frozen for an upgrade: res\.partner\.write is refused/,
+    );
+    expect(frozen[1]?.value).toBe(2);
+    expect((await old.requests()).filter((r) => r.model_method === 'write')).toEqual([]);
+
+    // 4. Cutover by SIGHUP while 50 calls are in flight on the old server (each held 2 s there).
+    await old.delay(2000);
+    const before = (await old.requests()).length;
+    let answered = 0;
+    const count = <T>(p: Promise<T>): Promise<T> => p.finally(() => answered++);
+    // Half with the xmlrpc npm client, half JSON-RPC over HTTP (both start at once).
+    const inFlight = Array.from({ length: 50 }, (_, i) =>
+      count(
+        i % 2
+          ? jsonrpcCall(bridge.url, 'object', 'execute_kw', object('search_count', [[]]).params).then(
+              (a) => a.json?.result,
+            )
+          : xmlrpcCall(
+              `${bridge.url}/xmlrpc/2/object`,
+              'execute_kw',
+              object('search_count', [[]]).params,
+            ).then((a) => a.value),
+      ),
+    );
+    for (let i = 0; i < 150 && (await old.requests()).length < before + 50; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    // All 50 have reached the old server and wait there: the reload happens under them.
+    expect((await old.requests()).length).toBe(before + 50);
+    expect(answered).toBe(0);
+    writeConfig(AFTER());
+    bridge.child.kill('SIGHUP');
+    const answers = await Promise.all(inFlight);
+    expect(answers).toEqual(Array.from({ length: 50 }, () => 2)); // none failed: the old server answered them all
+    while (!bridge.out().includes('upstreams reloaded'))
+      await once(bridge.child.stdout as NodeJS.ReadableStream, 'data');
+    expect(bridge.out()).toMatch(/"upstreamsRetired":\["old"\]/);
+
+    // 5. Translated from now on: the new server (JSON-2) answers; the old one hears nothing more.
+    const seenByOld = (await old.requests()).length;
+    const after = await py([object('search_count', [[]]), object('read', [[7], ['name']])]);
+    expect(after[0]?.value).toEqual(expect.any(Number));
+    expect(after[1]?.value).toEqual([{ id: 7, name: expect.any(String) }]);
+    expect(fresh.requests.map((r) => r.path)).toContain('/json/2/res.partner/search_count');
+    expect((await old.requests()).length).toBe(seenByOld);
+    // Still frozen after the cutover (the freeze is the bridge's, not the server's).
+    const stillFrozen = await py([object('write', [[7], { phone: '+1 555 0199' }])]);
+    expect(stillFrozen[0]?.fault?.string).toMatch(/frozen for an upgrade/);
+
+    // 6. Unfreeze: writes land on the new server.
+    expect(
+      (await fetch(`${bridge.url}/_bridge/freeze/lab`, { method: 'DELETE', headers: bearer })).status,
+    ).toBe(200);
+    const written = await py([object('write', [[7], { phone: '+1 555 0199' }])]);
+    expect(written[0]?.value).toBe(true);
+    expect(fresh.requests.map((r) => r.path)).toContain('/json/2/res.partner/write');
+    expect(bridge.out()).not.toContain(PASSWORD);
+  }, 60_000);
+});
