@@ -15,6 +15,7 @@ import { Admission } from './server/admission.ts';
 import { createAdminApp, createListener, createUpgradeListener } from './server/app.ts';
 import { isTrustedPeer, plainAddress } from './server/client-address.ts';
 import { IdleWatch } from './server/idle-watch.ts';
+import { Shadow } from './server/shadow.ts';
 import { Tarpit } from './server/tarpit.ts';
 import { Forwarder, isWebsocketUpgrade } from './server/forward.ts';
 import { BridgeMetrics } from './server/metrics.ts';
@@ -161,6 +162,8 @@ export function buildParts(
     migratedAfterDays: config.inventoryMigratedAfterDays,
   });
   const freeze = new FreezeState(() => config.file.frozen);
+  const shadow = new Shadow();
+  shadow.onOutcome = metrics.watchShadow();
   metrics.watchFreezes(() => {
     const l = freeze.list();
     return { config: l.config.length, runtime: l.runtime.length };
@@ -173,6 +176,7 @@ export function buildParts(
     metrics,
     inventory,
     freeze,
+    shadow,
     freezeShare: shared && new FreezeShare(shared, freeze),
     shared,
     inventoryShare:

@@ -91,10 +91,20 @@ export interface CallEntry {
   lastFault: string | undefined;
   /** The upstream the last such call went to, when there are several (BRIDGE_CONFIG upstreams). */
   upstream: string | undefined;
+  /** Shadow mode's comparisons of this kind of call (src/server/shadow.ts), once there is one. */
+  shadow: ShadowCounts | undefined;
   example: string | undefined;
   /** When the example was taken. */
   exampleAt: number;
   truncated: boolean;
+}
+
+/** How shadow comparisons of a kind of call came out, and the last mismatch's differences. */
+export interface ShadowCounts {
+  match: number;
+  mismatch: number;
+  error: number;
+  lastDiff: string | undefined;
 }
 
 export interface ClientEntry {
@@ -210,6 +220,17 @@ export function mergeClient(into: ClientEntry, from: ClientEntry, limits: Invent
 }
 
 function mergeCall(into: CallEntry, from: CallEntry): void {
+  if (from.shadow) {
+    const s = into.shadow;
+    into.shadow = s
+      ? {
+          match: s.match + from.shadow.match,
+          mismatch: s.mismatch + from.shadow.mismatch,
+          error: s.error + from.shadow.error,
+          lastDiff: (from.last > into.last ? from.shadow.lastDiff : s.lastDiff) ?? s.lastDiff ?? from.shadow.lastDiff,
+        }
+      : { ...from.shadow };
+  }
   into.count += from.count;
   into.errors += from.errors;
   into.first = Math.min(into.first, from.first);

@@ -367,7 +367,10 @@ function callRows(call: InventoryCall): string {
     call.service === 'object' ? `${call.model ?? '?'} · ${call.method}` : `${call.service}.${call.function}`;
   const via =
     (call.service === 'object' ? ` <span class="meta">(object.${escapeHtml(call.function)})</span>` : '') +
-    (call.upstream ? ` <span class="meta">→ ${escapeHtml(call.upstream)}</span>` : '');
+    (call.upstream ? ` <span class="meta">→ ${escapeHtml(call.upstream)}</span>` : '') +
+    (call.shadow
+      ? ` <span class="meta${call.shadow.mismatch ? ' err' : ''}" title="${escapeHtml(call.shadow.lastDiff ?? '')}">shadow: ${call.shadow.match} match, ${call.shadow.mismatch} mismatch${call.shadow.error ? `, ${call.shadow.error} error` : ''}</span>`
+      : '');
   const r = call.replacement;
   // A migrated kind of call needs no replacement any more: its snippets stay in the JSON, the CSV
   // and the report, not on the page.

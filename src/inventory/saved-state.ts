@@ -37,6 +37,8 @@ export interface PersistedCall {
   last: string;
   lastFault?: string;
   upstream?: string;
+  /** Shadow comparisons: [match, mismatch, error, last mismatch's differences]. */
+  shadow?: [number, number, number, string | null];
   example?: string;
   truncated?: boolean;
 }
@@ -124,6 +126,9 @@ function persistedCall(e: CallEntry): PersistedCall {
     last: iso(e.last),
     ...(e.lastFault !== undefined ? { lastFault: e.lastFault } : {}),
     ...(e.upstream !== undefined ? { upstream: e.upstream } : {}),
+    ...(e.shadow !== undefined
+      ? { shadow: [e.shadow.match, e.shadow.mismatch, e.shadow.error, e.shadow.lastDiff ?? null] }
+      : {}),
     ...(e.example !== undefined ? { example: e.example } : {}),
     ...(e.truncated ? { truncated: true } : {}),
   };
@@ -267,6 +272,7 @@ function readCall(raw: unknown, limits: InventoryLimits, now: number): CallEntry
     movedAt: last,
     lastFault: str(raw['lastFault'], 128),
     upstream: str(raw['upstream'], 32),
+    shadow: readShadow(raw['shadow']),
     example: readExample(raw['example'], limits),
     exampleAt: 0,
     truncated: raw['truncated'] === true,
@@ -306,4 +312,17 @@ function isJsonObjectText(s: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `[match, mismatch, error, lastDiff]`, each checked; anything else: none. */
+function readShadow(raw: unknown): CallEntry['shadow'] {
+  if (!Array.isArray(raw) || raw.length !== 4) return undefined;
+  const [match, mismatch, error, lastDiff] = raw as unknown[];
+  const count = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const m = count(match);
+  const mm = count(mismatch);
+  const e = count(error);
+  if (m === undefined || mm === undefined || e === undefined) return undefined;
+  return { match: m, mismatch: mm, error: e, lastDiff: typeof lastDiff === 'string' ? lastDiff.slice(0, 512) : undefined };
 }

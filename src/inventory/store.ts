@@ -222,6 +222,27 @@ export class Inventory {
     this.changes++;
   }
 
+  /**
+   * Counts a shadow comparison (src/server/shadow.ts) on the kind of call `o` is, when the
+   * inventory still holds it (it was recorded when the call was answered); a mismatch keeps its
+   * differences (at most 512 characters).
+   */
+  noteShadow(o: Observation, outcome: 'match' | 'mismatch' | 'error', diff?: string): void {
+    if (this.limits.maxClients <= 0) return;
+    const db = clipOpt(o.notes.db, 128);
+    const uid = o.notes.uid;
+    const login =
+      o.notes.login ?? (db !== undefined && uid !== undefined ? this.logins.get(loginKey(db, uid)) : undefined);
+    const key = clientKey(clip(o.userAgent ?? '', 256), clip(normalizeAddress(o.address), 64), db, login, uid);
+    const model = modelOf(o);
+    const call = this.clients.get(key)?.calls.get(callKey(o.protocol, o.service, model, methodOf(o)));
+    if (!call) return;
+    const s = (call.shadow ??= { match: 0, mismatch: 0, error: 0, lastDiff: undefined });
+    s[outcome]++;
+    if (outcome === 'mismatch' && diff !== undefined) s.lastDiff = clip(diff, 512);
+    this.changes++;
+  }
+
   /** The client of `o`: the last call's when it is the same (no key to build), else looked up. */
   private clientOf(o: Observation, isLogin: boolean, now: number): ClientEntry {
     const last = this.lastClient;
@@ -454,6 +475,7 @@ function newCall(o: Observation, model: string | undefined, method: string, now:
     movedAt: now,
     lastFault: undefined,
     upstream: undefined,
+    shadow: undefined,
     example: undefined,
     exampleAt: 0,
     truncated: false,

@@ -33,6 +33,8 @@ export interface InventoryCall {
   lastFault: string | null;
   /** The upstream the last such call went to (BRIDGE_CONFIG upstreams; null with one). */
   upstream: string | null;
+  /** Shadow mode's comparisons of this kind of call, and the last mismatch's differences (null: none). */
+  shadow: { match: number; mismatch: number; error: number; lastDiff: string | null } | null;
   /** `migrated`: not seen for `migratedAfterDays`. */
   status: 'remaining' | 'migrated';
   replacement: Replacement;
@@ -247,6 +249,7 @@ function callView(c: ClientEntry, e: CallEntry, opts: SnippetOptions, at: Period
     lastSeen: iso(e.last),
     lastFault: e.lastFault ?? null,
     upstream: e.upstream ?? null,
+    shadow: e.shadow ? { ...e.shadow, lastDiff: e.shadow.lastDiff ?? null } : null,
     status: e.last < at.migratedBefore ? 'migrated' : 'remaining',
     replacement: replacementFor(
       {

@@ -292,6 +292,8 @@ function writeAnswer(
     }
   } else if (typeof out !== 'string') out.release();
   logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt, span: o.span });
+  // Shadow mode (shadow.ts): after the answer, never before.
+  ctx.shadow.after(ctx, req, codec.protocol, o.call, o.result, fault);
   return large;
 }
 

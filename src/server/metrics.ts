@@ -245,6 +245,18 @@ export class BridgeMetrics {
     this.frozenRefusals.inc();
   }
 
+  /** Shadow mode's comparisons (src/server/shadow.ts), by outcome; every series from the start. */
+  watchShadow(): (outcome: 'match' | 'mismatch' | 'error' | 'dropped') => void {
+    const shadow = new Counter({
+      name: 'odoo_bridge_shadow_total',
+      help: "Shadow comparisons of read-only calls with the upstream's own legacy endpoint, by outcome (match, mismatch, error, dropped under load)",
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    for (const outcome of ['match', 'mismatch', 'error', 'dropped']) shadow.inc({ outcome }, 0);
+    return (outcome) => shadow.inc({ outcome });
+  }
+
   /** Databases frozen now: BRIDGE_CONFIG patterns and run-time freezes, read at each scrape. */
   watchFreezes(read: () => { config: number; runtime: number }): void {
     new Gauge({

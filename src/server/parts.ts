@@ -4,6 +4,7 @@
  * once by bridge.ts. A call's context (server/call-context.ts) reads them through its prototype.
  */
 import type { Admission } from './admission.ts';
+import type { Shadow } from './shadow.ts';
 import type { Tracing } from './tracing.ts';
 import type { Forwarder } from './forward.ts';
 import type { IdleWatch } from './idle-watch.ts';
@@ -54,6 +55,8 @@ export interface BridgeParts extends ServiceParts {
   idle: IdleWatch;
   /** Databases and logins seen verified: the only ones named when an attempt fails. */
   known: KnownNames;
+  /** Shadow mode: reads compared with the upstream's own legacy endpoint (shadow.ts). */
+  shadow: Shadow;
 }
 
 /** A call's context as the HTTP side sees it: the service's, with all of the bridge's parts. */

@@ -83,6 +83,9 @@ async function dispatchObject(
   ctx.notes.auth = grant.via;
   ctx.notes.verified = true;
   if (grant.credential) ctx.notes.login = grant.credential.login;
+  // Shadow mode (src/server/shadow.ts) sends the same call with the key to the upstream's own
+  // legacy endpoint: kept for that call only, and only where shadow is on.
+  if ((ctx.upstream?.settings.shadow ?? 0) > 0) ctx.apiKey = grant.apiKey;
 
   if (typeof model !== 'string' || !isModelName(model))
     throw userError(`Object ${typeof model === 'string' ? model : toPythonJson(model)} doesn't exist`);

@@ -12,7 +12,7 @@ import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
 import type { WebDatabaseClient } from '../upstream/web-database.ts';
 import type { CallResult, Struct, Value } from '../values.ts';
-import type { Routes } from '../upstream/routes.ts';
+import type { Routes, Upstream } from '../upstream/routes.ts';
 import type { FreezeState } from './freeze.ts';
 import type { VersionSource } from './version.ts';
 
@@ -93,6 +93,10 @@ export interface CallNotes {
 
 export interface CallContext extends ServiceParts {
   requestId: string;
+  /** The upstream serving the call (src/services/route.ts), once routed. */
+  upstream?: Upstream<UpstreamServices> | undefined;
+  /** The verified call's API key, kept only for shadow mode (never logged). */
+  apiKey?: string | undefined;
   /** The client's address (server/client-address.ts): throttling, logs, the inventory. */
   client: string | undefined;
   notes: CallNotes;

@@ -3,8 +3,8 @@
  * server/metrics.ts counts): which endpoint, and how a request failed.
  */
 
-/** The kinds of request to Odoo: JSON-2 calls, `/web/version`, `/doc-bearer`. */
-export type UpstreamEndpoint = 'json2' | 'version' | 'doc';
+/** The kinds of request to Odoo: JSON-2 calls, `/web/version`, `/doc-bearer`, shadow calls to `/jsonrpc`. */
+export type UpstreamEndpoint = 'json2' | 'version' | 'doc' | 'shadow';
 
 /** How an upstream request failed (odoo-client's transport failures, and answers that were no answer). */
 export type UpstreamErrorKind =

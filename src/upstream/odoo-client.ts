@@ -183,6 +183,14 @@ export class OdooClient {
     return this.send('GET', '/web/version', {}, timeoutMs, 'version');
   }
 
+  /**
+   * `POST /jsonrpc`: a legacy call of the server's own endpoint (shadow mode, src/server/shadow.ts,
+   * for read-only calls only). `body` is the JSON-RPC request; its credentials are in its args.
+   */
+  jsonrpc(body: string, requestId: string, timeoutMs?: number): Promise<UpstreamAnswer> {
+    return this.send('POST', '/jsonrpc', { body, requestId }, timeoutMs, 'shadow');
+  }
+
   /** `GET /doc-bearer/<model>.json`: the server's description of a model and its methods. */
   modelDoc(model: string, o: RequestOptions): Promise<UpstreamAnswer> {
     return this.send('GET', `/doc-bearer/${model}.json`, o, undefined, 'doc');

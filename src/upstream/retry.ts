@@ -21,7 +21,7 @@
  * A retry budget bounds the extra load: within a sliding window of RETRY_WINDOW_MS, retries may
  * number at most `ratio` × the requests of the window plus `perSecond` × the window's seconds.
  */
-import type { UpstreamErrorKind } from './kinds.ts';
+import type { UpstreamEndpoint, UpstreamErrorKind } from './kinds.ts';
 
 /** Methods that only read (ORM reads and the web client's read helpers); nothing else is retried after sending. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
@@ -75,7 +75,7 @@ export const PRE_SEND_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether the JSON-2 method (or a GET endpoint) only reads. */
-export function isReadOnly(endpoint: 'json2' | 'version' | 'doc', method: string | undefined): boolean {
+export function isReadOnly(endpoint: UpstreamEndpoint, method: string | undefined): boolean {
   if (endpoint !== 'json2') return true;
   return method !== undefined && READ_ONLY_METHODS.has(method);
 }

@@ -14,51 +14,25 @@ import { once } from 'node:events';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonrpcCall, xmlrpcCall } from '../support/clients.ts';
 import { startFakeOdoo, type FakeOdoo } from '../support/fake-odoo.ts';
 import { KEYS } from '../support/harness.ts';
+import { startLegacyOdoo, type LegacyOdoo } from '../support/legacy-odoo.ts';
 import { runPython } from '../support/run-python.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(HERE, '../../src/main.ts');
-const LEGACY_ODOO = join(HERE, '../support/legacy_odoo.py');
 const PY_CALLS = join(HERE, '../clients/py_calls.py');
 const TOKEN = 'upgrade-admin-token-0123456789';
 const bearer = { Authorization: `Bearer ${TOKEN}` };
 /** The integration's password: an API key of lab's admin, which Odoo 17 takes as a password too. */
 const PASSWORD = KEYS.labAdmin;
 
-interface Legacy {
-  url: string;
-  child: ChildProcess;
-  requests(): Promise<Array<{ path: string; service: string; method: string; model_method: string | null }>>;
-  delay(ms: number): Promise<void>;
-}
-
-async function startLegacyOdoo(): Promise<Legacy> {
-  const spec = { db: 'lab', users: { admin: [2, PASSWORD] } };
-  const child = spawn('python3', [LEGACY_ODOO, JSON.stringify(spec)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [
-    string,
-  ];
-  const url = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
-  return {
-    url,
-    child,
-    requests: async () =>
-      (await (await fetch(`${url}/_requests`)).json()) as Awaited<ReturnType<Legacy['requests']>>,
-    delay: async (ms) => void (await fetch(`${url}/_delay?ms=${ms}`, { method: 'POST' })),
-  };
-}
-
 let dir: string;
 let configFile: string;
-let old: Legacy;
+let old: LegacyOdoo;
 let fresh: FakeOdoo;
 let bridge: { url: string; child: ChildProcess; out: () => string };
 
@@ -94,7 +68,7 @@ describe('the upgrade companion, end to end', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bridge-upgrade-'));
     configFile = join(dir, 'bridge.yaml');
-    old = await startLegacyOdoo();
+    old = await startLegacyOdoo('lab', { admin: [2, PASSWORD] });
     fresh = await startFakeOdoo();
     writeConfig(BEFORE());
     const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0'], {
@@ -119,7 +93,7 @@ describe('the upgrade companion, end to end', () => {
   afterAll(async () => {
     bridge?.child.kill('SIGTERM');
     if (bridge && bridge.child.exitCode === null) await once(bridge.child, 'exit');
-    old?.child.kill('SIGTERM');
+    old?.close();
     await fresh?.close();
     rmSync(dir, { recursive: true, force: true });
   });

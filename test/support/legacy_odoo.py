@@ -6,7 +6,7 @@ database. /json/2/* and /web/version answer 404, as on Odoo 17.
 Usage: python3 legacy_odoo.py <json: {"db": name, "users": {login: [uid, password]}}>
 Prints {"port": N} on its first line, then serves until killed.
 Test hooks: GET /_requests (what it was asked: [{path, service, method}]), POST /_delay?ms=N (each
-object call waits N ms first).
+object call waits N ms first), POST /_partners (its res.partner records: {id: {field: value}}).
 """
 import json
 import sys
@@ -108,6 +108,10 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if url.path == "/_delay":
             DELAY["ms"] = int(parse_qs(url.query)["ms"][0])
+            return self.answer(200, "application/json", "true")
+        if url.path == "/_partners":
+            PARTNERS.clear()
+            PARTNERS.update({int(k): v for k, v in json.loads(body).items()})
             return self.answer(200, "application/json", "true")
         if url.path.startswith("/xmlrpc/2/"):
             service = url.path[len("/xmlrpc/2/"):]
