@@ -227,7 +227,8 @@ function mergeCall(into: CallEntry, from: CallEntry): void {
           match: s.match + from.shadow.match,
           mismatch: s.mismatch + from.shadow.mismatch,
           error: s.error + from.shadow.error,
-          lastDiff: (from.last > into.last ? from.shadow.lastDiff : s.lastDiff) ?? s.lastDiff ?? from.shadow.lastDiff,
+          lastDiff:
+            (from.last > into.last ? from.shadow.lastDiff : s.lastDiff) ?? s.lastDiff ?? from.shadow.lastDiff,
         }
       : { ...from.shadow };
   }

@@ -324,5 +324,10 @@ function readShadow(raw: unknown): CallEntry['shadow'] {
   const mm = count(mismatch);
   const e = count(error);
   if (m === undefined || mm === undefined || e === undefined) return undefined;
-  return { match: m, mismatch: mm, error: e, lastDiff: typeof lastDiff === 'string' ? lastDiff.slice(0, 512) : undefined };
+  return {
+    match: m,
+    mismatch: mm,
+    error: e,
+    lastDiff: typeof lastDiff === 'string' ? lastDiff.slice(0, 512) : undefined,
+  };
 }

@@ -232,8 +232,15 @@ export class Inventory {
     const db = clipOpt(o.notes.db, 128);
     const uid = o.notes.uid;
     const login =
-      o.notes.login ?? (db !== undefined && uid !== undefined ? this.logins.get(loginKey(db, uid)) : undefined);
-    const key = clientKey(clip(o.userAgent ?? '', 256), clip(normalizeAddress(o.address), 64), db, login, uid);
+      o.notes.login ??
+      (db !== undefined && uid !== undefined ? this.logins.get(loginKey(db, uid)) : undefined);
+    const key = clientKey(
+      clip(o.userAgent ?? '', 256),
+      clip(normalizeAddress(o.address), 64),
+      db,
+      login,
+      uid,
+    );
     const model = modelOf(o);
     const call = this.clients.get(key)?.calls.get(callKey(o.protocol, o.service, model, methodOf(o)));
     if (!call) return;

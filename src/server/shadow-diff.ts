@@ -38,7 +38,8 @@ function walk(a: Value, b: Value, path: string, out: string[]): void {
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) out.push(`${path || '(value)'}: ${a.length} items → ${b.length} items`);
-    for (let i = 0; i < Math.min(a.length, b.length); i++) walk(a[i] as Value, b[i] as Value, `${path}[${i}]`, out);
+    for (let i = 0; i < Math.min(a.length, b.length); i++)
+      walk(a[i] as Value, b[i] as Value, `${path}[${i}]`, out);
     return;
   }
   if (isStruct(a) && isStruct(b)) {
@@ -49,7 +50,8 @@ function walk(a: Value, b: Value, path: string, out: string[]): void {
       if (out.length >= MAX_DIFFERENCES) return;
     }
     for (const k of b.keys())
-      if (!a.has(k) && !VOLATILE_KEYS.has(k) && out.length < MAX_DIFFERENCES) out.push(`${path}.${k}: missing → present`);
+      if (!a.has(k) && !VOLATILE_KEYS.has(k) && out.length < MAX_DIFFERENCES)
+        out.push(`${path}.${k}: missing → present`);
     return;
   }
   if (shown(a) !== shown(b)) out.push(`${path || '(value)'}: ${cut(shown(a))} → ${cut(shown(b))}`);

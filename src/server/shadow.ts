@@ -50,7 +50,8 @@ export class Shadow {
   ): void {
     const upstream = ctx.upstream;
     const fraction = upstream?.settings.shadow ?? 0;
-    if (fraction <= 0 || !upstream || upstream.mode !== 'translate' || !call || call.service !== 'object') return;
+    if (fraction <= 0 || !upstream || upstream.mode !== 'translate' || !call || call.service !== 'object')
+      return;
     if (call.method !== 'execute_kw' && call.method !== 'execute') return;
     const method = ctx.notes.method;
     const apiKey = ctx.apiKey;
@@ -110,7 +111,8 @@ export class Shadow {
     let theirs: ShadowAnswer | undefined;
     try {
       const answer = await ctx.odoo.jsonrpc(body, ctx.requestId);
-      if (answer.status === 200 && answer.text.length <= MAX_ANSWER_BYTES) theirs = jsonRpcAnswerOf(answer.text);
+      if (answer.status === 200 && answer.text.length <= MAX_ANSWER_BYTES)
+        theirs = jsonRpcAnswerOf(answer.text);
     } catch {
       theirs = undefined;
     }
