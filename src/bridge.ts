@@ -10,7 +10,7 @@ import { CredentialSource } from './auth/credential-source.ts';
 import { KeyExpiryWatch } from './auth/key-expiry.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { KnownNames } from './auth/known-names.ts';
-import type { BridgeConfig } from './config.ts';
+import { parseServiceKey, type BridgeConfig } from './config.ts';
 import { Admission } from './server/admission.ts';
 import { createAdminApp, createListener, createUpgradeListener } from './server/app.ts';
 import { isTrustedPeer, plainAddress } from './server/client-address.ts';
@@ -66,7 +66,7 @@ export function buildParts(
   const metrics = new BridgeMetrics({ models: config.metricsModels });
   // Every upstream's parts (src/upstream/routes.ts): BRIDGE_CONFIG upstreams, else ODOO_URL alone.
   const routes: BridgeRoutes = new Routes(upstreamSettings(config), (s) =>
-    upstreamParts(s, config, log, metrics),
+    upstreamParts(s, config, log, metrics, env),
   );
   routes.onRetired = (name) => log.info({ upstream: name }, 'upstream closed: no longer in BRIDGE_CONFIG');
   const first = routes.first.parts;
@@ -131,7 +131,16 @@ export function buildParts(
       frozen: file.frozen,
       upstreams: file.upstreams,
     };
-    const changed = routes.update(upstreamSettings(config));
+    let changed: ReturnType<BridgeRoutes['update']>;
+    try {
+      changed = routes.update(upstreamSettings(config));
+    } catch (e) {
+      log.error(
+        { problem: (e as Error).message },
+        'upstreams not reloaded: keeping the current ones (the rest of the file is applied)',
+      );
+      changed = { kept: [], built: [], retired: [] };
+    }
     for (const u of routes.all()) u.parts.signatures.setOverrides(file.signatures);
     log.info(
       {
@@ -173,6 +182,7 @@ export function buildParts(
     routes,
     odoo,
     native: first.native,
+    serviceKey: first.serviceKey,
     metrics,
     inventory,
     freeze,
@@ -337,6 +347,9 @@ function upstreamSettings(config: BridgeConfig): UpstreamSettings[] {
       databases: ['*'],
       shadow: 0,
       dbHeader: undefined,
+      timeoutMs: undefined,
+      docsKeyEnv: undefined,
+      serviceKeyEnv: undefined,
     },
   ];
 }
@@ -347,8 +360,18 @@ function upstreamParts(
   config: BridgeConfig,
   log: Logger,
   metrics: BridgeMetrics,
+  env: NodeJS.ProcessEnv,
 ): UpstreamParts<BridgeUpstream> {
-  const settings = { ...config, odooUrl: s.url, dbHeader: s.dbHeader ?? config.dbHeader };
+  const settings = {
+    ...config,
+    odooUrl: s.url,
+    dbHeader: s.dbHeader ?? config.dbHeader,
+    upstreamTimeoutMs: s.timeoutMs ?? config.upstreamTimeoutMs,
+  };
+  // This server's own keys, from the variables its entry names (read when it is built: start, reload).
+  const docsKey = s.docsKeyEnv === undefined ? config.docsKey : env[s.docsKeyEnv];
+  const serviceKey =
+    s.serviceKeyEnv === undefined ? config.serviceKey : parseServiceKey(env[s.serviceKeyEnv]);
   const odoo = new OdooClient({ ...settings, connections: config.upstreamConnections });
   odoo.tracing = tracingNow.current;
   odoo.observer = (endpoint, seconds, error) => metrics.upstreamRequest(endpoint, seconds, error);
@@ -369,7 +392,7 @@ function upstreamParts(
   const signatures = new SignatureRegistry({
     odoo,
     overrides: config.file.signatures,
-    docsKey: config.docsKey,
+    docsKey,
     cacheSize: config.signatureCacheSize,
     ttlMs: config.signatureCacheTtlMs,
   });
@@ -378,7 +401,14 @@ function upstreamParts(
   const native = s.mode === 'native' ? new Forwarder(settings, log) : undefined;
   if (native) native.observer = (sample) => metrics.forwarded(sample);
   return {
-    parts: { odoo, signatures, version: new VersionSource(odoo, config.versionCacheTtlMs), webDb, native },
+    parts: {
+      odoo,
+      signatures,
+      version: new VersionSource(odoo, config.versionCacheTtlMs),
+      webDb,
+      native,
+      serviceKey,
+    },
     async close() {
       await Promise.all([odoo.close(), webDb.close(), native?.close()]);
     },

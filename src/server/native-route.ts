@@ -43,6 +43,8 @@ export function nativeUpstream(
 ): Upstream<BridgeUpstream> | undefined {
   const routes = ctx.routes;
   if (routes.all().length === 1 && routes.first.mode === 'translate') return undefined;
+  // db.list answers the union of every upstream's databases (services/db.ts), whichever is first.
+  if (call.service === 'db' && call.method === 'list' && routes.all().length > 1) return undefined;
   const upstream = upstreamOf(call, ctx);
   return upstream instanceof OdooFault || upstream.mode !== 'native'
     ? undefined

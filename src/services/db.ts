@@ -598,7 +598,7 @@ async function serviceSearchRead(
   model: string,
   fields: string[],
 ): Promise<Array<Record<string, unknown>>> {
-  const key = ctx.config.serviceKey;
+  const key = ctx.serviceKey;
   if (!key)
     throw bridgeError(
       `db.${fn} is read from ${model} over JSON-2, which needs an API key: set ODOO_SERVICE_KEY=<database>:<api key> ` +

@@ -58,6 +58,7 @@ export function useUpstream(ctx: CallContext, upstream: Upstream<UpstreamService
   ctx.version = p.version;
   ctx.webDb = p.webDb;
   ctx.native = p.native;
+  ctx.serviceKey = p.serviceKey;
   ctx.upstream = upstream;
   if (ctx.routes.all().length > 1) ctx.notes.upstream = upstream.name;
 }

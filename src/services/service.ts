@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { BridgeConfig } from '../config.ts';
+import type { BridgeConfig, ServiceKey } from '../config.ts';
 import type { OdooFault } from '../errors.ts';
 import type { SignatureRegistry } from '../signatures/registry.ts';
 import type { OdooClient } from '../upstream/odoo-client.ts';
@@ -42,6 +42,8 @@ export interface UpstreamServices {
   webDb: WebDatabaseClient;
   /** A native upstream's legacy endpoints (undefined: a translate upstream). */
   native: NativeLegacy | undefined;
+  /** The key db.list_lang / db.list_countries read with (this upstream's, else ODOO_SERVICE_KEY). */
+  serviceKey: ServiceKey | undefined;
 }
 
 /** What the services ask of a native upstream themselves (db.list's union, common.version). */

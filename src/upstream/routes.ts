@@ -107,5 +107,12 @@ export class Routes<P> {
 
 /** Whether two settings describe the same server and way of talking to it (its parts reusable). */
 function sameServer(a: UpstreamSettings, b: UpstreamSettings): boolean {
-  return a.url === b.url && a.mode === b.mode && a.dbHeader === b.dbHeader;
+  return (
+    a.url === b.url &&
+    a.mode === b.mode &&
+    a.dbHeader === b.dbHeader &&
+    a.timeoutMs === b.timeoutMs &&
+    a.docsKeyEnv === b.docsKeyEnv &&
+    a.serviceKeyEnv === b.serviceKeyEnv
+  );
 }

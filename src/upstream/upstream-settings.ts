@@ -30,13 +30,29 @@ export interface UpstreamSettings {
   shadow: number;
   /** `auto` (the default) or `never`: whether the legacy call's database is sent as X-Odoo-Database. */
   dbHeader: 'auto' | 'never' | undefined;
+  /** Time allowed for this server's answer to one call, in ms (default: BRIDGE_UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number | undefined;
+  /** Environment variables holding this server's docs key and service key (default: ODOO_DOCS_KEY, ODOO_SERVICE_KEY). */
+  docsKeyEnv: string | undefined;
+  serviceKeyEnv: string | undefined;
 }
 
 /** Upstreams one bridge takes, at most. */
 export const MAX_UPSTREAMS = 16;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const PATTERN = /^[A-Za-z0-9_.*-]{1,63}$/;
-const KEYS = new Set(['name', 'url', 'mode', 'databases', 'shadow', 'db_header']);
+const KEYS = new Set([
+  'name',
+  'url',
+  'mode',
+  'databases',
+  'shadow',
+  'db_header',
+  'timeout_seconds',
+  'docs_key_env',
+  'service_key_env',
+]);
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
 
 /** `upstreams:` read, every problem pushed (one line each, naming the entry). */
 export function checkUpstreams(raw: unknown, where: string, problems: string[]): UpstreamSettings[] {
@@ -91,6 +107,15 @@ export function checkUpstreams(raw: unknown, where: string, problems: string[]):
     const dbHeader = e['db_header'];
     if (dbHeader !== undefined && dbHeader !== 'auto' && dbHeader !== 'never')
       problems.push(`${label}: db_header must be auto or never`);
+    const timeout = e['timeout_seconds'];
+    if (
+      timeout !== undefined &&
+      (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 3600)
+    )
+      problems.push(`${label}: timeout_seconds must be a whole number of seconds from 1 to 3600`);
+    for (const k of ['docs_key_env', 'service_key_env'])
+      if (e[k] !== undefined && (typeof e[k] !== 'string' || !ENV_NAME.test(e[k])))
+        problems.push(`${label}: ${k} must name an environment variable (A-Z, 0-9, _)`);
     if (problems.length > before) return;
     out.push({
       name: name as string,
@@ -99,6 +124,9 @@ export function checkUpstreams(raw: unknown, where: string, problems: string[]):
       databases: databases as string[],
       shadow: shadow as number,
       dbHeader: dbHeader as 'auto' | 'never' | undefined,
+      timeoutMs: typeof timeout === 'number' ? timeout * 1000 : undefined,
+      docsKeyEnv: e['docs_key_env'] as string | undefined,
+      serviceKeyEnv: e['service_key_env'] as string | undefined,
     });
   });
   return out;

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/auth/password-hash.ts';
 import { jsonrpcCall, xmlrpcCall } from '../support/clients.ts';
 import { startFakeOdoo, type FakeOdoo } from '../support/fake-odoo.ts';
 import { KEYS } from '../support/harness.ts';
@@ -36,9 +37,11 @@ let old: LegacyOdoo;
 let fresh: FakeOdoo;
 let bridge: { url: string; child: ChildProcess; out: () => string };
 
+let credentials = '';
+
 function writeConfig(upstreams: string): void {
   // Swapped in whole, as a ConfigMap update is.
-  writeFileSync(`${configFile}.tmp`, `upstreams:\n${upstreams}`);
+  writeFileSync(`${configFile}.tmp`, `${credentials}upstreams:\n${upstreams}`);
   renameSync(`${configFile}.tmp`, configFile);
 }
 
@@ -69,6 +72,11 @@ describe('the upgrade companion, end to end', () => {
     dir = mkdtempSync(join(tmpdir(), 'bridge-upgrade-'));
     configFile = join(dir, 'bridge.yaml');
     old = await startLegacyOdoo('lab', { admin: [2, PASSWORD] });
+    // The credential map names lab's admin (both modes): its password is checked by the bridge
+    // even in native mode, then passed on as the old server expects it.
+    writeFileSync(join(dir, 'admin.key'), `${KEYS.labAdmin}\n`);
+    const hash = await hashPassword(PASSWORD, { scheme: 'pbkdf2-sha512', rounds: 1000 });
+    credentials = `auth:\n  mode: both\ncredentials:\n  - db: lab\n    login: admin\n    password_hash: "${hash}"\n    api_key_file: ${join(dir, 'admin.key')}\n`;
     fresh = await startFakeOdoo();
     writeConfig(BEFORE());
     const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0'], {
@@ -127,6 +135,14 @@ describe('the upgrade companion, end to end', () => {
       },
     ]);
     expect(wrong[0]?.fault).toEqual({ code: 3, string: 'Access Denied' }); // the old server's own fault
+    // A mapped login with a wrong password: False from the bridge, the old server never asked.
+    const mappedWrong = await py([
+      { service: 'common', method: 'login', params: ['lab', 'admin', 'not-the-password'] },
+    ]);
+    expect(mappedWrong[0]?.value).toBe(false);
+    // db.list: each server's databases, each from the server that serves it (old: lab; new: lab2).
+    const listed = await py([{ service: 'db', method: 'list', params: [] }]);
+    expect(listed[0]?.value).toEqual(['lab', 'lab2']);
     expect((await old.requests()).map((r) => `${r.path} ${r.method} ${r.model_method ?? ''}`.trim())).toEqual(
       [
         '/xmlrpc/2/common version',
@@ -135,6 +151,7 @@ describe('the upgrade companion, end to end', () => {
         '/xmlrpc/2/object execute_kw read',
         '/jsonrpc execute_kw search_count',
         '/xmlrpc/2/object execute_kw search_count',
+        '/jsonrpc list',
       ],
     );
     expect(fresh.requests.filter((r) => r.path.startsWith('/json/2/'))).toEqual([]);
