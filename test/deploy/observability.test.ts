@@ -88,7 +88,7 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
   it.skipIf(!existsSync(PROMTOOL) && !inCi)('promtool check rules accepts the rules', () => {
     expect(existsSync(PROMTOOL), 'promtool (Debian package prometheus; .ci/run installs it)').toBe(true);
     const out = execFileSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
-    expect(out).toMatch(/SUCCESS: 9 rules found/);
+    expect(out).toMatch(/SUCCESS: 10 rules found/);
   });
 
   it.skipIf(!existsSync(PROMTOOL) && !inCi)(
@@ -116,6 +116,7 @@ describe('alert rules and dashboard (deploy/observability/)', () => {
       'OdooBridgeApiKeyExpiresSoon',
       'OdooBridgeSharedStateDown',
       'OdooBridgeSharedStateFallbacks',
+      'OdooBridgeShadowMismatch',
     ]);
     expect(panelExprs().length).toBeGreaterThanOrEqual(15);
   });
