@@ -11,6 +11,8 @@
  * - `POST /json/2/res.partner/search_read`: the text of records.json (the large read), else `[]`;
  * - `POST /json/2/ir.attachment/read`: one attachment whose `datas` is the base64 of
  *   STAND_IN_ATTACHMENT_BYTES random bytes (default 0: an empty one); `ir.attachment/create`: `[8]`;
+ * - `POST /jsonrpc`: the one record as the legacy endpoint's result (what shadow mode asks:
+ *   bench/shadow.ts);
  * - anything else: `{}`.
  * A bearer key that starts with `refused-` is answered 401, as Odoo answers a key it does not know
  * (bench/hostile.ts guesses with such keys). Request bodies are read and dropped.
@@ -32,6 +34,7 @@ const answers = new Map<string, Buffer>([
   ['/json/2/res.partner/search_read', recordsPath ? readFileSync(recordsPath) : Buffer.from('[]')],
   ['/json/2/ir.attachment/read', attachment(Number(process.env['STAND_IN_ATTACHMENT_BYTES'] ?? 0))],
   ['/json/2/ir.attachment/create', Buffer.from('[8]')],
+  ['/jsonrpc', Buffer.from(`{"jsonrpc": "2.0", "id": 1, "result": ${ONE_RECORD}}`)],
 ]);
 
 /** `read([id], ['datas'])` of an attachment of `size` bytes, as Odoo's JSON-2 writes it. */
