@@ -10,27 +10,20 @@
  *   replica throttles on its own meanwhile (fail-safe), and once Redis is back the inventory
  *   counts every call made during the outage too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password-hash.ts';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { xmlrpcCall, type XmlRpcAnswer } from '../support/clients.ts';
 import { startFakeOdoo, type FakeOdoo } from '../support/fake-odoo.ts';
 import { KEYS } from '../support/harness.ts';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../support/redis-server.ts';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../../src/main.ts');
 const LIMIT = 5;
 
-interface Replica {
-  url: string;
-  child: ChildProcess;
-  out: () => string;
-}
+type Replica = BridgeProcess;
 
 const PASSWORD = 'correct-horse-shared-4711';
 const TOKEN = 'shared-admin-token-0123456789';
@@ -62,32 +55,20 @@ async function writeConfig(): Promise<void> {
   writeFileSync(configFile, lines.join('\n') + '\n');
 }
 
-async function startReplica(redisUrl: string, odooUrl: string): Promise<Replica> {
-  const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ODOO_URL: odooUrl,
-      BRIDGE_REDIS_URL: redisUrl,
-      BRIDGE_CONFIG: configFile,
-      BRIDGE_ADMIN_TOKEN: TOKEN,
-      BRIDGE_REDIS_PREFIX: 'test-shared:',
-      BRIDGE_REDIS_SECRET: 'shared-secret-of-the-replicas-42',
-      BRIDGE_INVENTORY_SHARE_SECONDS: '1',
-      BRIDGE_AUTH_MAX_FAILURES: String(LIMIT),
-      // The per-account limit is the one under test (every call comes from 127.0.0.1).
-      BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT: '1000',
-      BRIDGE_CREDENTIALS_POLL_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startReplica(redisUrl: string, odooUrl: string): Promise<Replica> {
+  return startBridgeProcess({
+    ODOO_URL: odooUrl,
+    BRIDGE_REDIS_URL: redisUrl,
+    BRIDGE_CONFIG: configFile,
+    BRIDGE_ADMIN_TOKEN: TOKEN,
+    BRIDGE_REDIS_PREFIX: 'test-shared:',
+    BRIDGE_REDIS_SECRET: 'shared-secret-of-the-replicas-42',
+    BRIDGE_INVENTORY_SHARE_SECONDS: '1',
+    BRIDGE_AUTH_MAX_FAILURES: String(LIMIT),
+    // The per-account limit is the one under test (every call comes from 127.0.0.1).
+    BRIDGE_AUTH_MAX_FAILURES_PER_CLIENT: '1000',
+    BRIDGE_CREDENTIALS_POLL_SECONDS: '0',
   });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  while (!/"url":"([^"]+)"/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`a replica exited: ${out}`);
-    await once(child.stdout as NodeJS.ReadableStream, 'data');
-  }
-  return { url: /"url":"([^"]+)"/.exec(out)?.[1] ?? '', child, out: () => out };
 }
 
 const login = (r: Replica, who: string, password: string): Promise<XmlRpcAnswer> =>
@@ -135,10 +116,7 @@ describe.skipIf(skipWithoutRedis)('three replicas sharing one Redis', () => {
   }, 30_000);
 
   afterAll(async () => {
-    for (const r of replicas) {
-      r.child.kill('SIGTERM');
-      if (r.child.exitCode === null) await once(r.child, 'exit');
-    }
+    for (const r of replicas) await r.stop();
     await odoo?.close();
     await redis?.close();
     rmSync(dir, { recursive: true, force: true });

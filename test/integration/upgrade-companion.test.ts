@@ -9,7 +9,6 @@
  * server receives nothing); cutover by SIGHUP while 50 calls are in flight (none fails, they finish
  * on the old server); translated calls to the new server afterwards; unfrozen, a write lands there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password-hash.ts';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { jsonrpcCall, xmlrpcCall } from '../support/clients.ts';
 import { startFakeOdoo, type FakeOdoo } from '../support/fake-odoo.ts';
 import { KEYS } from '../support/harness.ts';
@@ -24,7 +24,6 @@ import { startLegacyOdoo, type LegacyOdoo } from '../support/legacy-odoo.ts';
 import { runPython } from '../support/run-python.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const MAIN = join(HERE, '../../src/main.ts');
 const PY_CALLS = join(HERE, '../clients/py_calls.py');
 const TOKEN = 'upgrade-admin-token-0123456789';
 const bearer = { Authorization: `Bearer ${TOKEN}` };
@@ -35,7 +34,7 @@ let dir: string;
 let configFile: string;
 let old: LegacyOdoo;
 let fresh: FakeOdoo;
-let bridge: { url: string; child: ChildProcess; out: () => string };
+let bridge: BridgeProcess;
 
 let credentials = '';
 
@@ -79,28 +78,15 @@ describe('the upgrade companion, end to end', () => {
     credentials = `auth:\n  mode: both\ncredentials:\n  - db: lab\n    login: admin\n    password_hash: "${hash}"\n    api_key_file: ${join(dir, 'admin.key')}\n`;
     fresh = await startFakeOdoo();
     writeConfig(BEFORE());
-    const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0'], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        BRIDGE_CONFIG: configFile,
-        BRIDGE_ADMIN_TOKEN: TOKEN,
-        BRIDGE_CREDENTIALS_POLL_SECONDS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    bridge = await startBridgeProcess({
+      BRIDGE_CONFIG: configFile,
+      BRIDGE_ADMIN_TOKEN: TOKEN,
+      BRIDGE_CREDENTIALS_POLL_SECONDS: '0',
     });
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    while (!/"url":"([^"]+)"/.test(out)) {
-      if (child.exitCode !== null) throw new Error(`the bridge exited: ${out}`);
-      await once(child.stdout as NodeJS.ReadableStream, 'data');
-    }
-    bridge = { url: /"url":"([^"]+)"/.exec(out)?.[1] ?? '', child, out: () => out };
   }, 30_000);
 
   afterAll(async () => {
-    bridge?.child.kill('SIGTERM');
-    if (bridge && bridge.child.exitCode === null) await once(bridge.child, 'exit');
+    await bridge?.stop();
     old?.close();
     await fresh?.close();
     rmSync(dir, { recursive: true, force: true });
