@@ -133,7 +133,13 @@ export function buildParts(
     };
     let changed: ReturnType<BridgeRoutes['update']>;
     try {
-      changed = routes.update(upstreamSettings(config));
+      changed = routes.update(upstreamSettings(config), config.dbTimeoutMs + 10_000);
+      // The web client, /web/* and the rest follow the first upstream (a cutover moves them too).
+      if (parts.forwarder.origin.href !== new URL(routes.first.settings.url).href) {
+        const old = parts.forwarder;
+        parts.forwarder = forwarderFor(routes.first.settings.url);
+        void old.close().catch(() => undefined);
+      }
     } catch (e) {
       log.error(
         { problem: (e as Error).message },
@@ -161,8 +167,13 @@ export function buildParts(
   });
   admission.onRefused = (why) => metrics.refused(why);
   metrics.watchAdmission(() => admission);
-  const forwarder = new Forwarder(config, log);
-  forwarder.observer = (sample) => metrics.forwarded(sample);
+  // Everything but legacy calls goes, as is, to the first upstream (rebuilt when it changes).
+  const forwarderFor = (url: string): Forwarder => {
+    const f = new Forwarder({ ...config, odooUrl: url }, log);
+    f.observer = (sample) => metrics.forwarded(sample);
+    return f;
+  };
+  const forwarder = forwarderFor(routes.first.settings.url);
   const inventory = new Inventory({
     maxClients: config.inventoryMaxClients,
     maxCalls: config.inventoryMaxCalls,
@@ -177,7 +188,7 @@ export function buildParts(
     const l = freeze.list();
     return { config: l.config.length, runtime: l.runtime.length };
   });
-  return {
+  const parts: BridgeParts = {
     config,
     routes,
     odoo,
@@ -208,6 +219,7 @@ export function buildParts(
     forwarder,
     signatures: first.signatures,
   };
+  return parts;
 }
 
 export async function startBridge(
@@ -339,6 +351,8 @@ async function listen(server: Server, host: string, port: number): Promise<strin
 /** The upstreams of the config: BRIDGE_CONFIG `upstreams`, else ODOO_URL serving every database. */
 function upstreamSettings(config: BridgeConfig): UpstreamSettings[] {
   if (config.file.upstreams.length > 0) return config.file.upstreams;
+  if (config.odooUrlFromUpstreams)
+    throw new Error('BRIDGE_CONFIG has no upstreams any more and ODOO_URL is not set: add one of them');
   return [
     {
       name: 'default',

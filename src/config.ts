@@ -8,6 +8,8 @@ import { parseTrustedProxies, type TrustedProxies } from './server/client-addres
 export interface BridgeConfig {
   /** Upstream Odoo base URL, without a trailing slash: `http://odoo:8069` or `https://host/prefix`. */
   odooUrl: string;
+  /** ODOO_URL was not given: it stands for the first of BRIDGE_CONFIG's upstreams. */
+  odooUrlFromUpstreams?: boolean;
   /** Where the legacy endpoints are served. */
   listen: HostPort;
   /** BRIDGE_ADMIN_LISTEN: where `/_bridge/*` is served instead of the public listener. */
@@ -657,7 +659,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
   const configPath = raw.get('BRIDGE_CONFIG');
   const file = configPath ? readConfigFile(configPath) : NO_CONFIG_FILE;
   const first = file.upstreams[0];
-  if (first && !raw.has('ODOO_URL')) raw.set('ODOO_URL', first.url);
+  const derived = first !== undefined && !raw.has('ODOO_URL');
+  if (first && derived) raw.set('ODOO_URL', first.url);
   const out: Record<string, unknown> = {};
   for (const s of SETTINGS) out[s.key] = s.parse(raw.get(s.env) ?? s.default, s.env);
   const config = out as unknown as Omit<BridgeConfig, 'file'>;
@@ -665,7 +668,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Bri
     throw new ConfigError(
       `BRIDGE_INVENTORY_MIGRATED_AFTER_DAYS=${config.inventoryMigratedAfterDays} must be less than BRIDGE_INVENTORY_RETENTION_DAYS=${config.inventoryRetentionDays}: a client would be forgotten before it is shown as migrated`,
     );
-  return { ...config, file };
+  return { ...config, file, ...(derived ? { odooUrlFromUpstreams: true } : {}) };
 }
 
 /** ODOO_SERVICE_KEY's value; the error never repeats it (it is a secret). */

@@ -115,4 +115,6 @@ export function logCall(ctx: CallContext, req: IncomingMessage, o: CallOutcome):
   }
   line['ms'] = Math.round(ms * 10) / 10;
   writeFlatLine(ctx.log, line, 'legacy call');
+  // The call is over: an upstream that left the config may close now (src/upstream/routes.ts).
+  ctx.upstream?.release();
 }

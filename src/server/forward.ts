@@ -94,7 +94,7 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 export class Forwarder {
-  private readonly origin: URL;
+  readonly origin: URL;
   private readonly basePath: string;
   private readonly pool: Pool;
   private readonly log: Logger;
@@ -211,6 +211,7 @@ export class Forwarder {
    */
   legacy(
     req: IncomingMessage,
+    path: string,
     requestId: string,
     body: Buffer | AsyncIterable<Buffer>,
     timeoutMs: number,
@@ -218,7 +219,7 @@ export class Forwarder {
   ): Promise<Dispatcher.ResponseData> {
     return this.pool.request({
       method: 'POST',
-      path: this.basePath + (req.url ?? '/'),
+      path: this.basePath + path,
       headers: this.upstreamHeaders(req, requestId),
       body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }),
       headersTimeout: timeoutMs,

@@ -24,19 +24,21 @@ export async function serveReadyz(parts: BridgeParts, _req: Request, res: Respon
   const shared = parts.shared ? { sharedState: parts.shared.ready ? 'up' : 'down' } : {};
   const upstreams = parts.routes.all();
   const states = await Promise.all(upstreams.map((u) => upstreamState(parts, u)));
-  const first = states[0] as UpstreamState;
-  // Several upstreams: each one's state is reported; the first (the one of calls that name no
-  // database) decides readiness, since an old server may be down for its upgrade meanwhile.
+  // Several upstreams: each one's state is reported, and the bridge is ready while any answers
+  // (an old server down for its upgrade must not take the bridge out of its Service: every
+  // replica sees the same servers). `upstream` is the first that answers.
   const each =
     upstreams.length > 1
       ? { upstreams: Object.fromEntries(upstreams.map((u, i) => [u.name, states[i]])) }
       : {};
-  if (first.state === 'up') {
-    res.status(200).json({ status: 'ok', upstream: { version: first.version }, ...each, ...shared });
+  const up = states.find((s) => s.state === 'up');
+  if (up) {
+    res.status(200).json({ status: 'ok', upstream: { version: up.version }, ...each, ...shared });
     return;
   }
-  parts.log.warn({ reason: first.reason }, 'not ready');
-  res.status(503).json({ status: 'unavailable', reason: first.reason, ...each });
+  const reason = (states[0] as UpstreamState).reason;
+  parts.log.warn({ reason }, 'not ready');
+  res.status(503).json({ status: 'unavailable', reason, ...each });
 }
 
 interface UpstreamState {

@@ -235,14 +235,17 @@ export class IncomingBody implements Watched {
   }
 
   /** The chunks after the prefix as an async iterable, held (db.restore's splitter counts them itself). */
-  chunks(prefix: Buffer): AsyncIterable<Buffer> {
+  chunks(prefix: Buffer, maxBytes = Number.POSITIVE_INFINITY): AsyncIterable<Buffer> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const body = this;
     return {
       async *[Symbol.asyncIterator]() {
         if (prefix.length > 0) yield prefix;
         if (body.ended) return;
-        for (let c = await body.next(true); c !== undefined; c = await body.next(true)) yield c;
+        for (let c = await body.next(true); c !== undefined; c = await body.next(true)) {
+          if (body.read > maxBytes) throw new BodyTooLarge();
+          yield c;
+        }
       },
     };
   }

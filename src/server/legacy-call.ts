@@ -20,6 +20,7 @@ import type { SplitOptions } from '../protocol/streamed-call.ts';
 import type { StringEnvelope } from '../protocol/streamed-answer.ts';
 import { restoreFromUpload } from '../services/db.ts';
 import { dispatch } from '../services/dispatch.ts';
+import { upstreamOf, useUpstream } from '../services/route.ts';
 import { verifyCaller, type CallHead, type EarlyVerdict } from '../services/early-auth.ts';
 import type { LegacyCall, ServiceResult } from '../services/service.ts';
 import type { BridgeParts, ServerCallContext as CallContext } from './parts.ts';
@@ -102,7 +103,14 @@ async function serveCall(
       const native = seen ? nativeUpstream(ctx, seen) : undefined;
       if (native && seen) {
         call = whole ?? { service: seen.service, method: seen.method, params: [...seen.params] };
-        const sent = await serveNative(ctx, req, res, native, seen, whole ? prefix : body.chunks(prefix));
+        const sent = await serveNative(
+          ctx,
+          req,
+          res,
+          native,
+          seen,
+          whole ? prefix : body.chunks(prefix, parts.config.maxBodyBytes),
+        );
         if (sent.kind === 'forwarded') {
           logCall(ctx, req, { protocol: codec.protocol, call, fault: sent.fault, startedAt, span });
           return;
@@ -115,6 +123,10 @@ async function serveCall(
         if (head?.service === 'db' && head.method === 'restore') {
           // db.restore: Odoo checks the master password before the backup streams to it.
           call = { service: 'db', method: 'restore', params: [] };
+          // Its database's upstream (the streamed path does not go through dispatch).
+          const upstream = upstreamOf(head, ctx);
+          if (upstream instanceof OdooFault) throw upstream;
+          useUpstream(ctx, upstream);
           restore = await codec.splitRestore(body.chunks(prefix), restoreLimits(parts));
           if (!restore) throw unverifiedTooLarge();
           result = await restoreFromUpload(restore.upload, ctx);

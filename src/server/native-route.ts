@@ -17,14 +17,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OdooFault, upstreamError } from '../errors.ts';
+import { OdooFault, upstreamError, userError } from '../errors.ts';
 import { freezeRefusal } from '../services/freeze.ts';
 import { upstreamOf, useUpstream } from '../services/route.ts';
 import type { ServiceResult } from '../services/service.ts';
 import { toJson2Call } from '../translate/named-args.ts';
 import type { Upstream } from '../upstream/routes.ts';
 import { isStruct, valueResult, type Value } from '../values.ts';
+import { watchAnswer } from './answer-watch.ts';
 import { endToEnd } from './forward.ts';
+import { BodyTooLarge } from './incoming-body.ts';
 import type { BridgeUpstream, ServerCallContext as CallContext } from './parts.ts';
 
 /** What happened to a call sent on: answered by Odoo (streamed back), or by the bridge itself. */
@@ -61,6 +63,15 @@ export async function serveNative(
 ): Promise<NativeOutcome> {
   useUpstream(ctx, upstream);
   note(ctx, call);
+  // A request larger than the bridge reads before sending it on is known by its start only, and
+  // the server reads all of it (a key repeated further on wins there): while any database is
+  // frozen, such a request cannot be proven not to write one, and is refused.
+  if (!Buffer.isBuffer(body) && ctx.freeze.any) {
+    ctx.metrics.frozenRefusal();
+    throw userError(
+      'A database is frozen for an upgrade: requests larger than 64 KiB to a server the bridge does not translate for are refused until every database is unfrozen (odoo-rpc-bridge freeze); smaller calls and reads are served.',
+    );
+  }
   const refused = freezeRefusal(call, ctx.freeze);
   if (refused) {
     ctx.metrics.frozenRefusal();
@@ -85,15 +96,21 @@ export async function serveNative(
   }
   const native = upstream.parts.native;
   if (!native) throw upstreamError(`upstream ${upstream.name} has no legacy endpoint`);
-  const timeout = call.service === 'db' ? ctx.config.dbTimeoutMs : ctx.config.upstreamTimeoutMs;
+  const timeout =
+    call.service === 'db'
+      ? ctx.config.dbTimeoutMs
+      : (upstream.settings.timeoutMs ?? ctx.config.upstreamTimeoutMs);
+  // Origin-form only (`/xmlrpc/2/object`): an absolute-form target would give werkzeug its Host.
+  const path = originForm(req.url);
   const abort = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
   let answer;
   try {
-    answer = await native.legacy(req, ctx.requestId, body, timeout, abort.signal);
+    answer = await native.legacy(req, path, ctx.requestId, body, timeout, abort.signal);
   } catch (e) {
+    if (e instanceof BodyTooLarge) throw e;
     const code = (e as { code?: string }).code ?? (e as Error).name;
     throw upstreamError(
       `Odoo at ${upstream.settings.url} could not be reached (${code}): upstream ${upstream.name}`,
@@ -103,6 +120,8 @@ export async function serveNative(
   const headers = endToEnd(answer.headers);
   headers['x-request-id'] = ctx.requestId;
   res.writeHead(answer.statusCode, headers);
+  // A client that stops reading the answer is cut after BRIDGE_BODY_IDLE_TIMEOUT_MS, its place given back.
+  watchAnswer(res, ctx.idle);
   let seen = '';
   let fault: OdooFault | undefined;
   const sniff = new Transform({
@@ -122,6 +141,18 @@ export async function serveNative(
     res.destroy();
   }
   return { kind: 'forwarded', fault };
+}
+
+/** The path and query of a request target, whatever its form. */
+function originForm(url: string | undefined): string {
+  const target = url ?? '/';
+  if (target.startsWith('/')) return target;
+  try {
+    const u = new URL(target);
+    return u.pathname + u.search;
+  } catch {
+    return '/';
+  }
 }
 
 /** What the log line and the inventory note of a call sent on as it came. */

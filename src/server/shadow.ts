@@ -13,14 +13,14 @@
  * mismatch (paths and values, no secrets: the answers are records' data).
  */
 import type { IncomingMessage } from 'node:http';
-import type { OdooFault } from '../errors.ts';
+import { UPSTREAM_ERROR, type OdooFault } from '../errors.ts';
 import { parseJsonValue } from '../protocol/json/parse.ts';
 import { toPythonJson } from '../protocol/json/stringify.ts';
 import type { LegacyCall, ServiceResult } from '../services/service.ts';
 import { READ_ONLY_METHODS } from '../upstream/retry.ts';
 import { isStruct, type Value } from '../values.ts';
 import type { ServerCallContext as CallContext } from './parts.ts';
-import { differences, type ShadowAnswer } from './shadow-diff.ts';
+import { differences, valuesShown, type ShadowAnswer } from './shadow-diff.ts';
 
 /** Comparisons running at once, at most. */
 export const MAX_RUNNING = 8;
@@ -80,6 +80,7 @@ export class Shadow {
       address: ctx.client,
     };
     this.running++;
+    upstream.hold();
     void this.compare(ctx, body, ours)
       .then(
         ({ outcome, diff }) => {
@@ -100,7 +101,10 @@ export class Shadow {
         },
         () => undefined,
       )
-      .finally(() => this.running--);
+      .finally(() => {
+        this.running--;
+        upstream.release();
+      });
   }
 
   private async compare(
@@ -110,20 +114,22 @@ export class Shadow {
   ): Promise<{ outcome: 'match' | 'mismatch' | 'error'; diff: string[] }> {
     let theirs: ShadowAnswer | undefined;
     try {
-      const answer = await ctx.odoo.jsonrpc(body, ctx.requestId);
-      if (answer.status === 200 && answer.text.length <= MAX_ANSWER_BYTES)
-        theirs = jsonRpcAnswerOf(answer.text);
+      // Read up to MAX_ANSWER_BYTES: a larger answer fails the request (an error, not compared).
+      const answer = await ctx.odoo.jsonrpc(body, ctx.requestId, MAX_ANSWER_BYTES);
+      if (answer.status === 200) theirs = jsonRpcAnswerOf(answer.text);
     } catch {
       theirs = undefined;
     }
     if (!theirs) return { outcome: 'error', diff: [] };
-    const diff = differences(ours, theirs);
+    const diff = differences(ours, theirs, valuesShown(ctx.notes.model));
     return { outcome: diff.length === 0 ? 'match' : 'mismatch', diff };
   }
 }
 
 /** The bridge's answer as comparable; undefined when it is not (a stream, too large). */
 function answerOf(result: ServiceResult | undefined, fault: OdooFault | undefined): ShadowAnswer | undefined {
+  // The bridge's own failures (Odoo unreachable, slow, garbage) say nothing of the translation.
+  if (fault && fault.pyName === UPSTREAM_ERROR) return undefined;
   if (fault) return { kind: 'fault', name: fault.pyName, message: fault.message };
   if (!result) return undefined;
   if (result.kind === 'value') return { kind: 'value', value: result.value };

@@ -363,11 +363,18 @@ const WITH_MASTER: Record<string, WithMaster> = {
  */
 async function unionOfLists(ctx: CallContext): Promise<string[]> {
   const routes = ctx.routes;
+  // One reading of the routes: a reload while the lists come must not pair them with others.
+  const upstreams = routes.all();
   const lists = await Promise.all(
-    routes.all().map(async (u): Promise<string[] | OdooFault> => {
+    upstreams.map(async (u): Promise<string[] | OdooFault> => {
       try {
         if (u.parts.native) {
-          const names = await u.parts.native.jsonrpc('db', 'list', [], ctx.config.upstreamTimeoutMs);
+          const names = await u.parts.native.jsonrpc(
+            'db',
+            'list',
+            [],
+            u.settings.timeoutMs ?? ctx.config.upstreamTimeoutMs,
+          );
           if (!Array.isArray(names))
             throw bridgeError(`Odoo at ${u.settings.url} answered db.list without a list`);
           return names.filter((n): n is string => typeof n === 'string');
@@ -383,7 +390,7 @@ async function unionOfLists(ctx: CallContext): Promise<string[]> {
     }),
   );
   const names = new Set<string>();
-  routes.all().forEach((u, i) => {
+  upstreams.forEach((u, i) => {
     const list = lists[i];
     if (list instanceof OdooFault) {
       ctx.log.warn(
@@ -392,10 +399,18 @@ async function unionOfLists(ctx: CallContext): Promise<string[]> {
       );
       return;
     }
-    for (const name of list ?? []) if (routes.for(name) === u) names.add(name);
+    for (const name of list ?? []) if (serving(upstreams, name) === u) names.add(name);
   });
   if (names.size === 0 && lists.every((l) => l instanceof OdooFault)) throw lists[0] as OdooFault;
   return [...names].sort();
+}
+
+/** Which of `upstreams` serves `db` (the first that matches), as Routes.for does. */
+function serving<U extends { serves(db: string): boolean }>(
+  upstreams: readonly U[],
+  db: string,
+): U | undefined {
+  return upstreams.find((u) => u.serves(db));
 }
 
 /** Refuses (a UserError, counted) a database operation on a frozen database (src/services/freeze.ts). */

@@ -132,11 +132,13 @@ export function freezeRefusal(
       'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
     );
   const names =
-    call.method === 'duplicate_database'
+    call.method === 'duplicate_database' || call.method === 'rename'
       ? [text(p[1]), text(p[2])]
-      : ['drop', 'restore', 'create_database'].includes(call.method)
-        ? [text(p[1])]
-        : [];
+      : call.method === 'migrate_databases'
+        ? (Array.isArray(p[1]) ? p[1] : []).map(text)
+        : ['drop', 'restore', 'create_database'].includes(call.method)
+          ? [text(p[1])]
+          : [];
   const frozen = names.find((n) => freeze.isFrozen(n));
   return frozen === undefined ? undefined : frozenFault(frozen, `db.${call.method}`);
 }

@@ -17,6 +17,7 @@ const DB_PARAM: Readonly<Record<string, number>> = {
   drop: 1,
   dump: 1,
   restore: 1,
+  rename: 1,
 };
 
 /** The database a call is for, or undefined when it names none (common.version, db.list, ...). */
@@ -50,8 +51,14 @@ export function upstreamOf(
   );
 }
 
-/** Gives the call's context the parts of `upstream`, and names it in the call's log line. */
+/**
+ * Gives the call's context the parts of `upstream`, and names it in the call's log line. The
+ * upstream is held until the call is over (`logCall` releases it): one that leaves the config
+ * meanwhile is closed only then.
+ */
 export function useUpstream(ctx: CallContext, upstream: Upstream<UpstreamServices>): void {
+  ctx.upstream?.release();
+  upstream.hold();
   const p = upstream.parts;
   ctx.odoo = p.odoo;
   ctx.signatures = p.signatures;

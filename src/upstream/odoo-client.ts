@@ -98,6 +98,8 @@ export interface RequestOptions {
   requestId?: string | undefined;
   /** Where the time spent waiting for Odoo's answers to the request (all attempts) is added, in ms. */
   timing?: { upstreamMs?: number } | undefined;
+  /** A larger answer fails the request (default: BRIDGE_MAX_UPSTREAM_BYTES). */
+  maxBytes?: number | undefined;
 }
 
 /** How a request to Odoo failed at the transport (`status` and `garbage` describe answers, never a fault). */
@@ -187,8 +189,8 @@ export class OdooClient {
    * `POST /jsonrpc`: a legacy call of the server's own endpoint (shadow mode, src/server/shadow.ts,
    * for read-only calls only). `body` is the JSON-RPC request; its credentials are in its args.
    */
-  jsonrpc(body: string, requestId: string, timeoutMs?: number): Promise<UpstreamAnswer> {
-    return this.send('POST', '/jsonrpc', { body, requestId }, timeoutMs, 'shadow');
+  jsonrpc(body: string, requestId: string, maxBytes: number, timeoutMs?: number): Promise<UpstreamAnswer> {
+    return this.send('POST', '/jsonrpc', { body, requestId, maxBytes }, timeoutMs, 'shadow');
   }
 
   /** `GET /doc-bearer/<model>.json`: the server's description of a model and its methods. */
@@ -316,42 +318,41 @@ export class OdooClient {
       body = [...o.body.chunks] as unknown as Dispatcher.DispatchOptions['body'];
       headers['content-length'] = String(o.body.length);
     }
+    const maxBytes = Math.min(o.maxBytes ?? this.opts.maxUpstreamBytes, this.opts.maxUpstreamBytes);
     return new Promise((resolve, reject) => {
       let waiting: Waiting | undefined;
       let dispatched = false;
-      const collector = new AnswerCollector(
-        Math.min(NON_JSON_KEEP, this.opts.maxUpstreamBytes),
-        this.opts.maxUpstreamBytes,
-        (e, answer) => {
-          clearTimeout(timer);
-          if (waiting) waiting.start = undefined; // dropped from the queue, never sent
-          if (dispatched) this.finished();
-          const outcome =
-            answer ??
-            (e instanceof AnswerTooLarge
-              ? new UpstreamFault(
-                  'too_large',
-                  `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${this.opts.maxUpstreamBytes} bytes)`,
-                )
-              : transportFault(e, `${this.baseUrl}${path}`, timeout));
-          span?.end(
-            outcome instanceof UpstreamFault ? undefined : outcome.status,
-            outcome instanceof UpstreamFault ? outcome.failure : undefined,
-          );
-          try {
-            this.observe(endpoint, started, outcome);
-            if (o.timing) {
-              const ms = (o.timing.upstreamMs ?? 0) + performance.now() - started;
-              o.timing.upstreamMs = Math.round(ms * 10) / 10;
-            }
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-            return;
+      const collector = new AnswerCollector(Math.min(NON_JSON_KEEP, maxBytes), maxBytes, (e, answer) => {
+        clearTimeout(timer);
+        if (waiting) waiting.start = undefined; // dropped from the queue, never sent
+        if (dispatched) this.finished();
+        const outcome =
+          answer ??
+          (e instanceof AnswerTooLarge
+            ? new UpstreamFault(
+                'too_large',
+                o.maxBytes === undefined
+                  ? `Odoo's answer to ${this.baseUrl}${path} is larger than BRIDGE_MAX_UPSTREAM_BYTES (${maxBytes} bytes)`
+                  : `Odoo's answer to ${this.baseUrl}${path} is larger than ${maxBytes} bytes`,
+              )
+            : transportFault(e, `${this.baseUrl}${path}`, timeout));
+        span?.end(
+          outcome instanceof UpstreamFault ? undefined : outcome.status,
+          outcome instanceof UpstreamFault ? outcome.failure : undefined,
+        );
+        try {
+          this.observe(endpoint, started, outcome);
+          if (o.timing) {
+            const ms = (o.timing.upstreamMs ?? 0) + performance.now() - started;
+            o.timing.upstreamMs = Math.round(ms * 10) / 10;
           }
-          if (outcome instanceof UpstreamFault) reject(outcome);
-          else resolve(outcome);
-        },
-      );
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        if (outcome instanceof UpstreamFault) reject(outcome);
+        else resolve(outcome);
+      });
       const timer = setTimeout(
         () => collector.cancel(new DeadlinePassed()),
         Math.max(1, deadline - Date.now()),

@@ -25,6 +25,10 @@ export class Upstream<P> {
   readonly close: () => Promise<void>;
   /** Its patterns include `*`: every database (no matching on a call's path). */
   private readonly everything: boolean;
+  /** Calls routed to it and not yet over (`hold` / `release`). */
+  private inFlight = 0;
+  /** Set once it left the config: closes it when the last call is over. */
+  private onIdle: (() => void) | undefined;
 
   constructor(settings: UpstreamSettings, built: UpstreamParts<P>) {
     this.settings = settings;
@@ -43,6 +47,35 @@ export class Upstream<P> {
 
   serves(db: string): boolean {
     return this.everything || matchesAny(this.settings.databases, db);
+  }
+
+  /** A call is routed here (it uses its parts until `release`). */
+  hold(): void {
+    this.inFlight++;
+  }
+
+  release(): void {
+    this.inFlight--;
+    if (this.inFlight <= 0) this.onIdle?.();
+  }
+
+  /**
+   * It left the config: closed once no call routed to it is over, or after `graceMs` at most
+   * (a call whose end was never reported must not keep a pool open for ever).
+   */
+  retire(graceMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.onIdle = undefined;
+        this.close().then(resolve, reject);
+      };
+      if (this.inFlight <= 0) return done();
+      this.onIdle = done;
+      timer = setTimeout(done, graceMs);
+      timer.unref();
+    });
   }
 }
 
@@ -73,31 +106,45 @@ export class Routes<P> {
     return undefined;
   }
 
-  /** The routes of a reloaded config (see the module comment); answers what changed, by name. */
-  update(settings: readonly UpstreamSettings[]): { kept: string[]; built: string[]; retired: string[] } {
+  /**
+   * The routes of a reloaded config (see the module comment); answers what changed, by name. An
+   * upstream that left is closed once its calls are over, or after `graceMs`. Throws (the running
+   * routes kept, what it built closed) when an upstream cannot be built.
+   */
+  update(
+    settings: readonly UpstreamSettings[],
+    graceMs: number,
+  ): { kept: string[]; built: string[]; retired: string[] } {
     if (settings.length === 0) throw new Error('at least one upstream');
     const before = new Map(this.list.map((u) => [u.name, u]));
     const kept: string[] = [];
-    const built: string[] = [];
-    const next = settings.map((s) => {
-      const old = before.get(s.name);
-      if (old && sameServer(old.settings, s)) {
-        before.delete(s.name);
-        kept.push(s.name);
-        // Same server and pools; the databases, shadow fraction may have changed.
-        return new Upstream(s, { parts: old.parts, close: old.close });
-      }
-      built.push(s.name);
-      return new Upstream(s, this.build(s));
-    });
+    const built: Upstream<P>[] = [];
+    let next: Upstream<P>[];
+    try {
+      next = settings.map((s) => {
+        const old = before.get(s.name);
+        if (old && sameServer(old.settings, s)) {
+          kept.push(s.name);
+          // Same server and pools; the databases, shadow fraction may have changed.
+          return new Upstream(s, { parts: old.parts, close: old.close });
+        }
+        const u = new Upstream(s, this.build(s));
+        built.push(u);
+        return u;
+      });
+    } catch (e) {
+      for (const u of built) void u.close().catch(() => undefined);
+      throw e;
+    }
+    for (const name of kept) before.delete(name);
     this.list = next;
     const retired = [...before.values()];
     for (const u of retired)
-      void u.close().then(
+      void u.retire(graceMs).then(
         () => this.onRetired?.(u.name),
         () => this.onRetired?.(u.name),
       );
-    return { kept, built, retired: retired.map((u) => u.name) };
+    return { kept, built: built.map((u) => u.name), retired: retired.map((u) => u.name) };
   }
 
   async close(): Promise<void> {

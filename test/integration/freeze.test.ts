@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/config.ts';
-import { FreezeState, isFrozen, MAX_RUNTIME_FROZEN } from '../../src/services/freeze.ts';
+import { FreezeState, freezeRefusal, isFrozen, MAX_RUNTIME_FROZEN } from '../../src/services/freeze.ts';
 import { jsonrpcCall } from '../support/clients.ts';
 import { KEYS, startStack, type Stack } from '../support/harness.ts';
 import { runPython } from '../support/run-python.ts';
@@ -58,6 +58,21 @@ describe('isFrozen', () => {
     expect(state.freeze('one_more')).toBe(false);
     state.replace(Array.from({ length: MAX_RUNTIME_FROZEN + 5 }, (_, i) => ({ db: `x${i}`, since: '' })));
     expect(state.list().runtime).toHaveLength(MAX_RUNTIME_FROZEN);
+  });
+
+  it('freezeRefusal (native mode): object writes, db functions that write a frozen name, renames included', () => {
+    const state = new FreezeState(() => ['lab']);
+    const refused = (service: string, method: string, params: unknown[]) =>
+      freezeRefusal({ service, method, params }, state)?.message ?? null;
+    expect(refused('object', 'execute', ['lab', 2, 'pw', 'res.partner', 'write', [7], {}])).toMatch(
+      /res\.partner\.write/,
+    );
+    expect(refused('object', 'execute_kw', ['lab', 2, 'pw', 'res.partner', 'read', [[7]]])).toBeNull();
+    expect(refused('db', 'rename', ['master', 'lab', 'lab_x'])).toMatch(/db\.rename/);
+    expect(refused('db', 'rename', ['master', 'other', 'lab'])).toMatch(/db\.rename/);
+    expect(refused('db', 'migrate_databases', ['master', ['other', 'lab']])).toMatch(/db\.migrate_databases/);
+    expect(refused('db', 'dump', ['master', 'lab', 'zip'])).toBeNull();
+    expect(refused('db', 'change_admin_password', ['master', 'new'])).toMatch(/every database is unfrozen/);
   });
 
   it('refuses a file whose frozen entries are not database names', () => {

@@ -280,6 +280,11 @@ describe.skipIf(skipWithoutRedis)('three replicas sharing one Redis', () => {
     // One warning per outage per replica, naming no URL or password.
     for (const r of replicas) {
       expect(r.out().split('Redis unreachable').length - 1).toBe(1);
+      // The child's log arrives through a pipe: waited for.
+      await eventually(
+        () => Promise.resolve(r.out()),
+        (out) => out.includes('shared state: Redis is back'),
+      );
       expect(r.out()).toContain('shared state: Redis is back');
       for (const secret of [KEYS.labAdmin, KEYS.labDemo, PASSWORD, 'shared-secret-of-the-replicas-42'])
         expect(r.out()).not.toContain(secret);

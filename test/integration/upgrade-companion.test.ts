@@ -180,6 +180,17 @@ describe('the upgrade companion, end to end', () => {
       /^The database lab is frozen for an upgrade: res\.partner\.write is refused/,
     );
     expect(frozen[1]?.value).toBe(2);
+    // A large write (over the 64 KiB the bridge reads before sending on) cannot be proven harmless:
+    // refused too while anything is frozen.
+    const large = await jsonrpcCall(bridge.url, 'object', 'execute_kw', [
+      'lab',
+      2,
+      PASSWORD,
+      'res.partner',
+      'write',
+      [[7], { comment: 'x'.repeat(80_000) }],
+    ]);
+    expect(large.json?.error?.data.message).toMatch(/requests larger than 64 KiB .* are refused/);
     expect((await old.requests()).filter((r) => r.model_method === 'write')).toEqual([]);
 
     // 4. Cutover by SIGHUP while 50 calls are in flight on the old server (each held 2 s there).

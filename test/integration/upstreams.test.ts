@@ -133,6 +133,12 @@ describe('upstreams in BRIDGE_CONFIG', () => {
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ upstreams: { b: { state: 'down' } } });
     await second.listenAgain();
+    // The first stops: still ready while another answers (an old server down for its upgrade).
+    await first.stopListening();
+    const other = await fetch(`${stack.bridge.url}/_bridge/readyz`);
+    expect(other.status).toBe(200);
+    expect(await other.json()).toMatchObject({ upstreams: { a: { state: 'down' }, b: { state: 'up' } } });
+    await first.listenAgain();
   });
 
   it('a reload with a bad upstreams section keeps the running routes and says why', async () => {
