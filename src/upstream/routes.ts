@@ -64,17 +64,19 @@ export class Upstream<P> {
    * (a call whose end was never reported must not keep a pool open for ever).
    */
   retire(graceMs: number): Promise<void> {
+    if (this.inFlight <= 0) return this.close();
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let closed = false;
       const done = () => {
+        if (closed) return;
+        closed = true;
         clearTimeout(timer);
         this.onIdle = undefined;
         this.close().then(resolve, reject);
       };
-      if (this.inFlight <= 0) return done();
-      this.onIdle = done;
-      timer = setTimeout(done, graceMs);
+      const timer = setTimeout(done, graceMs);
       timer.unref();
+      this.onIdle = done;
     });
   }
 }
