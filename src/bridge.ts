@@ -120,7 +120,16 @@ export function buildParts(
   };
   zeroRefusals();
   credentials.onChange(zeroRefusals);
-  const keyExpiry = new KeyExpiryWatch({ odoo: odooFor, source: credentials, keys, log });
+  // A native server speaks no JSON-2: its databases' keys are not watched.
+  const keyExpiry = new KeyExpiryWatch({
+    odoo: (db) => {
+      const u = routes.for(db) ?? routes.first;
+      return u.mode === 'native' ? undefined : u.parts.odoo;
+    },
+    source: credentials,
+    keys,
+    log,
+  });
   metrics.watchKeyExpiry(() => keyExpiry.current());
   // BRIDGE_CONFIG read again (change, SIGHUP): overrides, shims, freezes and upstreams at once.
   credentials.onConfigFile((file) => {

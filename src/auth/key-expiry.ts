@@ -24,8 +24,11 @@ export interface KeyExpiry {
 }
 
 export interface KeyExpiryOptions {
-  /** The Odoo that serves a database (src/upstream/routes.ts). */
-  odoo: OdooClient | ((db: string) => OdooClient);
+  /**
+   * The Odoo that serves a database (src/upstream/routes.ts); undefined: one that speaks no JSON-2
+   * (a native upstream), whose keys are not watched.
+   */
+  odoo: OdooClient | ((db: string) => OdooClient | undefined);
   source: CredentialSource;
   keys: KeyVerifier;
   log: Logger;
@@ -146,6 +149,8 @@ export class KeyExpiryWatch {
 
   private async read(c: Credential): Promise<void> {
     if (c.apiKey === undefined) return;
+    const odoo = typeof this.o.odoo === 'function' ? this.o.odoo(c.db) : this.o.odoo;
+    if (odoo === undefined) return;
     // Only a key that is the entry's user's: a refused key, or one of another user (a mistake the
     // authenticator logs and never uses), is not used here either.
     const identity = await this.o.keys.userWithLogin(c.db, c.apiKey);
@@ -154,7 +159,6 @@ export class KeyExpiryWatch {
       domain: [['user_id', '=', identity.uid]],
       fields: ['name', 'scope', 'expiration_date'],
     });
-    const odoo = typeof this.o.odoo === 'function' ? this.o.odoo(c.db) : this.o.odoo;
     const answer = await odoo.json2('res.users.apikeys', 'search_read', body, {
       db: c.db,
       apiKey: c.apiKey,

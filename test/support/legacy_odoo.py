@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
             service = url.path[len("/xmlrpc/2/"):]
             args, method = xmlrpc.client.loads(body, use_builtin_types=True)
             with LOCK:
-                REQUESTS.append({"path": url.path, "service": service, "method": method,
+                REQUESTS.append({"path": url.path, "target": self.path, "service": service, "method": method,
                                  "model_method": args[4] if service == "object" and len(args) > 4 else None})
             try:
                 result = SERVICES[service](method, list(args))
