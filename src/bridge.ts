@@ -147,6 +147,8 @@ export function buildParts(
       if (parts.forwarder.origin.href !== new URL(routes.first.settings.url).href) {
         const old = parts.forwarder;
         parts.forwarder = forwarderFor(routes.first.settings.url);
+        // Open websockets are closed: their clients reconnect, to the new server.
+        old.closeTunnels();
         void old.close().catch(() => undefined);
       }
     } catch (e) {

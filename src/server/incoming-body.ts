@@ -250,6 +250,11 @@ export class IncomingBody implements Watched {
     };
   }
 
+  /** Why reading the body failed (too large, stalled, the client gone), if it did. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
   /** Gives back the bytes held and stops watching for a stall: the call is over. */
   release(): void {
     if (this.held > 0) this.o.admission.release(this.held);

@@ -103,15 +103,25 @@ async function serveCall(
       const native = seen ? nativeUpstream(ctx, seen) : undefined;
       if (native && seen) {
         call = whole ?? { service: seen.service, method: seen.method, params: [...seen.params] };
+        const restoring = seen.service === 'db' && seen.method === 'restore';
+        const limit = restoring
+          ? parts.config.maxRestoreBytes || Number.POSITIVE_INFINITY
+          : parts.config.maxBodyBytes;
         const sent = await serveNative(
           ctx,
           req,
           res,
           native,
           seen,
-          whole ? prefix : body.chunks(prefix, parts.config.maxBodyBytes),
+          whole ? prefix : body.chunks(prefix, limit),
+          body,
         );
         if (sent.kind === 'forwarded') {
+          if (!body.ended) {
+            // Answered before its end (`Connection: close` sent): the rest is read and dropped.
+            lingerAfterAnswer(req);
+            void body.drain(Number.POSITIVE_INFINITY);
+          }
           logCall(ctx, req, { protocol: codec.protocol, call, fault: sent.fault, startedAt, span });
           return;
         }
@@ -303,9 +313,10 @@ function writeAnswer(
       large = true;
     }
   } else if (typeof out !== 'string') out.release();
-  logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt, span: o.span });
-  // Shadow mode (shadow.ts): after the answer, never before.
+  // Shadow mode (shadow.ts): after the answer, never before; before logCall, which gives the
+  // call's upstream back (the shadow call holds it too).
   ctx.shadow.after(ctx, req, codec.protocol, o.call, o.result, fault);
+  logCall(ctx, req, { protocol: codec.protocol, call: o.call, fault, startedAt: o.startedAt, span: o.span });
   return large;
 }
 

@@ -60,6 +60,10 @@ export async function serveNative(
   upstream: Upstream<BridgeUpstream>,
   call: { service: string; method: string; params: readonly Value[] },
   body: Buffer | AsyncIterable<Buffer>,
+  incoming: { readonly ended: boolean; readonly failure: Error | undefined } = {
+    ended: true,
+    failure: undefined,
+  },
 ): Promise<NativeOutcome> {
   useUpstream(ctx, upstream);
   note(ctx, call);
@@ -110,7 +114,9 @@ export async function serveNative(
   try {
     answer = await native.legacy(req, path, ctx.requestId, body, timeout, abort.signal);
   } catch (e) {
+    // The client's own failures (too large, stalled, gone) are not Odoo's.
     if (e instanceof BodyTooLarge) throw e;
+    if (incoming.failure) throw incoming.failure;
     const code = (e as { code?: string }).code ?? (e as Error).name;
     throw upstreamError(
       `Odoo at ${upstream.settings.url} could not be reached (${code}): upstream ${upstream.name}`,
@@ -119,6 +125,9 @@ export async function serveNative(
   ctx.notes.upstreamStatus = answer.statusCode;
   const headers = endToEnd(answer.headers);
   headers['x-request-id'] = ctx.requestId;
+  // Odoo answered before the request's end (an error, a proxy's 413): the connection is closed
+  // after the answer, the rest of the request dropped meanwhile (legacy-call.ts).
+  if (!incoming.ended) headers['connection'] = 'close';
   res.writeHead(answer.statusCode, headers);
   // A client that stops reading the answer is cut after BRIDGE_BODY_IDLE_TIMEOUT_MS, its place given back.
   watchAnswer(res, ctx.idle);

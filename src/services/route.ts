@@ -32,6 +32,9 @@ export function databaseOf(call: {
     at = call.method === 'login' || call.method === 'authenticate' ? 0 : undefined;
   else if (call.service === 'db')
     at = Object.hasOwn(DB_PARAM, call.method) ? DB_PARAM[call.method] : undefined;
+  // db.migrate_databases(password, [names]): the first name's server.
+  const names = call.service === 'db' && call.method === 'migrate_databases' ? call.params[1] : undefined;
+  if (Array.isArray(names)) return typeof names[0] === 'string' ? names[0] : undefined;
   const db = at === undefined ? undefined : call.params[at];
   return typeof db === 'string' ? db : undefined;
 }

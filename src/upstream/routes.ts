@@ -20,20 +20,30 @@ export interface UpstreamParts<P> {
 }
 
 export class Upstream<P> {
-  readonly settings: UpstreamSettings;
+  private current: UpstreamSettings;
   readonly parts: P;
   readonly close: () => Promise<void>;
   /** Its patterns include `*`: every database (no matching on a call's path). */
-  private readonly everything: boolean;
+  private everything: boolean;
   /** Calls routed to it and not yet over (`hold` / `release`). */
   private inFlight = 0;
   /** Set once it left the config: closes it when the last call is over. */
   private onIdle: (() => void) | undefined;
 
   constructor(settings: UpstreamSettings, built: UpstreamParts<P>) {
-    this.settings = settings;
+    this.current = settings;
     this.parts = built.parts;
     this.close = built.close;
+    this.everything = settings.databases.includes('*');
+  }
+
+  get settings(): UpstreamSettings {
+    return this.current;
+  }
+
+  /** A reload kept it: same server and parts (and calls in flight), new databases or shadow. */
+  reconfigure(settings: UpstreamSettings): void {
+    this.current = settings;
     this.everything = settings.databases.includes('*');
   }
 
@@ -127,8 +137,7 @@ export class Routes<P> {
         const old = before.get(s.name);
         if (old && sameServer(old.settings, s)) {
           kept.push(s.name);
-          // Same server and pools; the databases, shadow fraction may have changed.
-          return new Upstream(s, { parts: old.parts, close: old.close });
+          return old;
         }
         const u = new Upstream(s, this.build(s));
         built.push(u);
@@ -139,6 +148,10 @@ export class Routes<P> {
       throw e;
     }
     for (const name of kept) before.delete(name);
+    // Kept ones take their new databases and shadow fraction only now, all at once.
+    settings.forEach((s, i) => {
+      if (kept.includes(s.name)) next[i]?.reconfigure(s);
+    });
     this.list = next;
     const retired = [...before.values()];
     for (const u of retired)
