@@ -20,7 +20,8 @@
  * takes one (the request's backup parameter, base64-decoded as it arrives), see
  * server/db-streams.ts. The master password is never logged and never put in a fault.
  */
-import { frozenFault } from './freeze.ts';
+import { firstServing } from '../upstream/routes.ts';
+import { frozenFault, masterPasswordFrozenFault } from './freeze.ts';
 import {
   accessDenied,
   bridgeError,
@@ -31,7 +32,6 @@ import {
   textStart,
   upstreamError,
   OdooFault,
-  userError,
 } from '../errors.ts';
 import { RestoreDecoder } from '../protocol/base64-stream.ts';
 import { pyFloatRepr } from '../protocol/py-float.ts';
@@ -320,9 +320,7 @@ const WITH_MASTER: Record<string, WithMaster> = {
     // Server-wide: refused while any database is frozen (the upgrade needs the master password as it is).
     if (ctx.freeze.any) {
       ctx.metrics.frozenRefusal();
-      throw userError(
-        'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
-      );
+      throw masterPasswordFrozenFault();
     }
     const fields = { master_pwd: password, master_pwd_new: formValue(args[0] ?? null) };
     expectDone('change_password', await ctx.webDb.submit('change_password', fields, ctx.requestId), ctx, [
@@ -399,18 +397,10 @@ async function unionOfLists(ctx: CallContext): Promise<string[]> {
       );
       return;
     }
-    for (const name of list ?? []) if (serving(upstreams, name) === u) names.add(name);
+    for (const name of list ?? []) if (firstServing(upstreams, name) === u) names.add(name);
   });
   if (names.size === 0 && lists.every((l) => l instanceof OdooFault)) throw lists[0] as OdooFault;
   return [...names].sort();
-}
-
-/** Which of `upstreams` serves `db` (the first that matches), as Routes.for does. */
-function serving<U extends { serves(db: string): boolean }>(
-  upstreams: readonly U[],
-  db: string,
-): U | undefined {
-  return upstreams.find((u) => u.serves(db));
 }
 
 /** Refuses (a UserError, counted) a database operation on a frozen database (src/services/freeze.ts). */

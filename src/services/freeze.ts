@@ -38,6 +38,13 @@ export function isFrozen(frozen: readonly string[], db: string): boolean {
   return matchesAny(frozen, db);
 }
 
+/** db.change_admin_password while any database is frozen (server-wide: no one database named). */
+export function masterPasswordFrozenFault(): OdooFault {
+  return userError(
+    'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
+  );
+}
+
 export function frozenFault(db: string, what: string): OdooFault {
   return userError(
     `The database ${db} is frozen for an upgrade: ${what} is refused until it is unfrozen ` +
@@ -127,10 +134,7 @@ export function freezeRefusal(
     return undefined;
   }
   if (call.service !== 'db') return undefined;
-  if (call.method === 'change_admin_password')
-    return userError(
-      'A database is frozen for an upgrade: db.change_admin_password is refused until every database is unfrozen (odoo-rpc-bridge freeze); reads are served.',
-    );
+  if (call.method === 'change_admin_password') return masterPasswordFrozenFault();
   const names =
     call.method === 'duplicate_database' || call.method === 'rename'
       ? [text(p[1]), text(p[2])]

@@ -114,8 +114,7 @@ export class Routes<P> {
 
   /** The upstream that serves `db`, or undefined: no upstream lists it. */
   for(db: string): Upstream<P> | undefined {
-    for (const u of this.list) if (u.serves(db)) return u;
-    return undefined;
+    return firstServing(this.list, db);
   }
 
   /**
@@ -165,6 +164,14 @@ export class Routes<P> {
   async close(): Promise<void> {
     await Promise.all(this.list.map((u) => u.close()));
   }
+}
+
+/** Which of `upstreams` serves `db`: the first whose patterns match (also for a list read once). */
+export function firstServing<U extends { serves(db: string): boolean }>(
+  upstreams: readonly U[],
+  db: string,
+): U | undefined {
+  return upstreams.find((u) => u.serves(db));
 }
 
 /** Whether two settings describe the same server and way of talking to it (its parts reusable). */
